@@ -22,6 +22,7 @@ export const ERRORS = {
   OV_INVALID_ARGUMENT: { status: 400, message: 'invalid argument' },
   OV_IO: { status: 500, message: 'file or stream error' },
   OV_UNSAFE_PERMISSIONS: { status: 500, message: 'file permissions are too open' },
+  OV_INPUT_TOO_LARGE: { status: 413, message: 'input exceeds the size limit' },
 
   // crypto providers
   OV_PROVIDER_UNAVAILABLE: { status: 500, message: 'requested crypto provider is not available on this runtime' },
@@ -36,6 +37,42 @@ export const ERRORS = {
   OV_SIGNATURE_INVALID: { status: 400, message: 'signature verification failed' },
   OV_SIGNATURE_MISSING: { status: 400, message: 'envelope is not signed' },
   OV_ARMOR_INVALID: { status: 400, message: 'armored data is malformed' },
+
+  // storage (SQLite data file)
+  OV_STORAGE_VERSION: { status: 500, message: 'database schema is newer than this version of ontoref-vault' },
+  OV_STORAGE_CORRUPT: { status: 500, message: 'database file is unreadable or corrupt' },
+  OV_STORAGE_OUTDATED: { status: 500, message: 'database schema must be migrated before read-only use' },
+  OV_STORAGE_CONSTRAINT: { status: 500, message: 'write rejected by a storage constraint' },
+  // authentication: one indistinguishable error for every failed authentication
+  OV_AUTH_INVALID: { status: 401, message: 'invalid credentials' },
+  OV_ARGON2_PARAMS: { status: 500, message: 'stored argon2 parameters are outside the allowed bounds' },
+  // seal: initialisation, unsealing, the root key
+  OV_SEALED: { status: 503, message: 'vault is sealed' },
+  OV_NOT_INITIALIZED: { status: 501, message: 'vault is not initialised' },
+  OV_ALREADY_INITIALIZED: { status: 409, message: 'vault is already initialised' },
+  OV_UNSEAL_INVALID_SHARE: { status: 400, message: 'unseal share is malformed or mistyped' },
+  OV_UNSEAL_DUPLICATE_SHARE: { status: 400, message: 'unseal share was already submitted' },
+  OV_UNSEAL_FAILED: { status: 400, message: 'unseal failed: the shares, passphrase or key file do not open this vault' },
+  OV_UNSEAL_MODE: { status: 400, message: 'unseal method does not match the seal mode' },
+  OV_SEAL_CONFIG_INVALID: { status: 500, message: 'stored seal configuration is corrupt or of an unknown version' },
+  // keyring and audit log
+  OV_KEYRING_CORRUPT: { status: 500, message: 'keyring key material cannot be unwrapped or is inconsistent' },
+  OV_KEY_NOT_FOUND: { status: 404, message: 'key not found' },
+  OV_KEY_VERSION_RETIRED: { status: 400, message: 'key version is below the minimum decryption version' },
+  OV_AUDIT_FAILED: { status: 500, message: 'audit log could not be written' },
+  OV_AUDIT_INVALID: { status: 500, message: 'audit log verification failed' },
+  // client: talking to the daemon over HTTP (src/client)
+  OV_DAEMON_UNREACHABLE: { status: 503, message: 'cannot reach the vault daemon' },
+  OV_DAEMON_RESPONSE: { status: 502, message: 'unexpected response from the vault daemon' },
+  // daemon: configuration and the HTTP surface (src/config.ts, src/http)
+  OV_CONFIG_INVALID: { status: 500, message: 'configuration is invalid' },
+  OV_BAD_REQUEST: { status: 400, message: 'request is malformed or fails validation' },
+  OV_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  OV_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds the size limit' },
+  OV_NOT_FOUND: { status: 404, message: 'not found' },
+  OV_FORBIDDEN: { status: 403, message: 'permission denied' },
+  OV_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  OV_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

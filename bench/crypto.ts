@@ -1,0 +1,118 @@
+/**
+ * Primitive and envelope benchmarks, per provider available on this runtime, with the
+ * MISSION's two envelope targets as same-run ratios:
+ * - opening a 1 KiB envelope costs at most 1.2x raw X-Wing decapsulation + AES-256-GCM;
+ * - opening a 1 MiB envelope reaches at least 0.7x native AES-256-GCM throughput.
+ * @module
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import { aead, getProvider, nativeAvailable, randomBytes, type CryptoProvider } from '../src/crypto/index.js';
+import { generateKey, open, publicKeyOf, seal } from '../src/envelope/index.js';
+import { measure, printHeader, printResult, ratio, type Result } from './harness.js';
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+function primitives(p: CryptoProvider): void {
+  printHeader(`primitives: ${p.name} provider (Node ${process.versions.node})`);
+  for (const name of ['X-Wing', 'ML-KEM-768', 'ML-KEM-1024'] as const) {
+    const kem = p.kem(name);
+    const { publicKey, secretKey } = kem.keygen();
+    const { cipherText } = kem.encapsulate(publicKey);
+    printResult(measure(`${name} keygen`, () => kem.keygen()));
+    printResult(measure(`${name} encapsulate`, () => kem.encapsulate(publicKey)));
+    printResult(measure(`${name} decapsulate`, () => kem.decapsulate(cipherText, secretKey)));
+  }
+  const msg = randomBytes(64);
+  for (const name of ['ML-DSA-65', 'ML-DSA-87', 'Falcon-512-r3'] as const) {
+    const sig = p.signature(name);
+    const { publicKey, secretKey } = sig.keygen();
+    const s = sig.sign(msg, secretKey);
+    const tag = sig.implementation === p.name ? '' : ` (${sig.implementation})`;
+    printResult(measure(`${name} sign${tag}`, () => sig.sign(msg, secretKey), { minMs: 500 }));
+    printResult(measure(`${name} verify${tag}`, () => sig.verify(s, msg, publicKey)));
+  }
+}
+
+function gcmRaw(size: number): { seal: Uint8Array; key: Uint8Array; nonce: Uint8Array; aad: Uint8Array } {
+  const key = randomBytes(32);
+  const nonce = randomBytes(12);
+  const aad = randomBytes(64);
+  return { seal: aead('AES-256-GCM').seal(key, nonce, aad, randomBytes(size)), key, nonce, aad };
+}
+
+function envelopes(p: CryptoProvider): void {
+  printHeader(`envelopes: ${p.name} provider, suite xwing-hkdfsha256-aes256gcm`);
+  const kem = p.kem('X-Wing');
+  const aes = aead('AES-256-GCM');
+  const sk = generateKey(p, 'X-Wing');
+  const pk = publicKeyOf(sk);
+  const signer = generateKey(p, 'ML-DSA-65');
+  const verifier = publicKeyOf(signer);
+  const results = new Map<string, Result>();
+  const rec = (r: Result): Result => {
+    results.set(r.name, r);
+    printResult(r);
+    return r;
+  };
+
+  for (const size of [KiB, MiB]) {
+    const label = size === KiB ? '1 KiB' : '1 MiB';
+    const plaintext = randomBytes(size);
+    const context = 'secret/app/db#3';
+    const env = seal(p, { to: pk, plaintext, context });
+    const signed = seal(p, { to: pk, plaintext, context, sign: signer });
+    const { cipherText } = kem.encapsulate(kem.getPublicKey(sk.secretKey));
+    const raw = gcmRaw(size);
+    const opts = size === MiB ? { minMs: 1500 } : {};
+    rec(measure(`raw X-Wing decapsulate + AES-256-GCM open ${label}`, () => {
+      kem.decapsulate(cipherText, sk.secretKey);
+      aes.open(raw.key, raw.nonce, raw.aad, raw.seal);
+    }, opts));
+    rec(measure(`raw AES-256-GCM open ${label}`, () => aes.open(raw.key, raw.nonce, raw.aad, raw.seal), opts));
+    rec(measure(`envelope seal ${label}`, () => seal(p, { to: pk, plaintext, context }), opts));
+    rec(measure(`envelope open ${label}`, () => open(p, { envelope: env, key: sk, context }), opts));
+    rec(measure(`envelope open ${label}, ML-DSA-65 signature verified`, () =>
+      open(p, { envelope: signed, key: sk, context, verify: verifier }), opts));
+  }
+
+  const get = (n: string): Result => {
+    const r = results.get(n);
+    if (!r) throw new Error(`missing bench result ${n}`);
+    return r;
+  };
+  ratio({
+    label: `${p.name}: envelope open 1 KiB / raw decap+GCM`,
+    ratio: get('envelope open 1 KiB').ms / get('raw X-Wing decapsulate + AES-256-GCM open 1 KiB').ms,
+    max: 1.2,
+    baseline: 'raw X-Wing decapsulation + AES-256-GCM, same provider',
+  });
+  ratio({
+    label: `${p.name}: envelope open 1 MiB throughput / raw GCM`,
+    ratio: get('raw AES-256-GCM open 1 MiB').ms / get('envelope open 1 MiB').ms,
+    // The target is for the best available provider: with noble, one pure-JS X-Wing
+    // decapsulation (~3 ms) alone outweighs AES-GCM over 1 MiB (~0.9 ms), so the noble
+    // figure is printed for information only.
+    ...(p.name === 'native' ? { min: 0.7 } : {}),
+    baseline: 'native AES-256-GCM open of 1 MiB',
+  });
+}
+
+function aeadCrossCheck(): void {
+  printHeader('AES-256-GCM: node:crypto versus @noble/ciphers (portable cross-check)');
+  const raw = gcmRaw(MiB);
+  const nativeR = measure('node:crypto AES-256-GCM open 1 MiB', () => aead('AES-256-GCM').open(raw.key, raw.nonce, raw.aad, raw.seal), { minMs: 1000 });
+  const nobleR = measure('@noble/ciphers AES-256-GCM open 1 MiB', () => gcm(raw.key, raw.nonce, raw.aad).decrypt(raw.seal), { minMs: 1000, rounds: 3 });
+  printResult(nativeR, `${(MiB / 1e6 / (nativeR.ms / 1000)).toFixed(0)} MB/s`);
+  printResult(nobleR, `${(MiB / 1e6 / (nobleR.ms / 1000)).toFixed(0)} MB/s`);
+  ratio({ label: 'node:crypto GCM speed-up over noble GCM', ratio: nobleR.ms / nativeR.ms, baseline: '@noble/ciphers gcm' });
+}
+
+export function benchCrypto(): void {
+  const providers: CryptoProvider[] = [getProvider('noble')];
+  if (nativeAvailable()) providers.push(getProvider('native'));
+  else process.stdout.write(`\n(native provider unavailable on Node ${process.versions.node}; npm run bench also runs this part under Node 24)\n`);
+  for (const p of providers) primitives(p);
+  aeadCrossCheck();
+  for (const p of providers) envelopes(p);
+}

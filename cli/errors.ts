@@ -1,0 +1,120 @@
+/**
+ * How the CLI reports errors, in age's voice (`age/cmd/age/tui.go`): one
+ * `vault: error: <message>` line on stderr, lowercase, no trailing period, then optional
+ * `vault: hint: ...` lines with a next step. Messages come from the registry in
+ * src/errors.ts; a CLI-raised error may add a short `reason` (an option or file name,
+ * never a secret value).
+ *
+ * Exit codes: 0 ok, 1 usage or local error, 2 error reported by the daemon. A VaultError
+ * counts as a daemon error when its detail carries `origin: 'daemon'`: the HTTP client
+ * (src/client/errors.ts, DaemonError) sets that when it rebuilds an error from a daemon
+ * response, since it cannot import this module (imports point downward).
+ * @module
+ */
+import { VaultError, type ErrorCode } from '../src/errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_LOCAL = 1;
+export const EXIT_DAEMON = 2;
+
+/** A VaultError raised by the CLI itself, with an optional reason and hints. */
+export class CliError extends VaultError {
+  readonly reason: string | undefined;
+  readonly hints: readonly string[];
+
+  constructor(code: ErrorCode, opts: { reason?: string; hints?: readonly string[] } = {}) {
+    super(code);
+    this.name = 'CliError';
+    this.reason = opts.reason;
+    this.hints = opts.hints ?? [];
+  }
+}
+
+/** Usage error (exit 1) pointing at the command's help. */
+export function usageError(reason: string, commandPath = 'vault'): CliError {
+  return new CliError('OV_USAGE', { reason, hints: [`run '${commandPath} --help' for usage`] });
+}
+
+/** Next steps shown for registry errors wherever they come from. */
+const DEFAULT_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
+  OV_PROVIDER_UNKNOWN: ['set ONTOREF_CRYPTO_PROVIDER to auto, noble or native, or unset it'],
+  OV_PROVIDER_UNAVAILABLE: [
+    'native ML-KEM and ML-DSA need Node >= 24.7 with OpenSSL >= 3.5',
+    'unset ONTOREF_CRYPTO_PROVIDER or set it to noble',
+  ],
+};
+
+export function isFromDaemon(e: VaultError): boolean {
+  return e.detail?.['origin'] === 'daemon';
+}
+
+/**
+ * Hints for errors the daemon reported, by code: the next step differs from the same code
+ * raised locally (a daemon's 401 means the session is gone; a local one would not).
+ */
+const DAEMON_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
+  OV_AUTH_INVALID: ["run 'vault login' to start a new session"],
+  OV_SEALED: ["run 'vault unseal' to unseal it"],
+  OV_NOT_INITIALIZED: ["run 'vault setup --gen-keys' on the daemon's host"],
+  OV_DAEMON_RESPONSE: ['check that ONTOREF_ADDR points at an ontoref-vault daemon of a compatible version'],
+};
+
+/** Hints a command attached to an error it did not create (see {@link withHints}). */
+const attached = new WeakMap<VaultError, readonly string[]>();
+
+/**
+ * Attaches hints to an error (e.g. one the HTTP client raised) without changing its class,
+ * code or detail, so its exit code stays what it was. Returns the same error.
+ */
+export function withHints<E extends VaultError>(e: E, hints: readonly string[]): E {
+  attached.set(e, hints);
+  return e;
+}
+
+function hintsFor(e: VaultError): readonly string[] {
+  const own = attached.get(e);
+  if (own !== undefined) return own;
+  if (e instanceof CliError && e.hints.length > 0) return e.hints;
+  if (isFromDaemon(e)) return DAEMON_HINTS[e.code] ?? [];
+  if (e.code === 'OV_DAEMON_UNREACHABLE') {
+    const addr = e.detail?.['addr'];
+    const reason = e.detail?.['reason'];
+    return [
+      `no answer from ${typeof addr === 'string' ? addr : 'the daemon'}${typeof reason === 'string' ? ` (${reason})` : ''}`,
+      "check ONTOREF_ADDR, or start the daemon with 'vault server'",
+    ];
+  }
+  return DEFAULT_HINTS[e.code] ?? [];
+}
+
+export function exitCodeFor(e: unknown): number {
+  return e instanceof VaultError && isFromDaemon(e) ? EXIT_DAEMON : EXIT_LOCAL;
+}
+
+/**
+ * The stderr lines for an error. Unexpected exceptions print a fixed line: their messages
+ * come from code we do not control and could quote input, so the message and stack are
+ * shown only with ONTOREF_DEBUG=1.
+ */
+export function formatError(e: unknown, debug: boolean): string[] {
+  if (!(e instanceof VaultError)) {
+    const lines = ['vault: error: internal error'];
+    if (debug) {
+      const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+      for (const l of text.split('\n')) lines.push(`vault: debug: ${l}`);
+    } else {
+      lines.push('vault: hint: set ONTOREF_DEBUG=1 to see the details');
+    }
+    return lines;
+  }
+  const reason = e instanceof CliError ? e.reason : undefined;
+  const lines = [`vault: error: ${e.message}${reason === undefined ? '' : `: ${reason}`}`];
+  for (const h of hintsFor(e)) lines.push(`vault: hint: ${h}`);
+  if (debug) {
+    // Registry messages and details are secret-free by contract; causes are not printed.
+    lines.push(`vault: debug: code ${e.code}`);
+    if (e.detail !== undefined) lines.push(`vault: debug: detail ${JSON.stringify(e.detail)}`);
+    for (const l of (e.stack ?? '').split('\n').slice(1)) lines.push(`vault: debug: ${l}`);
+  }
+  return lines;
+}

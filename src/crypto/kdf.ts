@@ -1,0 +1,166 @@
+/**
+ * Hashes and key-derivation primitives for the HPKE key schedule (RFC 9180,
+ * draft-ietf-hpke-hpke, draft-ietf-hpke-pq) and for key ids and signature digests.
+ *
+ * HKDF (RFC 5869) is HMAC from @noble/hashes, not node:crypto: HPKE needs Extract and
+ * Expand as separate steps over short labelled inputs, and there the per-call cost
+ * dominates. Measured here, one node:crypto `createHmac` costs about 4 us on Node 20 but
+ * 17 us on Node 24 (OpenSSL 3.5 fetches the MAC on every call), against about 5 us for
+ * noble's HMAC on either; with seven HMACs per envelope, the OpenSSL route alone would add
+ * most of a native X-Wing decapsulation to every open. Plain hashes (SHA-2, SHA-3, SHAKE)
+ * stay on OpenSSL, which wins on the large inputs they see (signature digests of whole
+ * envelopes); TurboSHAKE (RFC 9861) has no OpenSSL binding and comes from noble. Every
+ * function accepts its input in parts, so callers can hash `label || header || body`
+ * without first concatenating a large payload.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
+import { turboshake128 as nobleTurboshake128, turboshake256 as nobleTurboshake256 } from '@noble/hashes/sha3-addons.js';
+import { VaultError } from '../errors.js';
+import { ownBytes } from './bytes.js';
+
+export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+const NOBLE_HASH = { 'SHA-256': nobleSha256, 'SHA-384': nobleSha384, 'SHA-512': nobleSha512 } as const;
+const HASH_LEN: Record<HashName, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+
+/** Output length of `hash` in bytes. */
+export function hashLength(hash: HashName): number {
+  return HASH_LEN[hash];
+}
+
+// Digests come back as node Buffers; ownBytes makes them plain arrays that own their memory.
+const toU8 = ownBytes;
+
+function digestParts(alg: string, parts: readonly Uint8Array[], outputLength?: number): Uint8Array {
+  const h = outputLength === undefined ? createHash(alg) : createHash(alg, { outputLength });
+  for (const p of parts) h.update(p);
+  return toU8(h.digest());
+}
+
+/** HMAC over the concatenation of `parts`. */
+export function hmac(hash: HashName, key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = nobleHmac.create(NOBLE_HASH[hash], key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/**
+ * HKDF-Extract(salt, ikm) with `ikm` given in parts. An empty salt means HashLen zero
+ * bytes (RFC 5869 section 2.2); HMAC pads a short key with zeros, so both are the same.
+ */
+export function hkdfExtract(hash: HashName, salt: Uint8Array, ...ikm: Uint8Array[]): Uint8Array {
+  return hmac(hash, salt, ...ikm);
+}
+
+/** HKDF-Expand bound to one PRK; call `dispose` when done to clear the keyed HMAC state. */
+export interface HkdfExpander {
+  expand(info: readonly Uint8Array[], length: number): Uint8Array;
+  dispose(): void;
+}
+
+/**
+ * HKDF-Expand with the HMAC keyed once and cloned per block, so several expansions of one
+ * PRK (HPKE derives key, base_nonce and exporter_secret from one secret) pay for the key
+ * setup once.
+ */
+export function hkdfExpander(hash: HashName, prk: Uint8Array): HkdfExpander {
+  const hLen = HASH_LEN[hash];
+  const keyed = nobleHmac.create(NOBLE_HASH[hash], prk);
+  return {
+    expand(info: readonly Uint8Array[], length: number): Uint8Array {
+      if (!Number.isInteger(length) || length < 0 || length > 255 * hLen) {
+        throw new VaultError('OV_INVALID_ARGUMENT', { field: 'length', max: 255 * hLen });
+      }
+      const out = new Uint8Array(length);
+      let t: Uint8Array = new Uint8Array(0);
+      const counter = new Uint8Array(1);
+      for (let i = 0, pos = 0; pos < length; i++) {
+        counter[0] = i + 1;
+        const h = keyed.clone();
+        h.update(t);
+        for (const p of info) h.update(p);
+        h.update(counter);
+        const block = h.digest();
+        out.set(block.subarray(0, Math.min(hLen, length - pos)), pos);
+        t.fill(0);
+        t = block;
+        pos += hLen;
+      }
+      t.fill(0);
+      return out;
+    },
+    dispose(): void {
+      keyed.destroy();
+    },
+  };
+}
+
+/** HKDF-Expand(prk, info, length) with `info` given in parts; length <= 255 * HashLen. */
+export function hkdfExpand(hash: HashName, prk: Uint8Array, info: readonly Uint8Array[], length: number): Uint8Array {
+  const x = hkdfExpander(hash, prk);
+  try {
+    return x.expand(info, length);
+  } finally {
+    x.dispose();
+  }
+}
+
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  return digestParts('sha256', parts);
+}
+
+export function sha384(...parts: Uint8Array[]): Uint8Array {
+  return digestParts('sha384', parts);
+}
+
+export function sha512(...parts: Uint8Array[]): Uint8Array {
+  return digestParts('sha512', parts);
+}
+
+export function sha3_256(...parts: Uint8Array[]): Uint8Array {
+  return digestParts('sha3-256', parts);
+}
+
+function checkXofLength(length: number): void {
+  // OpenSSL rejects a zero-length XOF output; HPKE never asks for one, so refuse it uniformly.
+  if (!Number.isInteger(length) || length < 1 || length > 0xffff) {
+    throw new VaultError('OV_INVALID_ARGUMENT', { field: 'length', max: 0xffff });
+  }
+}
+
+/** SHAKE128 (FIPS 202) of the concatenated parts, `length` output bytes. */
+export function shake128(length: number, ...parts: Uint8Array[]): Uint8Array {
+  checkXofLength(length);
+  return digestParts('shake128', parts, length);
+}
+
+/** SHAKE256 (FIPS 202) of the concatenated parts, `length` output bytes. */
+export function shake256(length: number, ...parts: Uint8Array[]): Uint8Array {
+  checkXofLength(length);
+  return digestParts('shake256', parts, length);
+}
+
+function turbo(
+  fn: typeof nobleTurboshake128,
+  length: number,
+  domain: number,
+  parts: readonly Uint8Array[],
+): Uint8Array {
+  checkXofLength(length);
+  const h = fn.create({ dkLen: length, D: domain });
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** TurboSHAKE128 (RFC 9861) with domain byte `domain` (default 0x1f). */
+export function turboshake128(length: number, parts: readonly Uint8Array[], domain = 0x1f): Uint8Array {
+  return turbo(nobleTurboshake128, length, domain, parts);
+}
+
+/** TurboSHAKE256 (RFC 9861) with domain byte `domain` (default 0x1f). */
+export function turboshake256(length: number, parts: readonly Uint8Array[], domain = 0x1f): Uint8Array {
+  return turbo(nobleTurboshake256, length, domain, parts);
+}

@@ -1,0 +1,294 @@
+/**
+ * The `noble` crypto provider: pure JavaScript, runs on every supported Node.
+ *
+ * - X-Wing (draft-connolly-cfrg-xwing-kem) is noble's `ml_kem768_x25519`; its 32-byte
+ *   secret key is the X-Wing seed, expanded on every call.
+ * - ML-KEM-768/1024 (FIPS 203) keep the 64-byte seed d || z as the secret key. The
+ *   expanded decapsulation key is derived on demand and held only in an identity-keyed
+ *   cache (see keycache.ts), so repeated decapsulation with one key stays cheap.
+ * - ML-DSA-65/87 (FIPS 204) keep the 32-byte seed xi; pure ML-DSA with an empty context,
+ *   hedged (randomized) signing as noble does by default.
+ * - Falcon-512/1024 are round-3 Falcon (not FIPS 206 FN-DSA), unpadded detached
+ *   signatures; the secret key is the expanded round-3 encoding because Falcon key
+ *   generation from a seed is not portable between implementations.
+ *
+ * Every input length is checked here before noble sees it, so both providers fail with
+ * the same error codes: wrong-length keys give OV_KEY_INVALID, a wrong-length ciphertext
+ * gives OV_ENVELOPE_OPEN, and `verify` returns false rather than throwing.
+ * @module
+ */
+import { falcon1024, falcon512 } from '@noble/post-quantum/falcon.js';
+import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
+import { ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { VaultError } from '../errors.js';
+import { expectBytes, randomBytes, wipe } from './bytes.js';
+import { KeyCache } from './keycache.js';
+import {
+  FALCON_SEED_LENGTH,
+  KEM_PARAMS,
+  SIGNATURE_PARAMS,
+  isKemName,
+  isSignatureName,
+  type KemParams,
+  type SignatureParams,
+} from './params.js';
+import type { CryptoProvider, Encapsulation, Kem, KemName, KeyPair, SignatureName, SignatureScheme } from './types.js';
+
+/** The subset of noble's KEM and signer surfaces this module relies on. */
+interface NobleKem {
+  keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+interface NobleSigner {
+  keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  sign(msg: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+/** A fresh seed, or a private copy of the caller's so the returned key never aliases it. */
+function seedOrRandom(seed: Uint8Array | undefined, length: number, field: string): Uint8Array {
+  if (seed === undefined) return randomBytes(length);
+  expectBytes(seed, length, 'OV_KEY_INVALID', field);
+  return new Uint8Array(seed);
+}
+
+function checkPublicKey(p: KemParams | SignatureParams, publicKey: Uint8Array): void {
+  expectBytes(publicKey, p.lengths.publicKey, 'OV_KEY_INVALID', 'publicKey');
+}
+
+function checkSecretKey(p: KemParams | SignatureParams, secretKey: Uint8Array): void {
+  expectBytes(secretKey, p.lengths.secretKey, 'OV_KEY_INVALID', 'secretKey');
+}
+
+/** Encapsulation failures after the length check mean a malformed key (FIPS 203 modulus check, low-order X25519 point). */
+function encapsulateOrThrow(lib: NobleKem, publicKey: Uint8Array, msg?: Uint8Array): Encapsulation {
+  try {
+    const { cipherText, sharedSecret } = msg === undefined ? lib.encapsulate(publicKey) : lib.encapsulate(publicKey, msg);
+    return { cipherText, sharedSecret };
+  } catch (cause) {
+    throw new VaultError('OV_KEY_INVALID', { field: 'publicKey' }, { cause });
+  }
+}
+
+function decapsulateOrThrow(lib: NobleKem, cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  try {
+    return lib.decapsulate(cipherText, secretKey);
+  } catch {
+    // One indistinguishable failure; the library's reason (e.g. an all-zero X25519 share) is not surfaced.
+    throw new VaultError('OV_ENVELOPE_OPEN');
+  }
+}
+
+function checkCipherText(p: KemParams, cipherText: Uint8Array): void {
+  expectBytes(cipherText, p.lengths.cipherText, 'OV_ENVELOPE_OPEN', 'cipherText');
+}
+
+function checkEncapsSeed(p: KemParams, seed: Uint8Array): void {
+  expectBytes(seed, p.encapsSeed, 'OV_INVALID_ARGUMENT', 'seed');
+}
+
+/** X-Wing: the library's secret key already is the 32-byte seed. */
+function xwingKem(): Kem {
+  const p = KEM_PARAMS['X-Wing'];
+  const lib: NobleKem = ml_kem768_x25519;
+  return Object.freeze({
+    name: p.name,
+    hpkeId: p.hpkeId,
+    lengths: p.lengths,
+    keygen(seed?: Uint8Array): KeyPair {
+      const sk = seedOrRandom(seed, p.lengths.secretKey, 'seed');
+      const { publicKey, secretKey } = lib.keygen(sk);
+      wipe(secretKey); // noble returns its own copy of the seed; ours is `sk`
+      return { publicKey, secretKey: sk };
+    },
+    getPublicKey(secretKey: Uint8Array): Uint8Array {
+      checkSecretKey(p, secretKey);
+      const keys = lib.keygen(secretKey);
+      wipe(keys.secretKey);
+      return keys.publicKey;
+    },
+    encapsulate(publicKey: Uint8Array): Encapsulation {
+      checkPublicKey(p, publicKey);
+      return encapsulateOrThrow(lib, publicKey);
+    },
+    encapsulateDerand(publicKey: Uint8Array, seed: Uint8Array): Encapsulation {
+      checkPublicKey(p, publicKey);
+      checkEncapsSeed(p, seed);
+      return encapsulateOrThrow(lib, publicKey, seed);
+    },
+    decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+      checkSecretKey(p, secretKey);
+      checkCipherText(p, cipherText);
+      return decapsulateOrThrow(lib, cipherText, secretKey);
+    },
+  });
+}
+
+/** ML-KEM: the public secret key is the seed; the expanded key lives only in the cache. */
+function mlKem(name: 'ML-KEM-768' | 'ML-KEM-1024', lib: NobleKem): Kem {
+  const p = KEM_PARAMS[name];
+  const expanded = new KeyCache<Uint8Array>(
+    (seed) => lib.keygen(seed).secretKey,
+    (dk) => wipe(dk),
+  );
+  return Object.freeze({
+    name: p.name,
+    hpkeId: p.hpkeId,
+    lengths: p.lengths,
+    keygen(seed?: Uint8Array): KeyPair {
+      const sk = seedOrRandom(seed, p.lengths.secretKey, 'seed');
+      const { publicKey, secretKey } = lib.keygen(sk);
+      wipe(secretKey);
+      return { publicKey, secretKey: sk };
+    },
+    getPublicKey(secretKey: Uint8Array): Uint8Array {
+      checkSecretKey(p, secretKey);
+      const keys = lib.keygen(secretKey);
+      wipe(keys.secretKey);
+      return keys.publicKey;
+    },
+    encapsulate(publicKey: Uint8Array): Encapsulation {
+      checkPublicKey(p, publicKey);
+      return encapsulateOrThrow(lib, publicKey);
+    },
+    encapsulateDerand(publicKey: Uint8Array, seed: Uint8Array): Encapsulation {
+      checkPublicKey(p, publicKey);
+      checkEncapsSeed(p, seed);
+      return encapsulateOrThrow(lib, publicKey, seed);
+    },
+    decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+      checkSecretKey(p, secretKey);
+      checkCipherText(p, cipherText);
+      return decapsulateOrThrow(lib, cipherText, expanded.get(secretKey));
+    },
+  });
+}
+
+/** `verify` must never throw: every malformed input is simply an invalid signature. */
+function verifyOrFalse(
+  p: SignatureParams,
+  lib: NobleSigner,
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  if (!(signature instanceof Uint8Array) || !(message instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) {
+    return false;
+  }
+  if (publicKey.length !== p.lengths.publicKey) return false;
+  if (signature.length < p.minSignature || signature.length > p.lengths.signature) return false;
+  try {
+    return lib.verify(signature, message, publicKey) === true;
+  } catch {
+    return false;
+  }
+}
+
+/** ML-DSA: the secret key is the seed xi; the expanded signing key lives only in the cache. */
+function mlDsa(name: 'ML-DSA-65' | 'ML-DSA-87', lib: NobleSigner): SignatureScheme {
+  const p = SIGNATURE_PARAMS[name];
+  const expanded = new KeyCache<Uint8Array>(
+    (seed) => lib.keygen(seed).secretKey,
+    (sk) => wipe(sk),
+  );
+  return Object.freeze({
+    name: p.name,
+    lengths: p.lengths,
+    implementation: 'noble',
+    keygen(seed?: Uint8Array): KeyPair {
+      const sk = seedOrRandom(seed, p.lengths.secretKey, 'seed');
+      const { publicKey, secretKey } = lib.keygen(sk);
+      wipe(secretKey);
+      return { publicKey, secretKey: sk };
+    },
+    getPublicKey(secretKey: Uint8Array): Uint8Array {
+      checkSecretKey(p, secretKey);
+      const keys = lib.keygen(secretKey);
+      wipe(keys.secretKey);
+      return keys.publicKey;
+    },
+    sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+      expectBytes(message, undefined, 'OV_INVALID_ARGUMENT', 'message');
+      checkSecretKey(p, secretKey);
+      return lib.sign(message, expanded.get(secretKey));
+    },
+    verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+      return verifyOrFalse(p, lib, signature, message, publicKey);
+    },
+  } satisfies SignatureScheme);
+}
+
+/** Round-3 Falcon with the expanded secret key; signing is randomized. */
+function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', lib: NobleSigner): SignatureScheme {
+  const p = SIGNATURE_PARAMS[name];
+  return Object.freeze({
+    name: p.name,
+    lengths: p.lengths,
+    implementation: 'noble',
+    keygen(seed?: Uint8Array): KeyPair {
+      // The 48-byte seed reproduces keys only within noble; the expanded key is what is stored.
+      if (seed !== undefined) expectBytes(seed, FALCON_SEED_LENGTH, 'OV_INVALID_ARGUMENT', 'seed');
+      return lib.keygen(seed);
+    },
+    getPublicKey(_secretKey: Uint8Array): Uint8Array {
+      // Contract: Falcon public keys are stored alongside the secret key, never re-derived.
+      throw new VaultError('OV_ALGORITHM_UNSUPPORTED', { algorithm: p.name, operation: 'getPublicKey' });
+    },
+    sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+      expectBytes(message, undefined, 'OV_INVALID_ARGUMENT', 'message');
+      checkSecretKey(p, secretKey);
+      try {
+        return lib.sign(message, secretKey);
+      } catch (cause) {
+        // Right length but not a valid (f, g, F) encoding, or a basis the sampler rejects.
+        throw new VaultError('OV_KEY_INVALID', { field: 'secretKey' }, { cause });
+      }
+    },
+    verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+      return verifyOrFalse(p, lib, signature, message, publicKey);
+    },
+  } satisfies SignatureScheme);
+}
+
+let kems: Readonly<Record<KemName, Kem>> | undefined;
+let signatures: Readonly<Record<SignatureName, SignatureScheme>> | undefined;
+
+/** The noble KEMs, built on first use. */
+function nobleKems(): Readonly<Record<KemName, Kem>> {
+  kems ??= Object.freeze({
+    'X-Wing': xwingKem(),
+    'ML-KEM-768': mlKem('ML-KEM-768', ml_kem768),
+    'ML-KEM-1024': mlKem('ML-KEM-1024', ml_kem1024),
+  });
+  return kems;
+}
+
+/** The noble signature schemes, built on first use. Falcon is shared with the native provider. */
+export function nobleSignatures(): Readonly<Record<SignatureName, SignatureScheme>> {
+  signatures ??= Object.freeze({
+    'ML-DSA-65': mlDsa('ML-DSA-65', ml_dsa65),
+    'ML-DSA-87': mlDsa('ML-DSA-87', ml_dsa87),
+    'Falcon-512-r3': falcon('Falcon-512-r3', falcon512),
+    'Falcon-1024-r3': falcon('Falcon-1024-r3', falcon1024),
+  });
+  return signatures;
+}
+
+/** Throws OV_ALGORITHM_UNSUPPORTED for a name outside the supported set. */
+export function unsupported(kind: 'kem' | 'signature', name: unknown): never {
+  throw new VaultError('OV_ALGORITHM_UNSUPPORTED', { kind, algorithm: String(name).slice(0, 64) });
+}
+
+export const nobleProvider: CryptoProvider = Object.freeze({
+  name: 'noble',
+  kem(name: KemName): Kem {
+    if (!isKemName(name)) unsupported('kem', name);
+    return nobleKems()[name];
+  },
+  signature(name: SignatureName): SignatureScheme {
+    if (!isSignatureName(name)) unsupported('signature', name);
+    return nobleSignatures()[name];
+  },
+});
