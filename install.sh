@@ -1,8 +1,58 @@
 #!/usr/bin/env bash
-# Install ontoref-vault from this checkout: dependencies, build, and the `vault` command.
-# Idempotent: running it again only brings the install up to date.
+# Install ontoref-vault from this checkout and start the daemon.
+#
+#   dependencies (npm ci, only when node_modules is missing or package-lock.json changed)
+#   -> build -> link the `vault` command -> on the first install only, `vault setup
+#   --gen-keys` with an unseal key file -> `vault server` in the foreground on
+#   127.0.0.1:8420 (or a systemd unit with --systemd).
+#
+# Idempotent: running it again brings the install up to date and never touches an
+# initialised vault. Run `./install.sh --help` for the options.
 set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: ./install.sh [--no-start] [--systemd] [--help]
+
+Installs ontoref-vault from this checkout: dependencies (npm ci, skipped when
+node_modules matches package-lock.json), build, and the `vault` command (npm link).
+On the first install (no vault.db in the data dir yet) it runs
+
+  vault setup --gen-keys --unseal-key-file "$DATA_DIR/unseal.key"
+
+so the daemon can unseal itself unattended, then starts `vault server` in the
+foreground on 127.0.0.1:8420 with the embedded SQLite store.
+
+Options:
+  --no-start   install (and set up) only; do not start the daemon
+  --systemd    write /etc/systemd/system/ontoref-vault.service and enable it
+               instead of starting in the foreground (prints the unit when
+               systemctl is not available)
+  -h, --help   show this help
+
+Environment:
+  ONTOREF_DATA_DIR   data dir (default $XDG_DATA_HOME/ontoref-vault, else
+                     ~/.local/share/ontoref-vault)
+  ONTOREF_CONFIG     config file (default <data dir>/config.toml)
+  ONTOREF_UNIT_FILE  where --systemd writes the unit
+                     (default /etc/systemd/system/ontoref-vault.service)
+EOF
+}
+
+no_start=0 systemd=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-start) no_start=1 ;;
+    --systemd) systemd=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "install.sh: error: unknown option: $arg" >&2; echo "install.sh: hint: run './install.sh --help' for usage" >&2; exit 1 ;;
+  esac
+done
+
 cd "$(dirname "$0")"
+root=$(pwd -P)
+
+say() { echo "install.sh: $*" >&2; }
 
 need_major=20 need_minor=19
 if ! command -v node >/dev/null 2>&1; then
@@ -16,13 +66,126 @@ if [ "$major" -lt "$need_major" ] || { [ "$major" -eq "$need_major" ] && [ "$min
   exit 1
 fi
 
-echo "install.sh: installing dependencies"
-npm ci --no-audit --no-fund
-echo "install.sh: building"
-npm run --silent build
-chmod +x dist/cli/main.js
-if npm link --no-audit --no-fund >/dev/null 2>&1; then
-  echo "install.sh: installed the vault command: $(command -v vault || echo "$(npm prefix -g)/bin/vault")"
+# --- dependencies: npm ci only when node_modules is missing or the lock file changed -----
+lock_hash=$(node -e 'process.stdout.write(require("node:crypto").createHash("sha256").update(require("node:fs").readFileSync("package-lock.json")).digest("hex"))')
+hash_file=node_modules/.ontoref-lock-hash
+if [ -d node_modules ] && [ -f "$hash_file" ] && [ "$(cat "$hash_file")" = "$lock_hash" ]; then
+  say "dependencies are up to date"
 else
-  echo "install.sh: could not link the vault command globally; run it as $(pwd)/dist/cli/main.js"
+  say "installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+  printf '%s\n' "$lock_hash" >"$hash_file"
 fi
+
+# --- build and link ----------------------------------------------------------------------
+say "building"
+npm run --silent build
+cli="$root/dist/cli/main.js"
+chmod +x "$cli"
+# The script itself always runs this checkout's CLI by path: another `vault` (HashiCorp's)
+# may come first on PATH.
+vault() { node "$cli" "$@"; }
+if npm link --no-audit --no-fund >/dev/null 2>&1; then
+  linked=$(command -v vault || true)
+  say "installed the vault command: ${linked:-$(npm prefix -g)/bin/vault}"
+  if [ -n "$linked" ] && [ "$(readlink -f "$linked" 2>/dev/null || echo "$linked")" != "$cli" ]; then
+    say "warning: 'vault' on your PATH is $linked, not this install; use $cli"
+  fi
+else
+  say "could not link the vault command globally; run it as $cli"
+fi
+
+# --- first install: create the vault -----------------------------------------------------
+if [ -n "${ONTOREF_DATA_DIR:-}" ]; then
+  data_dir=$ONTOREF_DATA_DIR
+elif [ -n "${XDG_DATA_HOME:-}" ] && [ "${XDG_DATA_HOME#/}" != "$XDG_DATA_HOME" ]; then
+  data_dir=$XDG_DATA_HOME/ontoref-vault
+else
+  data_dir=$HOME/.local/share/ontoref-vault
+fi
+case "$data_dir" in /*) ;; *) data_dir="$(pwd -P)/$data_dir" ;; esac
+export ONTOREF_DATA_DIR="$data_dir"
+
+if [ -e "$data_dir/vault.db" ]; then
+  say "vault already initialised in $data_dir (left untouched)"
+else
+  say "first install: creating the vault in $data_dir"
+  vault setup --gen-keys --unseal-key-file "$data_dir/unseal.key"
+  cat >&2 <<EOF
+install.sh:
+install.sh: the daemon admin key is in ${ONTOREF_ADMIN_TOKEN_FILE:-$data_dir/admin.token} (mode 0600).
+install.sh:   vault login --admin        # start an admin session with it
+install.sh:
+install.sh: WARNING: the vault unseals itself from $data_dir/unseal.key.
+install.sh: Whoever can read that file (and vault.db) can open every secret: this is a
+install.sh: single-operator setup. For a vault that needs 3 of 5 people to unseal, recreate
+install.sh: it now, before storing anything (this destroys the current vault):
+install.sh:   vault setup --gen-keys --force --shares 5 --threshold 3
+install.sh: and remove the [seal] unseal_key_file line from the config.
+install.sh:
+EOF
+fi
+
+# --- start -------------------------------------------------------------------------------
+unit_text() {
+  local user node_bin extra_env v
+  user=${SUDO_USER:-$(id -un)}
+  node_bin=$(command -v node)
+  extra_env=
+  for v in ONTOREF_CONFIG ONTOREF_ADMIN_TOKEN_FILE ONTOREF_CRYPTO_PROVIDER; do
+    if [ -n "${!v:-}" ]; then extra_env="$extra_env"$'\n'"Environment=$v=${!v}"; fi
+  done
+  cat <<EOF
+[Unit]
+Description=ontoref-vault post-quantum key vault
+After=network.target
+
+[Service]
+Type=simple
+User=$user
+Environment=ONTOREF_DATA_DIR=$data_dir$extra_env
+ExecStart=$node_bin $cli server
+Restart=on-failure
+UMask=0077
+# The root key lives in this process's memory: no core dumps, no privilege gain.
+LimitCORE=0
+NoNewPrivileges=true
+PrivateTmp=true
+ProtectSystem=strict
+ReadWritePaths=$data_dir
+
+[Install]
+WantedBy=multi-user.target
+EOF
+}
+
+if [ "$systemd" -eq 1 ]; then
+  unit=${ONTOREF_UNIT_FILE:-/etc/systemd/system/ontoref-vault.service}
+  if ! command -v systemctl >/dev/null 2>&1; then
+    say "systemctl not found; here is the unit file to install as $unit:"
+    unit_text
+    exit 0
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    unit_text >"$unit"
+    systemctl daemon-reload
+    systemctl enable --now "$(basename "$unit")"
+  elif command -v sudo >/dev/null 2>&1; then
+    unit_text | sudo tee "$unit" >/dev/null
+    sudo systemctl daemon-reload
+    sudo systemctl enable --now "$(basename "$unit")"
+  else
+    say "error: writing $unit needs root; run this script as root or install the unit below yourself"
+    unit_text
+    exit 1
+  fi
+  say "wrote $unit and enabled it: systemctl status ontoref-vault"
+  exit 0
+fi
+
+if [ "$no_start" -eq 1 ]; then
+  say "done; start the daemon with: vault server"
+  exit 0
+fi
+say "starting the daemon in the foreground (default 127.0.0.1:8420; Ctrl-C stops it)"
+exec node "$cli" server

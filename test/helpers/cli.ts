@@ -57,7 +57,7 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-function cleanEnv(home: string, extra: Readonly<Record<string, string>>): Record<string, string> {
+export function cleanEnv(home: string, extra: Readonly<Record<string, string>>): Record<string, string> {
   const env: Record<string, string> = {};
   // Only what a shell user would have; nothing from the test runner, no ONTOREF_*.
   for (const k of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'SYSTEMROOT']) {

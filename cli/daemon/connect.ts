@@ -1,0 +1,101 @@
+/**
+ * How a daemon command gets its client: the address from ONTOREF_ADDR and the session
+ * token from ONTOREF_TOKEN, else from the token file `vault login` wrote
+ * ($XDG_CONFIG_HOME/ontoref/token, mode 0600; a file others may read is refused, since
+ * anyone who read it holds the session). The client module is imported lazily so that
+ * `--help` and usage errors stay fast.
+ * @module
+ */
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type * as ClientIndex from '../../src/client/index.js';
+import type { VaultClient } from '../../src/client/index.js';
+import type { CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { ioError, prepareFile, readSecretFile } from '../io.js';
+import { daemonAddr, envToken, tokenFile } from './env.js';
+import { firstLine } from './secret-input.js';
+
+export type ClientLib = typeof ClientIndex;
+
+let lib: Promise<ClientLib> | undefined;
+export function clientLib(): Promise<ClientLib> {
+  lib ??= import('../../src/client/index.js');
+  return lib;
+}
+
+function errnoCode(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/** The token in `path`, or undefined when there is no such file. */
+export async function readTokenFile(ctx: CommandContext<unknown>, path: string): Promise<string | undefined> {
+  try {
+    await lstat(path);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw ioError(e, 'read', path);
+  }
+  const data = await readSecretFile(ctx, path);
+  const token = firstLine(Buffer.from(data).toString('utf8'));
+  data.fill(0);
+  return token === '' ? undefined : token;
+}
+
+/** Writes the token file (0600, replacing an older one atomically) in a 0700 directory. */
+export async function writeTokenFile(path: string, token: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw ioError(e, 'write', dirname(path));
+  }
+  const f = await prepareFile(path, `${token}\n`, { secret: true });
+  await f.commit();
+}
+
+/** Removes the token file; false when there was none. */
+export async function removeTokenFile(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    throw ioError(e, 'write', path);
+  }
+}
+
+export interface ResolvedToken {
+  readonly token: string | undefined;
+  readonly source: 'ONTOREF_TOKEN' | 'file' | 'none';
+  /** The token file path (whether or not it exists). */
+  readonly file: string;
+}
+
+/** ONTOREF_TOKEN, else the token file, else none. */
+export async function resolveToken(ctx: CommandContext<unknown>): Promise<ResolvedToken> {
+  const file = tokenFile(ctx);
+  const env = envToken(ctx);
+  if (env !== undefined) return { token: env.trim(), source: 'ONTOREF_TOKEN', file };
+  const t = await readTokenFile(ctx, file);
+  return t === undefined ? { token: undefined, source: 'none', file } : { token: t, source: 'file', file };
+}
+
+/**
+ * A client for ONTOREF_ADDR. With `auth` (the default) it carries the resolved session
+ * token; without one the request still goes out and the daemon's 401 explains the rest
+ * (with the `vault login` hint).
+ */
+export async function connect(ctx: CommandContext<unknown>, opts: { auth?: boolean } = {}): Promise<VaultClient> {
+  const { VaultClient } = await clientLib();
+  const addr = daemonAddr(ctx);
+  const token = opts.auth === false ? undefined : (await resolveToken(ctx)).token;
+  try {
+    return new VaultClient({ addr, ...(token === undefined ? {} : { token }) });
+  } catch (e) {
+    const field = (e as { detail?: Record<string, unknown> }).detail?.['field'];
+    if (field === 'addr') throw new CliError('OV_INVALID_ARGUMENT', { reason: 'ONTOREF_ADDR must be an http:// or https:// URL', hints: [`unset it to use the default, http://127.0.0.1:8420`] });
+    if (field === 'token') throw new CliError('OV_INVALID_ARGUMENT', { reason: 'the session token has an invalid form', hints: ["run 'vault login' to start a new session"] });
+    throw e;
+  }
+}

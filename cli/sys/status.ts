@@ -1,0 +1,47 @@
+/**
+ * `vault status`: the daemon's seal status, like `vault status` in HashiCorp Vault, with
+ * exit codes a script can branch on: 0 unsealed, 2 sealed or not initialised (or any
+ * error the daemon reports), 1 when the daemon cannot be reached or another local error.
+ * Needs no token.
+ * @module
+ */
+import { defineCommand } from '../command.js';
+import { EXIT_DAEMON, EXIT_OK } from '../errors.js';
+import { connect } from '../daemon/connect.js';
+import { daemonAddr } from '../daemon/env.js';
+import { formatPairs, printJson } from '../daemon/format.js';
+
+export const command = defineCommand({
+  name: 'status',
+  summary: 'show whether the daemon is initialised and sealed',
+  usage: 'vault status [--json]',
+  options: {
+    json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version]}' },
+  },
+  details: [
+    'Asks the daemon at ONTOREF_ADDR (default http://127.0.0.1:8420) for its seal status;',
+    'no token is needed.',
+    '',
+    'Exit codes: 0 unsealed; 2 sealed or not initialised (the output says which), or an',
+    'error reported by the daemon; 1 the daemon cannot be reached, or a local error.',
+  ].join('\n'),
+  async run(ctx) {
+    const client = await connect(ctx, { auth: false });
+    const s = await client.sealStatus();
+    if (ctx.values.json) {
+      await printJson(ctx, { addr: daemonAddr(ctx), ...s });
+    } else {
+      const pairs: [string, unknown][] = [
+        ['Address', daemonAddr(ctx)],
+        ['Initialized', s.initialized],
+        ['Sealed', s.sealed],
+      ];
+      if (s.mode !== null) pairs.push(['Seal mode', s.mode]);
+      if (s.t !== null && s.n !== null) pairs.push(['Threshold', `${s.t} of ${s.n} shares`]);
+      if (s.sealed && s.mode === 'shamir') pairs.push(['Unseal progress', `${s.progress}/${s.t ?? '?'}`]);
+      if (s.version !== undefined) pairs.push(['Version', s.version]);
+      await ctx.out(formatPairs(pairs));
+    }
+    return s.initialized && !s.sealed ? EXIT_OK : EXIT_DAEMON;
+  },
+});

@@ -1,0 +1,19 @@
+/**
+ * The audit log's public surface: the append-only, hash-chained, checkpoint-signed log
+ * (./log.ts), its offline verifier (./verify.ts) and the chain definition (./chain.ts).
+ * Design and threat notes: docs/adr/0005-audit-chain.md.
+ * @module
+ */
+export {
+  AuditLog,
+  DEFAULT_CHECKPOINT_EVERY,
+  MAX_CHECKPOINT_EVERY,
+  MAX_DETAIL_KEYS,
+  MAX_FIELD_CHARS,
+  TRUNCATED_MARK,
+  type AuditEvent,
+  type AuditLogOptions,
+} from './log.js';
+export { verifyAudit, type AuditProblem, type AuditVerifyResult } from './verify.js';
+export { AUDIT_HASH_LABEL, CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
+export { canonicalJson, type JsonValue } from './canonical.js';

@@ -1,0 +1,219 @@
+/**
+ * The append-only audit log: one canonical-JSON entry per event, hash-chained
+ * (./chain.ts), durable before `append` returns, and periodically checkpointed with a
+ * post-quantum signature by the vault's `sign` key (docs/adr/0005-audit-chain.md).
+ *
+ * Fail closed: `append` either stores the entry (one IMMEDIATE transaction, fsynced under
+ * synchronous=FULL) or throws OV_AUDIT_FAILED, so the HTTP layer can refuse the request it
+ * was recording. The head (last seq and hash) is read inside each append's transaction
+ * rather than cached, so a rolled-back outer transaction or a restart can never make the
+ * writer fork the chain.
+ *
+ * Entries hold identifiers, paths, codes and HMACs, never secret values: callers put a
+ * sensitive value (a token id they want to correlate, an attempted key id) through
+ * `hmac()`, and must not put secrets, tokens, keys, shares or passphrases in `detail`.
+ * @module
+ */
+import { utf8 } from '../crypto/bytes.js';
+import { hmac as hmacSha } from '../crypto/kdf.js';
+import type { CryptoProvider } from '../crypto/types.js';
+import { checkOptions } from '../envelope/format.js';
+import type { SecretKeyInfo } from '../envelope/keys.js';
+import { signDetached } from '../envelope/signature.js';
+import { VaultError, isVaultError } from '../errors.js';
+import type { Storage } from '../storage/types.js';
+import { canonicalJson } from './canonical.js';
+import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
+
+/**
+ * One audited event. Every field is optional except `type`; unknown fields are refused.
+ * `detail` carries small, non-secret facts (counts, key names, versions, reasons): NEVER
+ * a secret value, token, key, share or passphrase. Strings longer than MAX_FIELD_CHARS
+ * are cut and marked, so an oversized request path is still recorded.
+ */
+export interface AuditEvent {
+  type: 'request' | 'auth' | 'sys';
+  method?: string;
+  path?: string;
+  status?: number;
+  code?: string;
+  /** Public session id (UUID), never the token. */
+  session?: string;
+  /** API key id, never the key. */
+  apiKey?: string;
+  remote?: string;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface AuditLogOptions {
+  /** The keyring's current `audit` key; undefined while sealed (then `hmac` answers 'redacted'). */
+  hmacKey: () => Uint8Array | undefined;
+  /** The keyring's current `sign` key; undefined while sealed (checkpoints are then deferred). */
+  signer: () => SecretKeyInfo | undefined;
+  provider: CryptoProvider;
+  /** Clock, ms since the epoch (integer >= 0). */
+  now: () => number;
+  /** Sign a checkpoint once this many entries follow the last one (default 1000). */
+  checkpointEvery?: number;
+}
+
+export const DEFAULT_CHECKPOINT_EVERY = 1000;
+export const MAX_CHECKPOINT_EVERY = 1_000_000;
+/** Longest string field kept whole; longer ones are cut to this length plus TRUNCATED_MARK. */
+export const MAX_FIELD_CHARS = 2048;
+export const TRUNCATED_MARK = '...[truncated]';
+export const MAX_DETAIL_KEYS = 64;
+const DETAIL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+const TYPES: readonly string[] = ['request', 'auth', 'sys'];
+const STRING_FIELDS = ['method', 'path', 'code', 'session', 'apiKey', 'remote'] as const;
+const EVENT_FIELDS: readonly string[] = ['type', 'status', 'detail', ...STRING_FIELDS];
+
+type EntryFields = Record<string, string | number | boolean | Record<string, string | number | boolean>>;
+
+function invalid(field: string): never {
+  throw new VaultError('OV_AUDIT_FAILED', { reason: 'invalid event', field });
+}
+
+function cut(s: string): string {
+  return s.length <= MAX_FIELD_CHARS ? s : s.slice(0, MAX_FIELD_CHARS) + TRUNCATED_MARK;
+}
+
+/** Validates an event and returns its entry fields (without seq and time). */
+function entryFields(event: AuditEvent): EntryFields {
+  if (typeof event !== 'object' || event === null) invalid('event');
+  for (const k of Object.keys(event)) if (!EVENT_FIELDS.includes(k)) invalid(k);
+  if (!TYPES.includes(event.type)) invalid('type');
+  const out: EntryFields = { type: event.type };
+  for (const f of STRING_FIELDS) {
+    const v = event[f];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') invalid(f);
+    out[f] = cut(v);
+  }
+  if (event.status !== undefined) {
+    if (!Number.isInteger(event.status) || event.status < 0 || event.status > 999) invalid('status');
+    out['status'] = event.status;
+  }
+  if (event.detail !== undefined) {
+    const d = event.detail as unknown;
+    const proto = typeof d === 'object' && d !== null ? (Object.getPrototypeOf(d) as unknown) : undefined;
+    if (typeof d !== 'object' || d === null || (proto !== Object.prototype && proto !== null)) invalid('detail');
+    const entries = Object.entries(d as Record<string, unknown>);
+    if (entries.length > MAX_DETAIL_KEYS) invalid('detail');
+    // No prototype: a key such as "__proto__" is then an ordinary member, never a setter.
+    const detail = Object.create(null) as Record<string, string | number | boolean>;
+    for (const [k, v] of entries) {
+      if (!DETAIL_KEY.test(k)) invalid('detail');
+      if (typeof v === 'string') detail[k] = cut(v);
+      else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) detail[k] = v;
+      else invalid(`detail.${k}`);
+    }
+    out['detail'] = detail;
+  }
+  return out;
+}
+
+function checkClock(t: unknown): number {
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new VaultError('OV_AUDIT_FAILED', { reason: 'clock' });
+  return t;
+}
+
+function failed(e: unknown): VaultError {
+  if (isVaultError(e, 'OV_AUDIT_FAILED')) return e;
+  const detail: Record<string, string> = { reason: 'storage' };
+  if (e instanceof VaultError) detail['cause'] = e.code;
+  return new VaultError('OV_AUDIT_FAILED', detail, { cause: e });
+}
+
+export class AuditLog {
+  readonly #storage: Storage;
+  readonly #hmacKey: () => Uint8Array | undefined;
+  readonly #signer: () => SecretKeyInfo | undefined;
+  readonly #provider: CryptoProvider;
+  readonly #now: () => number;
+  readonly #every: number;
+
+  constructor(storage: Storage, opts: AuditLogOptions) {
+    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery'], 'AuditLog');
+    for (const f of ['hmacKey', 'signer', 'now'] as const) {
+      if (typeof opts[f] !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: `AuditLog.${f}` });
+    }
+    const every = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    if (!Number.isSafeInteger(every) || every < 1 || every > MAX_CHECKPOINT_EVERY) {
+      throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.checkpointEvery', min: 1, max: MAX_CHECKPOINT_EVERY });
+    }
+    this.#storage = storage;
+    this.#hmacKey = opts.hmacKey;
+    this.#signer = opts.signer;
+    this.#provider = opts.provider;
+    this.#now = opts.now;
+    this.#every = every;
+  }
+
+  /**
+   * Appends one entry and returns its seq. Synchronous and durable: committed (and, under
+   * synchronous=FULL, fsynced) before it returns. When `checkpointEvery` entries follow the
+   * last checkpoint and the signer is available, the checkpoint is written in the same
+   * transaction. Any failure (invalid event, storage error, closed database) is
+   * OV_AUDIT_FAILED and nothing is written.
+   */
+  append(event: AuditEvent): number {
+    try {
+      const fields = entryFields(event);
+      return this.#storage.transaction(() => {
+        const head = this.#storage.audit.head();
+        const seq = (head?.seq ?? 0) + 1;
+        const prevHash = head?.hash ?? GENESIS_HASH;
+        const time = checkClock(this.#now());
+        const entry = canonicalJson({ ...fields, seq, time });
+        const hash = entryHash(seq, prevHash, entry);
+        this.#storage.audit.append({ seq, time, entry, prevHash, hash });
+        const last = this.#storage.audit.lastCheckpointSeq();
+        if (seq - last >= this.#every) {
+          const key = this.#signer();
+          // Sealed: no signing key. The chain is still written; the next append after
+          // unseal catches up, since the condition is "at least N since the last one".
+          if (key !== undefined) this.#writeCheckpoint(key, seq, hash, time);
+        }
+        return seq;
+      });
+    } catch (e) {
+      throw failed(e);
+    }
+  }
+
+  /**
+   * Signs the current head now (on seal, on shutdown, on an operator's request). A no-op
+   * when the log is empty or the head already has a checkpoint. OV_SEALED without a
+   * signing key; OV_AUDIT_FAILED when it cannot be stored.
+   */
+  checkpoint(): void {
+    const key = this.#signer();
+    if (key === undefined) throw new VaultError('OV_SEALED');
+    try {
+      this.#storage.transaction(() => {
+        const head = this.#storage.audit.head();
+        if (head === undefined || this.#storage.audit.lastCheckpointSeq() === head.seq) return;
+        this.#writeCheckpoint(key, head.seq, head.hash, checkClock(this.#now()));
+      });
+    } catch (e) {
+      throw failed(e);
+    }
+  }
+
+  /**
+   * `hmac-sha256:<hex>` of a sensitive value under the keyring's audit key, so entries can
+   * be correlated without holding the value; 'redacted' while sealed.
+   */
+  hmac(value: string): string {
+    const key = this.#hmacKey();
+    if (key === undefined) return 'redacted';
+    return `hmac-sha256:${Buffer.from(hmacSha('SHA-256', key, utf8(value))).toString('hex')}`;
+  }
+
+  #writeCheckpoint(key: SecretKeyInfo, seq: number, hash: Uint8Array, time: number): void {
+    if (key.kind !== 'sig-secret') throw new VaultError('OV_AUDIT_FAILED', { reason: 'signer is not a signature key' });
+    const signature = signDetached(this.#provider, { key, message: checkpointMessage(seq, hash, time), context: CHECKPOINT_CONTEXT });
+    this.#storage.audit.insertCheckpoint({ seq, hash, alg: key.alg, keyVersion: key.keyVersion, signature, time });
+  }
+}

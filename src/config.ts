@@ -1,0 +1,529 @@
+/**
+ * The daemon's configuration: one TOML file (`ONTOREF_CONFIG`, default
+ * `<data dir>/config.toml`) plus the fixed `ONTOREF_*` environment variables, parsed once
+ * at the boundary, checked as a whole and frozen (STYLE.md habits 2 and 3; docs/config.md
+ * is the reference).
+ *
+ * One typebox schema ({@link CONFIG_FILE_SCHEMA}) is both the TypeScript type of the file
+ * and its runtime check; `vault server` and `vault config validate` use the same code, and
+ * `GET /v1/sys/describe` publishes the schema. Every problem is collected with its key
+ * path (`sessions.default_ttl`, `env.ONTOREF_ADDR`) and reported together, never one at a
+ * time; unknown keys are problems, so a typo such as `max_tll` cannot silently leave a
+ * default in place.
+ *
+ * Precedence, the same for every setting: a value in the file wins; an environment
+ * variable supplies what the file leaves unset (`ONTOREF_ADDR` -> `listen`,
+ * `ONTOREF_DATA_DIR` -> `data_dir`, `ONTOREF_CRYPTO_PROVIDER` -> `crypto.provider`); then
+ * the built-in default. This module never reads `process.env`: callers pass the
+ * environment, so tests and the CLI decide what it holds.
+ * @module
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Settings } from 'typebox/system';
+import { MAX_SESSION_TTL_MS } from './auth/session-store.js';
+import { VaultError } from './errors.js';
+
+/** Where the daemon listens when neither the file nor ONTOREF_ADDR says otherwise. */
+export const DEFAULT_ADDR = 'http://127.0.0.1:8420';
+export const DEFAULT_LISTEN = '127.0.0.1:8420';
+/** Largest config file read: a config is a few hundred bytes; anything huge is a mistake. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const PROVIDER_CHOICES = ['auto', 'noble', 'native'] as const;
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+export const SIGNATURE_CHOICES = ['ML-DSA-65', 'Falcon-512-r3'] as const;
+export type SignatureChoice = (typeof SIGNATURE_CHOICES)[number];
+
+const DURATION_PATTERN = '^(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$';
+const SIZE_PATTERN = '^[0-9]+(?:B|KiB|MiB|GiB|KB|MB|GB)?$';
+
+const Duration = (description: string) =>
+  Type.String({ pattern: DURATION_PATTERN, minLength: 2, description: `${description}; a duration such as "15m", "1h30m", "90s"` });
+
+/** The config file (TOML), every key optional. Also published by `GET /v1/sys/describe`. */
+export const CONFIG_FILE_SCHEMA = Type.Object(
+  {
+    listen: Type.Optional(Type.String({ description: 'host:port to listen on, e.g. "127.0.0.1:8420" or "[::1]:8420"' })),
+    data_dir: Type.Optional(Type.String({ minLength: 1, description: 'directory holding vault.db and admin.token (0700)' })),
+    log_level: Type.Optional(Type.Enum([...LOG_LEVELS], { description: 'pino log level' })),
+    seal: Type.Optional(
+      Type.Object(
+        {
+          unseal_key_file: Type.Optional(
+            Type.String({ minLength: 1, description: 'unseal key file (keyfile seal mode): the daemon unseals itself at start' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    sessions: Type.Optional(
+      Type.Object(
+        {
+          default_ttl: Type.Optional(Duration('session lifetime when the exchange does not ask for one (default 1h)')),
+          max_ttl: Type.Optional(Duration('longest session an exchange may ask for (default 24h, at most 31d)')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          body_limit: Type.Optional(
+            Type.Union([Type.Integer(), Type.String({ pattern: SIZE_PATTERN })], {
+              description: 'largest request body: bytes, or a size such as "2MiB" (default 2MiB, 1KiB..64MiB)',
+            }),
+          ),
+          max_request_rate: Type.Optional(Type.Integer({ description: 'requests per second per client address (default: no limit)' })),
+          auth_failures_per_key: Type.Optional(Type.Integer({ description: 'failed key exchanges per API key id per minute before 429 (default 5)' })),
+          auth_failures_per_address: Type.Optional(
+            Type.Integer({ description: 'failed key exchanges per client address per minute before 429 (default 20)' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    crypto: Type.Optional(
+      Type.Object(
+        {
+          provider: Type.Optional(Type.Enum([...PROVIDER_CHOICES], { description: 'crypto provider (default auto: native where available)' })),
+          signature: Type.Optional(Type.Enum([...SIGNATURE_CHOICES], { description: 'vault signature scheme (default ML-DSA-65)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'ontoref-vault config.toml' },
+);
+
+export type ConfigFile = Static<typeof CONFIG_FILE_SCHEMA>;
+
+/** The resolved configuration: every default applied, durations and sizes in numbers, paths absolute. Deep-frozen. */
+export interface Config {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly seal: { readonly unsealKeyFile: string | null };
+  readonly sessions: { readonly defaultTtlMs: number; readonly maxTtlMs: number };
+  readonly limits: {
+    readonly bodyLimit: number;
+    readonly maxRequestRate: number | null;
+    readonly authFailuresPerKey: number;
+    readonly authFailuresPerAddress: number;
+  };
+  readonly crypto: { readonly provider: ProviderChoice; readonly signature: SignatureChoice };
+  /** The file the values came from, or null when none was read. */
+  readonly file: string | null;
+}
+
+export interface ConfigProblem {
+  /** Key path: `sessions.max_ttl`, `env.ONTOREF_ADDR`, or `` for the file as a whole. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ConfigInput {
+  /** The environment to read `ONTOREF_*`, `XDG_DATA_HOME` and `HOME` from (normally process.env). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Config file; default `ONTOREF_CONFIG`, else `<data dir>/config.toml` (optional when implicit). */
+  readonly path?: string;
+  /** Base for relative paths in the environment; default process.cwd(). */
+  readonly cwd?: string;
+}
+
+export interface ConfigCheck {
+  /** Present exactly when `problems` is empty. */
+  readonly config: Config | undefined;
+  readonly problems: readonly ConfigProblem[];
+  /** The file that was (or would have been) read. */
+  readonly file: string;
+}
+
+const DEFAULTS = {
+  defaultTtl: '1h',
+  maxTtl: '24h',
+  bodyLimit: 2 * 1024 * 1024,
+  authFailuresPerKey: 5,
+  authFailuresPerAddress: 20,
+} as const;
+
+const DEFAULT_TTL_MS = 3_600_000;
+const BODY_LIMIT_MIN = 1024;
+const BODY_LIMIT_MAX = 64 * 1024 * 1024;
+const MIN_TTL_MS = 1000;
+
+const checkFile = Compile(CONFIG_FILE_SCHEMA);
+
+// ---------------------------------------------------------------------------------------
+// Value parsers (exported for the http layer and tests)
+
+const UNIT_MS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+
+/**
+ * Milliseconds in a duration string: units d, h, m, s, ms, largest first, each at most
+ * once (`1h30m`, `90s`, `500ms`). Undefined for anything else, including '' and a bare
+ * number (a unit-less "15" is ambiguous, so it is refused rather than guessed).
+ */
+export function parseDuration(text: string): number | undefined {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 64 || !DURATION_RE.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(/([0-9]+)(ms|d|h|m|s)/g)) {
+    total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  }
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** The shortest duration string for `ms` (`3600000` -> `1h`), for messages and docs. */
+export function formatDuration(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) return String(ms);
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of Object.entries(UNIT_MS)) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return out;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  KB: 1000,
+  MB: 1000 ** 2,
+  GB: 1000 ** 3,
+};
+
+/** Bytes in a size: an integer, or a string like "512KiB", "2MiB", "1MB"; undefined otherwise. */
+export function parseSize(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^([0-9]{1,15})(B|KiB|MiB|GiB|KB|MB|GB)?$/.exec(value);
+  if (m === null) return undefined;
+  const n = Number(m[1]) * (SIZE_UNITS[m[2] ?? 'B'] as number);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * `host:port` (`[v6]:port` for IPv6) into its parts; undefined when malformed. Port 0
+ * means "any free port" (tests); hosts are names or IP literals, nothing else.
+ */
+export function parseListen(text: string): { host: string; port: number } | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)):([0-9]{1,5})$/.exec(text);
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/** The listen address an `ONTOREF_ADDR` URL names; a problem message when it cannot be one. */
+function listenFromAddr(addr: string): { host: string; port: number } | string {
+  let url: URL;
+  try {
+    url = new URL(addr);
+  } catch {
+    return 'must be an http:// URL such as http://127.0.0.1:8420';
+  }
+  if (url.protocol !== 'http:') return 'the daemon serves plain http; use an http:// URL or set `listen` in the config file';
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials';
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port === '' ? 80 : Number(url.port);
+  const parsed = parseListen(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+  return parsed ?? 'names no usable host and port';
+}
+
+/** The default data dir: `$XDG_DATA_HOME/ontoref-vault`, else `~/.local/share/ontoref-vault`. */
+export function defaultDataDir(env: Readonly<Record<string, string | undefined>>): string {
+  const xdg = env.XDG_DATA_HOME;
+  if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'ontoref-vault');
+  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  return join(home, '.local', 'share', 'ontoref-vault');
+}
+
+/** The data dir the environment alone names (`ONTOREF_DATA_DIR`, else the default). */
+export function envDataDir(env: Readonly<Record<string, string | undefined>>, cwd: string = process.cwd()): string {
+  const d = env.ONTOREF_DATA_DIR;
+  return d !== undefined && d !== '' ? resolve(cwd, d) : defaultDataDir(env);
+}
+
+/** The config file to read and whether it was named explicitly (then it must exist). */
+export function configFilePath(input: ConfigInput): { path: string; explicit: boolean } {
+  const cwd = input.cwd ?? process.cwd();
+  if (input.path !== undefined) return { path: resolve(cwd, input.path), explicit: true };
+  const fromEnv = input.env.ONTOREF_CONFIG;
+  if (fromEnv !== undefined && fromEnv !== '') return { path: resolve(cwd, fromEnv), explicit: true };
+  return { path: join(envDataDir(input.env, cwd), 'config.toml'), explicit: false };
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking
+
+function keyPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+/** Problems from the schema check, one per path, in words a config author understands. */
+function schemaProblems(value: unknown): ConfigProblem[] {
+  const byPath = new Map<string, string>();
+  // typebox stops collecting at 8 errors by default (a process-wide setting); a config
+  // check must report everything, so lift the cap for this synchronous call only.
+  const previous = Settings.Get().maxErrors;
+  let errors: ReturnType<typeof checkFile.Errors>;
+  try {
+    Settings.Set({ maxErrors: 1000 });
+    errors = checkFile.Errors(value);
+  } finally {
+    Settings.Set({ maxErrors: previous });
+  }
+  for (const e of errors) {
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'additionalProperties') {
+      const extra = Array.isArray(params.additionalProperties) ? (params.additionalProperties as unknown[]) : [];
+      for (const k of extra) {
+        const p = keyPath(e.instancePath);
+        const path = p === '' ? String(k) : `${p}.${String(k)}`;
+        byPath.set(path, 'unknown key');
+      }
+      continue;
+    }
+    const path = keyPath(e.instancePath);
+    // `schema is false` repeats an unknown key already reported above.
+    if (e.keyword === 'boolean' || byPath.has(path)) continue;
+    byPath.set(path, describeSchemaError(path, e.keyword, params, e.message));
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }));
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  log_level: `one of ${LOG_LEVELS.join(', ')}`,
+  'crypto.provider': `one of ${PROVIDER_CHOICES.join(', ')}`,
+  'crypto.signature': `one of ${SIGNATURE_CHOICES.join(', ')}`,
+  'sessions.default_ttl': 'a duration such as "15m" or "1h"',
+  'sessions.max_ttl': 'a duration such as "15m" or "1h"',
+  'limits.body_limit': 'a byte count or a size such as "2MiB"',
+};
+
+function describeSchemaError(path: string, keyword: string, params: Record<string, unknown>, fallback: string): string {
+  const expected = EXPECTED[path];
+  if (expected !== undefined) return `must be ${expected}`;
+  switch (keyword) {
+    case 'type':
+      return `must be ${params.type === 'object' ? 'a table' : `a${String(params.type) === 'integer' ? 'n' : ''} ${String(params.type)}`}`;
+    case 'minLength':
+      return 'must not be empty';
+    default:
+      return fallback;
+  }
+}
+
+function readConfigFile(path: string, explicit: boolean, problems: ConfigProblem[]): unknown {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) {
+      problems.push({ path: '', message: `${path} is not a regular file` });
+      return undefined;
+    }
+    size = st.size;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT' && !explicit) return {};
+    problems.push({ path: '', message: code === 'ENOENT' ? `${path} does not exist` : `${path} cannot be read` });
+    return undefined;
+  }
+  if (size > MAX_CONFIG_BYTES) {
+    problems.push({ path: '', message: `${path} is larger than ${MAX_CONFIG_BYTES} bytes` });
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+  } catch {
+    problems.push({ path: '', message: `${path} cannot be read as UTF-8 text` });
+    return undefined;
+  }
+  try {
+    return parseToml(text);
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'syntax error';
+      problems.push({ path: '', message: `invalid TOML at line ${e.line}, column ${e.column}: ${first}` });
+    } else {
+      problems.push({ path: '', message: 'invalid TOML' });
+    }
+    return undefined;
+  }
+}
+
+/** Recursively freezes plain objects, so a resolved config can be shared without copies. */
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/**
+ * Checks a parsed config document (the TOML file's content, or `{}`) together with the
+ * environment. `baseDir` resolves relative paths written in the file. Exported for tests
+ * and callers that build the document themselves.
+ */
+export function resolveConfig(
+  doc: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  opts: { baseDir: string; cwd?: string; file?: string | null },
+): { config: Config | undefined; problems: ConfigProblem[] } {
+  const cwd = opts.cwd ?? process.cwd();
+  const problems = schemaProblems(doc);
+  const bad = (path: string): boolean => problems.some((p) => p.path === path || p.path.startsWith(`${path}.`));
+  // Values the schema rejected are skipped below (`bad`), so a wrong type never reaches a parser.
+  const f: ConfigFile = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? doc : {};
+
+  // listen: file, else ONTOREF_ADDR, else the default.
+  let listen: { host: string; port: number } = parseListen(DEFAULT_LISTEN) as { host: string; port: number };
+  if (f.listen !== undefined && !bad('listen')) {
+    const l = parseListen(f.listen);
+    if (l === undefined) problems.push({ path: 'listen', message: 'must be host:port, e.g. "127.0.0.1:8420" or "[::1]:8420"' });
+    else listen = l;
+  } else if (f.listen === undefined && env.ONTOREF_ADDR !== undefined && env.ONTOREF_ADDR !== '') {
+    const l = listenFromAddr(env.ONTOREF_ADDR);
+    if (typeof l === 'string') problems.push({ path: 'env.ONTOREF_ADDR', message: l });
+    else listen = l;
+  }
+
+  // data_dir: file (relative to the file), else the environment.
+  let dataDir = envDataDir(env, cwd);
+  if (f.data_dir !== undefined && !bad('data_dir')) dataDir = resolve(opts.baseDir, f.data_dir);
+
+  const logLevel: LogLevel = !bad('log_level') && f.log_level !== undefined ? f.log_level : 'info';
+
+  const unsealKeyFile = !bad('seal') && f.seal?.unseal_key_file !== undefined ? resolve(opts.baseDir, f.seal.unseal_key_file) : null;
+
+  // Sessions: durations in range and default <= max.
+  const ttl = (key: 'default_ttl' | 'max_ttl', fallback: string): number | undefined => {
+    const path = `sessions.${key}`;
+    if (bad(path)) return undefined;
+    const text = f.sessions?.[key] ?? fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      problems.push({ path, message: 'must be a duration such as "15m" or "1h"' });
+      return undefined;
+    }
+    if (ms < MIN_TTL_MS || ms > MAX_SESSION_TTL_MS) {
+      problems.push({ path, message: `must be between 1s and ${formatDuration(MAX_SESSION_TTL_MS)}` });
+      return undefined;
+    }
+    return ms;
+  };
+  const maxTtlMs = ttl('max_ttl', DEFAULTS.maxTtl);
+  // An unset default_ttl follows a max_ttl set below it, rather than failing on a default nobody wrote.
+  const defaultFallback = maxTtlMs !== undefined && maxTtlMs < DEFAULT_TTL_MS ? formatDuration(maxTtlMs) : DEFAULTS.defaultTtl;
+  const defaultTtlMs = ttl('default_ttl', defaultFallback);
+  if (defaultTtlMs !== undefined && maxTtlMs !== undefined && defaultTtlMs > maxTtlMs) {
+    problems.push({ path: 'sessions.default_ttl', message: `must not exceed sessions.max_ttl (${formatDuration(maxTtlMs)})` });
+  }
+
+  // Limits.
+  let bodyLimit: number = DEFAULTS.bodyLimit;
+  if (f.limits?.body_limit !== undefined && !bad('limits.body_limit')) {
+    const n = parseSize(f.limits.body_limit);
+    if (n === undefined || n < BODY_LIMIT_MIN || n > BODY_LIMIT_MAX) {
+      problems.push({ path: 'limits.body_limit', message: 'must be between 1KiB and 64MiB' });
+    } else {
+      bodyLimit = n;
+    }
+  }
+  const intIn = (key: 'max_request_rate' | 'auth_failures_per_key' | 'auth_failures_per_address', min: number, max: number): number | undefined => {
+    const v = f.limits?.[key];
+    if (v === undefined || bad(`limits.${key}`)) return undefined;
+    if (v < min || v > max) {
+      problems.push({ path: `limits.${key}`, message: `must be between ${min} and ${max}` });
+      return undefined;
+    }
+    return v;
+  };
+  const maxRequestRate = intIn('max_request_rate', 1, 1_000_000) ?? null;
+  const authFailuresPerKey = intIn('auth_failures_per_key', 1, 1000) ?? DEFAULTS.authFailuresPerKey;
+  const authFailuresPerAddress = intIn('auth_failures_per_address', 1, 100_000) ?? DEFAULTS.authFailuresPerAddress;
+
+  // Crypto: file, else ONTOREF_CRYPTO_PROVIDER, else auto.
+  let provider: ProviderChoice = 'auto';
+  if (f.crypto?.provider !== undefined && !bad('crypto.provider')) {
+    provider = f.crypto.provider;
+  } else if (f.crypto?.provider === undefined && env.ONTOREF_CRYPTO_PROVIDER !== undefined && env.ONTOREF_CRYPTO_PROVIDER !== '') {
+    const p = env.ONTOREF_CRYPTO_PROVIDER;
+    if ((PROVIDER_CHOICES as readonly string[]).includes(p)) provider = p as ProviderChoice;
+    else problems.push({ path: 'env.ONTOREF_CRYPTO_PROVIDER', message: `must be one of ${PROVIDER_CHOICES.join(', ')}` });
+  }
+  const signature: SignatureChoice = !bad('crypto.signature') && f.crypto?.signature !== undefined ? f.crypto.signature : 'ML-DSA-65';
+
+  if (problems.length > 0) return { config: undefined, problems };
+  const config: Config = {
+    listen,
+    dataDir,
+    logLevel,
+    seal: { unsealKeyFile },
+    sessions: { defaultTtlMs: defaultTtlMs as number, maxTtlMs: maxTtlMs as number },
+    limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },
+    crypto: { provider, signature },
+    file: opts.file ?? null,
+  };
+  return { config: deepFreeze(config), problems: [] };
+}
+
+/**
+ * Reads and checks the configuration; never throws for a bad config, returns every
+ * problem instead (`vault config validate`).
+ */
+export function checkConfig(input: ConfigInput): ConfigCheck {
+  const cwd = input.cwd ?? process.cwd();
+  const { path, explicit } = configFilePath(input);
+  const problems: ConfigProblem[] = [];
+  const doc = readConfigFile(path, explicit, problems);
+  if (doc === undefined) return { config: undefined, problems, file: path };
+  let existed = explicit;
+  if (!explicit) {
+    try {
+      existed = statSync(path).isFile();
+    } catch {
+      existed = false;
+    }
+  }
+  const r = resolveConfig(doc, input.env, { baseDir: dirname(path), cwd, file: existed ? path : null });
+  return { config: r.config, problems: r.problems, file: path };
+}
+
+/** One line per problem: `path: message` (the file itself has the empty path). */
+export function formatProblems(problems: readonly ConfigProblem[]): string[] {
+  return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`));
+}
+
+/**
+ * The daemon's configuration. Throws `OV_CONFIG_INVALID` whose detail holds every
+ * problem (`detail.problems`, one `path: message` per line) and their number.
+ */
+export function loadConfig(input: ConfigInput): Config {
+  const r = checkConfig(input);
+  if (r.config === undefined) {
+    throw new VaultError('OV_CONFIG_INVALID', { file: r.file, count: r.problems.length, problems: formatProblems(r.problems).join('\n') });
+  }
+  return r.config;
+}

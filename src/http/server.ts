@@ -1,0 +1,338 @@
+/**
+ * `buildServer(deps)`: the daemon's HTTP API as a fastify instance that never listens and
+ * never reads the environment (STYLE.md habit 11). Tests drive it with `inject()`;
+ * src/daemon.ts calls `listen`. docs/api.md describes every route.
+ *
+ * Request life cycle, in order:
+ * 1. onRequest: per-address request rate (`limits.max_request_rate`); while sealed,
+ *    everything outside `/v1/sys/*` answers 503 OV_SEALED (501 OV_NOT_INITIALIZED before
+ *    setup); then, for routes that need one, the session: a strictly formed `Bearer`
+ *    JWT, verified (HS256 only, `kid` = token key version, expiry against the injected
+ *    clock), then looked up by its SHA-256 in the session store, which is the authority
+ *    (a revoked token is refused at once); then role and scope (403 OV_FORBIDDEN).
+ *    Authentication runs before the body is parsed, so an anonymous caller cannot make
+ *    the daemon parse anything.
+ * 2. Body parsing (JSON only; other content types 415, oversized 413) and schema
+ *    validation (unknown fields 400), then the handler.
+ * 3. onSend: one audit entry per request, appended durably before the answer leaves. If
+ *    the append fails the answer is replaced by 500 OV_AUDIT_FAILED and any side effect
+ *    the route registered for that case (an issued token) is undone: fail closed.
+ * 4. onResponse: request counters for `/v1/sys/metrics`.
+ *
+ * Errors of every kind go through one handler (./errors.ts): registry code, registry
+ * message and status, never an echo of the request. Logs are pino JSON; authorization
+ * headers, cookies and the body fields key, token, share and passphrase are redacted,
+ * and request bodies are never logged.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyJwt from '@fastify/jwt';
+import fastifySwagger from '@fastify/swagger';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { SCOPE_ALL } from '../auth/scope.js';
+import { tokenDigest, type Session, type SessionStore } from '../auth/session-store.js';
+import { VaultError, isVaultError } from '../errors.js';
+import type { Keyring } from '../keyring/index.js';
+import type { Role } from '../storage/types.js';
+import { newRequestState, type Access, type RouteContext, type ServerDeps, type TokenClaims, type VaultApp } from './context.js';
+import { errorBody, mapError, RETRY_AFTER } from './errors.js';
+import { Metrics } from './metrics.js';
+import { FailureWindow, RequestRate } from './ratelimit.js';
+import { registerApiKeyRoutes } from './routes/apikeys.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import { registerSysRoutes } from './routes/sys.js';
+
+/** Argon2id runs allowed in flight at once (each holds 48 MiB); more exchanges get 429. */
+export const MAX_CONCURRENT_EXCHANGES = 16;
+/** Longest Authorization header looked at; a real one is a few hundred bytes. */
+const MAX_AUTH_HEADER = 4096;
+const BEARER_RE = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const JWT_ISSUER = 'ontoref-vault';
+const ROLE_RANK: Readonly<Record<Role, number>> = { admin: 0, operator: 1, reader: 2 };
+const WINDOW_MS = 60_000;
+
+/** Paths pino must never print (fastify logs requests without bodies; this is the backstop). */
+export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'body.key',
+  'body.token',
+  'body.share',
+  'body.passphrase',
+  '*.key',
+  '*.token',
+  '*.share',
+  '*.passphrase',
+]);
+
+let cachedVersion: string | undefined;
+
+/** The package version, found by walking up from this file (src/http and dist/src/http differ in depth). */
+export function packageVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'ontoref-vault' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
+    } catch {
+      // not here; keep walking
+    }
+    dir = dirname(dir);
+  }
+  return (cachedVersion = 'unknown');
+}
+
+function loggerOptions(deps: ServerDeps): Exclude<FastifyServerOptions['logger'], undefined> {
+  const l = deps.logger ?? false;
+  if (l === false) return false;
+  return {
+    level: l.level ?? deps.config.logLevel,
+    redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' },
+    ...(l.stream === undefined ? {} : { stream: l.stream }),
+  };
+}
+
+function pathOnly(url: string): string {
+  const q = url.indexOf('?');
+  const p = q === -1 ? url : url.slice(0, q);
+  return p.length > 512 ? p.slice(0, 512) : p;
+}
+
+/** Builds the server; it is ready for `inject()` or `listen()` once the returned promise resolves. */
+export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
+  const now = deps.now ?? Date.now;
+  const { config } = deps;
+  const app = Fastify({
+    logger: loggerOptions(deps),
+    bodyLimit: config.limits.bodyLimit,
+    // No trailing-slash or case folding: one path has one spelling.
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    // The daemon sits on loopback or behind an operator's own proxy; addresses are the socket's.
+    trustProxy: false,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    // Server-side timeouts bound slow-loris style clients; well above the ~100 ms exchange.
+    connectionTimeout: 30_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON only: a text/plain body is refused (415) rather than validated as a string.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(fastifyJwt, {
+    // Keys are passed per call (the keyring's versioned token key); this one is never used.
+    secret: () => {
+      throw new VaultError('OV_SEALED');
+    },
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'ontoref-vault',
+        description: 'Post-quantum key vault daemon API. Errors: {"error": {"code", "message"}}; codes in docs/errors.md.',
+        version: packageVersion(),
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+
+  const metrics = new Metrics();
+  const limits = {
+    address: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
+    key: new FailureWindow(config.limits.authFailuresPerKey, WINDOW_MS),
+    unseal: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
+  };
+  const requestRate = config.limits.maxRequestRate === null ? undefined : new RequestRate(config.limits.maxRequestRate);
+  let loaded: SessionStore | undefined = deps.sessions instanceof Promise ? undefined : deps.sessions;
+  const sessionsPromise = Promise.resolve(deps.sessions).then((s) => (loaded = s));
+  // A failed load is reported to each request that needs the store; do not leave it unhandled.
+  sessionsPromise.catch(() => undefined);
+  let exchanges = 0;
+
+  const tokenKey = (keyring: Keyring, version?: number): { version: number; key: Buffer } => {
+    const s = keyring.secret('token', version);
+    return { version: s.version, key: Buffer.from(s.key.buffer, s.key.byteOffset, s.key.byteLength) };
+  };
+
+  const ctx: RouteContext = {
+    deps,
+    now,
+    version: packageVersion(),
+    metrics,
+    startedAt: now(),
+    limits,
+    sessions: () => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise),
+    loadedSessions: () => loaded,
+    signToken(claims: TokenClaims): string {
+      const keyring = deps.keyring();
+      if (keyring === undefined) throw new VaultError('OV_SEALED');
+      const { version, key } = tokenKey(keyring);
+      // iat and exp come from the claims (the injected clock), not from fast-jwt's own clock.
+      return app.jwt.sign({ ...claims, iss: JWT_ISSUER }, { key, algorithm: 'HS256', kid: String(version) });
+    },
+    enterExchange(): boolean {
+      if (exchanges >= MAX_CONCURRENT_EXCHANGES) return false;
+      exchanges++;
+      return true;
+    },
+    leaveExchange(): void {
+      exchanges--;
+    },
+  };
+
+  /** The claims of a token this vault issued and that has not expired; throws otherwise. */
+  const verifyToken = (token: string, keyring: Keyring): TokenClaims => {
+    const decoded = app.jwt.decode<{ header: { kid?: unknown; alg?: unknown } }>(token, { complete: true });
+    const kid = decoded?.header.kid;
+    if (typeof kid !== 'string' || !/^[1-9][0-9]{0,8}$/.test(kid)) throw new VaultError('OV_AUTH_INVALID');
+    const { key } = tokenKey(keyring, Number(kid));
+    const claims = app.jwt.verify<Record<string, unknown>>(token, {
+      key,
+      algorithms: ['HS256'],
+      allowedIss: JWT_ISSUER,
+      requiredClaims: ['sub', 'jti', 'exp', 'iat'],
+      clockTimestamp: now(),
+      clockTolerance: 0,
+    });
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') throw new VaultError('OV_AUTH_INVALID');
+    return claims as unknown as TokenClaims;
+  };
+
+  const sealedError = (): VaultError => (deps.seal.status().initialized ? new VaultError('OV_SEALED') : new VaultError('OV_NOT_INITIALIZED'));
+
+  const bearerToken = (request: FastifyRequest): string | undefined => {
+    const header = request.headers.authorization;
+    return typeof header === 'string' && header.length <= MAX_AUTH_HEADER ? BEARER_RE.exec(header)?.[1] : undefined;
+  };
+
+  const authenticate = async (request: FastifyRequest, keyring: Keyring): Promise<Session> => {
+    const state = request.vault;
+    const token = bearerToken(request);
+    const fail = (): never => {
+      state.auditType = 'auth';
+      // Correlatable without storing the token: an HMAC under the audit key ('redacted' when sealed).
+      if (token !== undefined) state.detail = { token: deps.audit.hmac(token) };
+      metrics.authFailure();
+      throw new VaultError('OV_AUTH_INVALID');
+    };
+    if (token === undefined) return fail();
+    let claims: TokenClaims;
+    try {
+      claims = verifyToken(token, keyring);
+    } catch (e) {
+      if (isVaultError(e, 'OV_SEALED')) throw e;
+      return fail();
+    }
+    const store = await ctx.sessions();
+    const session = store.lookup(tokenDigest(token), now());
+    // The store decides; the claims must agree with it (defence in depth against a key misuse).
+    if (session === undefined || session.id !== claims.jti || session.apiKeyId !== claims.sub) return fail();
+    return session;
+  };
+
+  const authorise = (session: Session, access: Access): void => {
+    if (access.kind !== 'session') return;
+    if (ROLE_RANK[session.role] > ROLE_RANK[access.role]) throw new VaultError('OV_FORBIDDEN');
+    if (access.unscoped === true && session.scope !== SCOPE_ALL) throw new VaultError('OV_FORBIDDEN');
+  };
+
+  app.decorateRequest('vault', null as unknown as ReturnType<typeof newRequestState>);
+
+  app.addHook('onRequest', async (request) => {
+    request.vault = newRequestState();
+    if (requestRate !== undefined && !requestRate.allow(request.ip, now())) {
+      metrics.rateLimited();
+      throw new VaultError('OV_RATE_LIMITED', { [RETRY_AFTER]: 1 });
+    }
+    const route = request.routeOptions.url;
+    const access: Access = request.routeOptions.config.access ?? { kind: 'public' };
+    const keyring = deps.keyring();
+    const sys = route !== undefined && route.startsWith('/v1/sys/');
+    if (keyring === undefined && (!sys || access.kind !== 'public')) {
+      // Still worth recording who knocked: the token's HMAC, or 'redacted' with no audit key.
+      const token = bearerToken(request);
+      if (token !== undefined) request.vault.detail = { token: deps.audit.hmac(token) };
+      throw sealedError();
+    }
+    if (access.kind === 'public') return;
+    if (keyring === undefined) throw sealedError();
+    const session = await authenticate(request, keyring);
+    request.vault.session = session;
+    request.vault.apiKey = session.apiKeyId;
+    authorise(session, access);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = mapError(err);
+    const e = mapped.error;
+    if (mapped.unexpected) request.log.error({ err }, 'unexpected error');
+    else if (e.status >= 500) request.log.warn({ code: e.code, detail: e.detail }, 'request failed');
+    if (request.vault === null) request.vault = newRequestState();
+    request.vault.errorCode = e.code;
+    if (e.status === 401) void reply.header('www-authenticate', 'Bearer');
+    const retry = e.detail?.[RETRY_AFTER];
+    if (e.code === 'OV_RATE_LIMITED') void reply.header('retry-after', String(typeof retry === 'number' ? retry : 1));
+    return reply.code(e.status).type('application/json; charset=utf-8').send(errorBody(mapped));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.vault === null) request.vault = newRequestState();
+    request.vault.errorCode = 'OV_NOT_FOUND';
+    return reply.code(404).type('application/json; charset=utf-8').send(errorBody({ error: new VaultError('OV_NOT_FOUND'), unexpected: false }));
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.vault === null) request.vault = newRequestState();
+    const st = request.vault;
+    try {
+      deps.audit.append({
+        type: st.auditType,
+        method: request.method,
+        path: pathOnly(request.url),
+        status: reply.statusCode,
+        remote: request.ip,
+        ...(st.errorCode === undefined ? {} : { code: st.errorCode }),
+        ...(st.session === undefined ? {} : { session: st.session.id }),
+        ...(st.apiKey === undefined ? {} : { apiKey: st.apiKey }),
+        ...(st.detail === undefined ? {} : { detail: st.detail }),
+      });
+      return payload;
+    } catch (err) {
+      metrics.auditFailure();
+      request.log.error({ err }, 'audit append failed; answer withheld');
+      try {
+        st.onAuditFailure?.();
+      } catch (undoErr) {
+        request.log.error({ err: undoErr }, 'undo after audit failure failed');
+      }
+      st.errorCode = 'OV_AUDIT_FAILED';
+      const e = new VaultError('OV_AUDIT_FAILED');
+      void reply.code(e.status);
+      void reply.header('content-type', 'application/json; charset=utf-8');
+      reply.removeHeader('retry-after');
+      reply.removeHeader('www-authenticate');
+      return JSON.stringify(errorBody({ error: e, unexpected: false }));
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.request(request.method, request.routeOptions.url, reply.statusCode);
+  });
+
+  registerSysRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
+  registerApiKeyRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,266 @@
+/**
+ * `vault setup --gen-keys`: creates a vault in a data dir (MISSION.md, "Trust model"):
+ * the root key and its protection at rest (Shamir shares, a passphrase, or an unseal key
+ * file), the keyring wrapped under it, and the daemon admin API key (role admin, scope
+ * `*`, label "daemon admin") written once to `admin.token` (0600, created with O_EXCL).
+ *
+ * Everything is checked before anything is written: an initialised vault, a leftover
+ * admin token file or unseal key file is refused with OV_ALREADY_INITIALIZED unless
+ * `force`, which first destroys them and reports what it destroyed. A failure part-way
+ * undoes this run's writes (seal configuration, keyring, admin key, files), so a retry
+ * starts clean. The shares are returned once and stored nowhere. The vault is left sealed
+ * (the root key is wiped); the daemon unseals it.
+ * @module
+ */
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { AuditLog } from './audit/index.js';
+import { generateApiKey } from './auth/apikeys.js';
+import { SCOPE_ALL } from './auth/scope.js';
+import { utf8, wipe } from './crypto/bytes.js';
+import type { CryptoProvider } from './crypto/types.js';
+import { VaultError } from './errors.js';
+import { Keyring, type KeyPolicy } from './keyring/index.js';
+import { SEAL_META_NAME, SealManager, type InitOptions } from './seal/index.js';
+import { openStorage } from './storage/index.js';
+import type { Storage } from './storage/types.js';
+
+export const DB_FILE = 'vault.db';
+export const ADMIN_TOKEN_FILE = 'admin.token';
+export const ADMIN_KEY_LABEL = 'daemon admin';
+
+export type SetupMode =
+  | { readonly shamir: { readonly n?: number; readonly t?: number } }
+  | { readonly passphrase: string }
+  | { readonly keyFile: string };
+
+export interface SetupOptions {
+  readonly dataDir: string;
+  readonly provider: CryptoProvider;
+  readonly mode: SetupMode;
+  /** Also create a Falcon-512 (round 3) signing key. */
+  readonly falcon?: boolean;
+  /** Destroy an existing vault (database, admin token file, unseal key file) first. */
+  readonly force?: boolean;
+  /** Where the admin API key goes; default `<dataDir>/admin.token`. */
+  readonly adminTokenFile?: string;
+  /** Creation time, ms since the epoch. */
+  readonly now: number;
+}
+
+export interface SetupResult {
+  readonly dataDir: string;
+  readonly database: string;
+  readonly mode: 'shamir' | 'passphrase' | 'keyfile';
+  /** Shamir shares (share i is number i + 1): shown once, never stored. */
+  readonly shares?: readonly string[];
+  readonly threshold?: number;
+  /** The unseal key file (keyfile mode). */
+  readonly keyFile?: string;
+  readonly adminKeyId: string;
+  readonly adminTokenFile: string;
+  /** Public description of the new keyring. */
+  readonly keyring: readonly KeyPolicy[];
+  /** With `force`: the files that were destroyed first. */
+  readonly destroyed?: readonly string[];
+}
+
+const OPTION_KEYS = ['dataDir', 'provider', 'mode', 'falcon', 'force', 'adminTokenFile', 'now'];
+
+function badOption(field: string): VaultError {
+  return new VaultError('OV_INVALID_ARGUMENT', { field });
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new VaultError('OV_IO', { op: 'stat' }, { cause: e });
+  }
+}
+
+function initOptions(mode: SetupMode): InitOptions {
+  if (typeof mode !== 'object' || mode === null) throw badOption('mode');
+  const keys = Object.keys(mode);
+  if (keys.length !== 1) throw badOption('mode');
+  if ('shamir' in mode) {
+    const s = mode.shamir;
+    if (typeof s !== 'object' || s === null) throw badOption('mode.shamir');
+    for (const k of Object.keys(s)) if (k !== 'n' && k !== 't') throw badOption(`mode.shamir.${k}`);
+    return { mode: 'shamir', ...(s.n === undefined ? {} : { shares: s.n }), ...(s.t === undefined ? {} : { threshold: s.t }) };
+  }
+  if ('passphrase' in mode) return { mode: 'passphrase', passphrase: mode.passphrase };
+  if ('keyFile' in mode) {
+    if (typeof mode.keyFile !== 'string' || mode.keyFile === '') throw badOption('mode.keyFile');
+    return { mode: 'keyfile', keyFilePath: resolve(mode.keyFile) };
+  }
+  throw badOption('mode');
+}
+
+/** Writes `text` to a new file (O_EXCL, 0600) and syncs it and its directory. */
+function writeSecretFile(path: string, text: string): void {
+  const bytes = utf8(text);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  } catch (e) {
+    wipe(bytes);
+    throw new VaultError('OV_IO', { op: 'create', ...(typeof (e as { code?: unknown }).code === 'string' ? { cause: (e as { code: string }).code } : {}) }, { cause: e });
+  }
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    throw new VaultError('OV_IO', { op: 'write' }, { cause: e });
+  } finally {
+    closeSync(fd);
+    wipe(bytes);
+  }
+  try {
+    const dfd = openSync(dirname(path), constants.O_RDONLY);
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the file itself is synced.
+  }
+}
+
+function isInitialised(dbPath: string): boolean {
+  if (!exists(dbPath)) return false;
+  const s = openStorage(dbPath);
+  try {
+    return s.meta.get(SEAL_META_NAME) !== undefined || s.keyring.listPolicies().length > 0;
+  } finally {
+    s.close();
+  }
+}
+
+/**
+ * Creates a vault. Throws OV_ALREADY_INITIALIZED (nothing changed) when the data dir
+ * holds a vault, an admin token file or the requested unseal key file, unless `force`;
+ * OV_INVALID_ARGUMENT for bad options (unknown keys included); errors of the seal,
+ * keyring and storage layers otherwise, after undoing this run's writes.
+ */
+export async function setupVault(opts: SetupOptions): Promise<SetupResult> {
+  if (typeof opts !== 'object' || opts === null) throw badOption('options');
+  for (const k of Object.keys(opts)) if (!OPTION_KEYS.includes(k)) throw badOption(k);
+  if (typeof opts.dataDir !== 'string' || opts.dataDir === '') throw badOption('dataDir');
+  if (!Number.isSafeInteger(opts.now) || opts.now < 0) throw badOption('now');
+  if (opts.falcon !== undefined && typeof opts.falcon !== 'boolean') throw badOption('falcon');
+  if (opts.force !== undefined && typeof opts.force !== 'boolean') throw badOption('force');
+  const init = initOptions(opts.mode);
+  const dataDir = resolve(opts.dataDir);
+  const dbPath = join(dataDir, DB_FILE);
+  const tokenPath = resolve(opts.adminTokenFile ?? join(dataDir, ADMIN_TOKEN_FILE));
+  const keyFile = init.mode === 'keyfile' ? init.keyFilePath : undefined;
+
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new VaultError('OV_IO', { op: 'mkdir' }, { cause: e });
+  }
+
+  // Everything that would be overwritten, checked before any write.
+  let initialised: boolean;
+  try {
+    initialised = isInitialised(dbPath);
+  } catch (e) {
+    // A database that cannot even be opened (corrupt, newer schema) is still a vault to destroy.
+    if (opts.force !== true) throw e;
+    initialised = true;
+  }
+  const leftovers = [tokenPath, ...(keyFile === undefined ? [] : [keyFile])].filter(exists);
+  if (opts.force !== true) {
+    if (initialised) throw new VaultError('OV_ALREADY_INITIALIZED');
+    if (leftovers.length > 0) throw new VaultError('OV_ALREADY_INITIALIZED', { reason: leftovers[0] === tokenPath ? 'admin token file exists' : 'unseal key file exists' });
+  }
+  const destroyed: string[] = [];
+  if (opts.force === true) {
+    const victims = [...(initialised ? [dbPath, `${dbPath}-wal`, `${dbPath}-shm`] : []), ...leftovers].filter(exists);
+    for (const p of victims) {
+      try {
+        rmSync(p, { force: true });
+      } catch (e) {
+        throw new VaultError('OV_IO', { op: 'remove' }, { cause: e });
+      }
+      destroyed.push(p);
+    }
+  }
+
+  const storage = openStorage(dbPath);
+  const seal = new SealManager(storage.meta);
+  let keyring: Keyring | undefined;
+  let adminKeyId: string | undefined;
+  const createdFiles: string[] = [];
+  try {
+    const sealed = await seal.initialise(init);
+    if (sealed.mode === 'keyfile') createdFiles.push(sealed.keyFilePath);
+    const root = seal.rootKey();
+    try {
+      keyring = Keyring.create(storage, opts.provider, root, { falcon: opts.falcon === true, now: opts.now });
+    } finally {
+      wipe(root);
+    }
+    const { key, record } = await generateApiKey('admin', SCOPE_ALL, ADMIN_KEY_LABEL, { now: opts.now });
+    storage.apiKeys.insert(record);
+    adminKeyId = record.id;
+    writeSecretFile(tokenPath, `${key}\n`);
+    createdFiles.push(tokenPath);
+
+    const ring = keyring;
+    const audit = new AuditLog(storage, {
+      hmacKey: () => ring.secret('audit').key,
+      signer: () => ring.current('sign'),
+      provider: opts.provider,
+      now: () => opts.now,
+    });
+    audit.append({ type: 'sys', detail: { action: 'setup', mode: sealed.mode, falcon: opts.falcon === true, admin_key: record.id } });
+    // Sign the chain from its first entry, so even a vault that never restarts has a checkpoint.
+    audit.checkpoint();
+
+    return {
+      dataDir,
+      database: dbPath,
+      mode: sealed.mode,
+      ...(sealed.mode === 'shamir' ? { shares: sealed.shares, threshold: sealed.threshold } : {}),
+      ...(sealed.mode === 'keyfile' ? { keyFile: sealed.keyFilePath } : {}),
+      adminKeyId: record.id,
+      adminTokenFile: tokenPath,
+      keyring: ring.list(),
+      ...(opts.force === true ? { destroyed } : {}),
+    };
+  } catch (e) {
+    undo(storage, adminKeyId, createdFiles);
+    throw e;
+  } finally {
+    keyring?.wipe();
+    seal.seal();
+    storage.close();
+  }
+}
+
+/** Best effort: removes what this run wrote, so a retry finds the data dir as it was. */
+function undo(storage: Storage, adminKeyId: string | undefined, files: readonly string[]): void {
+  try {
+    storage.transaction(() => {
+      if (adminKeyId !== undefined) storage.apiKeys.delete(adminKeyId);
+      storage.keyring.clear();
+      storage.meta.delete(SEAL_META_NAME);
+    });
+  } catch {
+    // The original error is what the caller needs; a half-written vault stays refused as initialised.
+  }
+  for (const f of files) {
+    try {
+      rmSync(f, { force: true });
+    } catch {
+      // as above
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Storage entry point. Code above storage (auth, seal, keyring, audit) imports the contract
+ * types from here or from ./types.js; only the daemon's wiring calls `openStorage`.
+ * @module
+ */
+export type {
+  ApiKeyRecord,
+  ApiKeyStore,
+  AuditCheckpointRecord,
+  AuditEntryRecord,
+  AuditStore,
+  KeyringKeyRecord,
+  KeyringPolicyRecord,
+  KeyringStore,
+  MetaStore,
+  OpenStorageOptions,
+  Role,
+  SessionPersistence,
+  SessionRecord,
+  Storage,
+} from './types.js';
+export { ROLES } from './types.js';
+export { LATEST_SCHEMA_VERSION } from './migrations.js';
+export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite.js';

@@ -1,0 +1,46 @@
+/**
+ * Canonical JSON (src/audit/canonical.ts): sorted keys, no whitespace, JCS number and
+ * string forms, and refusal of values without a JSON form. Pure; runs on every Node.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, type JsonValue } from '../../../src/audit/canonical.js';
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth by UTF-16 code units and writes no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { z: true, y: 'x' }, A: null, é: [2, 1] })).toBe('{"A":null,"a":{"y":"x","z":true},"b":1,"é":[2,1]}');
+    // U+10000 (surrogate pair D800 DC00) sorts before U+FFFD in code-unit order (RFC 8785 3.2.3).
+    expect(canonicalJson({ '\uFFFD': 1, '\u{10000}': 2 })).toBe('{"\u{10000}":2,"\uFFFD":1}');
+  });
+
+  it('writes numbers in shortest round-trip form and -0 as 0', () => {
+    expect(canonicalJson([1e21, 1e-7, 0.1, -0, 4.5, 1700000000000])).toBe('[1e+21,1e-7,0.1,0,4.5,1700000000000]');
+  });
+
+  it('escapes control characters and lone surrogates so the text is ASCII-safe to hash', () => {
+    expect(canonicalJson({ s: 'a"\\\n\u0001\ud800' })).toBe('{"s":"a\\"\\\\\\n\\u0001\\ud800"}');
+  });
+
+  it('omits undefined members and refuses values JSON cannot hold', () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);
+    expect(() => canonicalJson({ n: Infinity })).toThrow(TypeError);
+    expect(() => canonicalJson({ d: new Date(0) } as unknown as JsonValue)).toThrow(TypeError);
+    expect(() => canonicalJson({ f: (() => 1) as unknown as JsonValue })).toThrow(TypeError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => canonicalJson(cyclic as JsonValue)).toThrow(TypeError);
+  });
+
+  it('is a fixed point: parsing canonical text and writing it again gives the same text', () => {
+    const value: fc.Arbitrary<JsonValue> = fc.jsonValue();
+    fc.assert(
+      fc.property(value, (v) => {
+        const text = canonicalJson(v);
+        expect(canonicalJson(JSON.parse(text) as JsonValue)).toBe(text);
+        expect(text).not.toMatch(/^\s|\s$/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DigestTable, type SlotAccess } from '../../../src/auth/digest-table.js';
+import { tokenDigest } from '../../../src/auth/session-store.js';
+
+interface Item {
+  readonly name: string;
+  slot: number;
+}
+const slots: SlotAccess<Item> = { get: (v) => v.slot, set: (v, s) => void (v.slot = s) };
+
+/** A digest whose first word (the home slot) is `home` and whose other bytes come from `tag`. */
+function digest(home: number, tag: number): Uint8Array {
+  const d = tokenDigest(`tag-${tag}`);
+  new DataView(d.buffer, d.byteOffset).setUint32(0, home >>> 0, true);
+  return d;
+}
+
+function check(table: DigestTable<Item>, model: Map<string, { d: Uint8Array; item: Item }>): void {
+  expect(table.size).toBe(model.size);
+  for (const { d, item } of model.values()) {
+    expect(table.get(d)).toBe(item);
+    expect(table.digestOf(item)).toEqual(d);
+  }
+}
+
+describe('DigestTable', () => {
+  it('agrees with a Map under random inserts and deletes, with colliding and wrapping home slots', () => {
+    // Home slots cluster at the end of the smallest table (1024 slots) and wrap to the start.
+    const homes = [1020, 1021, 1022, 1023, 0, 1, 2, 1023 + 1024, 5000];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('insert' as const), home: fc.constantFrom(...homes), tag: fc.nat(60) }),
+      fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const table = new DigestTable<Item>(slots);
+        const model = new Map<string, { d: Uint8Array; item: Item }>();
+        for (const o of ops) {
+          if (o.kind === 'insert') {
+            const key = `${o.home}/${o.tag}`;
+            if (model.has(key)) continue;
+            const d = digest(o.home, o.tag);
+            const item = { name: key, slot: -1 };
+            expect(table.get(d)).toBeUndefined();
+            table.insert(d, item);
+            model.set(key, { d, item });
+          } else if (model.size > 0) {
+            const key = [...model.keys()][o.pick % model.size]!;
+            const { d, item } = model.get(key)!;
+            table.delete(item);
+            model.delete(key);
+            expect(table.get(d)).toBeUndefined();
+            expect(item.slot).toBe(-1);
+          }
+          check(table, model);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('grows and shrinks without losing entries', () => {
+    const table = new DigestTable<Item>(slots);
+    const entries: Array<{ d: Uint8Array; item: Item }> = [];
+    for (let i = 0; i < 20_000; i++) {
+      const d = tokenDigest(`grow-${i}`);
+      const item = { name: String(i), slot: -1 };
+      table.insert(d, item);
+      entries.push({ d, item });
+    }
+    expect(table.size).toBe(20_000);
+    expect(entries.filter(({ d, item }) => table.get(d) !== item).length).toBe(0);
+    // Delete all but every 50th: the table shrinks several times on the way.
+    for (let i = 0; i < entries.length; i++) if (i % 50 !== 0) table.delete(entries[i]!.item);
+    expect(table.size).toBe(400);
+    const wrong = entries.filter(({ d, item }, i) => table.get(d) !== (i % 50 === 0 ? item : undefined));
+    expect(wrong.length).toBe(0);
+  });
+
+  it('misses on absent digests and on wrong lengths, and refuses a foreign value', () => {
+    const table = new DigestTable<Item>(slots);
+    const item = { name: 'a', slot: -1 };
+    table.insert(tokenDigest('a'), item);
+    expect(table.get(tokenDigest('b'))).toBeUndefined();
+    expect(table.get(tokenDigest('a').subarray(0, 31))).toBeUndefined();
+    const flipped = tokenDigest('a');
+    flipped[31]! ^= 1;
+    expect(table.get(flipped)).toBeUndefined();
+    expect(() => table.insert(new Uint8Array(31), { name: 'x', slot: -1 })).toThrow(RangeError);
+    expect(() => table.delete({ name: 'stranger', slot: 0 })).toThrow();
+    expect(table.get(tokenDigest('a'))).toBe(item);
+    expect(table.size).toBe(1);
+  });
+});
