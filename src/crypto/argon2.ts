@@ -12,9 +12,9 @@
  * compared in constant time.
  *
  * Defaults: m = 48 MiB, t = 2, p = 1, 16-byte salt, 32-byte tag. Measured on the
- * project machine at about 90-95 ms per verification (the deliberate cost of a key ->
- * token exchange); above the OWASP floor of m = 19 MiB, t = 2, p = 1, which is also our
- * floor. p = 1 keeps one verification on one libuv thread, so concurrent logins cannot
+ * project machine at about 100 ms per verification (median of 10, 99-107 ms: the
+ * deliberate cost of a key -> token exchange); above the OWASP floor of m = 19 MiB,
+ * t = 2, p = 1, which is also our floor. p = 1 keeps one verification on one libuv thread, so concurrent logins cannot
  * starve the pool faster than the rate limiter admits them.
  * @module
  */
@@ -31,7 +31,7 @@ export interface Argon2Params {
   readonly parallelism: number;
 }
 
-/** About 90-95 ms per verify here; see the module comment. */
+/** About 100 ms per verify here; see the module comment. */
 export const DEFAULT_ARGON2_PARAMS: Argon2Params = Object.freeze({ memoryKiB: 48 * 1024, passes: 2, parallelism: 1 });
 
 /**

@@ -63,13 +63,38 @@ export interface MappedError {
   readonly unexpected: boolean;
 }
 
+/** Where a request carried its inputs; used to turn a domain field name into a path. */
+export interface RequestParts {
+  readonly body?: unknown;
+  readonly params?: unknown;
+  readonly query?: unknown;
+}
+
+function hasKey(o: unknown, key: string): boolean {
+  return typeof o === 'object' && o !== null && Object.prototype.hasOwnProperty.call(o, key);
+}
+
+/**
+ * Domain code names the input it rejects by its own name (`scope`, `version`); the API
+ * reports the path of the failing part (`body/scope`, `params/id`). A bare name is
+ * qualified by the part of the request that carried it; names already holding a path,
+ * or found nowhere, pass unchanged. Only the name is used, never the value.
+ */
+function qualifyField(field: string, parts: RequestParts | undefined): string {
+  if (parts === undefined || field.includes('/')) return field;
+  for (const where of ['body', 'params', 'query'] as const) {
+    if (hasKey(parts[where], field)) return `${where}/${field}`;
+  }
+  return field;
+}
+
 /** Turns any thrown value into the VaultError the caller will see. */
-export function mapError(err: unknown): MappedError {
+export function mapError(err: unknown, parts?: RequestParts): MappedError {
   if (err instanceof VaultError) {
     const field = err.detail?.field;
     return {
       error: err,
-      ...(typeof field === 'string' && /^[A-Za-z0-9_./-]{1,64}$/.test(field) ? { field } : {}),
+      ...(typeof field === 'string' && /^[A-Za-z0-9_./-]{1,64}$/.test(field) ? { field: qualifyField(field, parts) } : {}),
       unexpected: false,
     };
   }

@@ -50,7 +50,8 @@ import { registerSysRoutes } from './routes/sys.js';
 export const MAX_CONCURRENT_EXCHANGES = 16;
 /** Longest Authorization header looked at; a real one is a few hundred bytes. */
 const MAX_AUTH_HEADER = 4096;
-const BEARER_RE = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+// The scheme name is case-insensitive (RFC 7235 section 2.1); the token itself is not.
+const BEARER_RE = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 const JWT_ISSUER = 'ontoref-vault';
 const ROLE_RANK: Readonly<Record<Role, number>> = { admin: 0, operator: 1, reader: 2 };
 const WINDOW_MS = 60_000;
@@ -97,6 +98,11 @@ function loggerOptions(deps: ServerDeps): Exclude<FastifyServerOptions['logger']
   return {
     level: l.level ?? deps.config.logLevel,
     redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' },
+    // Log the path, never the query string: a client that (wrongly) puts a token or key in
+    // a query parameter must not have it written to the log.
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: pathOnly(req.url), remoteAddress: req.ip }),
+    },
     ...(l.stream === undefined ? {} : { stream: l.stream }),
   };
 }
@@ -273,8 +279,16 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     authorise(session, access);
   });
 
+  // Unknown keys are rejected everywhere: a route without a query schema accepts no query
+  // parameters at all, so a typo (`?verison=2`) is an error, not a silently ignored option.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const q = request.query;
+    const unknown = request.routeOptions.schema?.querystring === undefined && typeof q === 'object' && q !== null && Object.keys(q).length > 0;
+    done(unknown ? new VaultError('OV_BAD_REQUEST', { field: 'query' }) : undefined);
+  });
+
   app.setErrorHandler((err, request, reply) => {
-    const mapped = mapError(err);
+    const mapped = mapError(err, request);
     const e = mapped.error;
     if (mapped.unexpected) request.log.error({ err }, 'unexpected error');
     else if (e.status >= 500) request.log.warn({ code: e.code, detail: e.detail }, 'request failed');

@@ -101,6 +101,18 @@ describe.runIf(sqliteLoads)('bad inputs', () => {
     expectError(await v.app.inject({ method: 'GET', url: '/V1/SYS/HEALTH' }), 404, 'OV_NOT_FOUND');
   });
 
+  it('unknown query parameters: 400 OV_BAD_REQUEST naming the query, on routes with and without a query schema', async () => {
+    const sessionsBefore = v.runtime.storage.sessions.count();
+    for (const url of ['/v1/sys/health?standbyok=true', '/v1/sessions/self?x=1', '/v1/sessions?verbose=1']) {
+      const r = await v.app.inject({ method: 'GET', url, headers: bearer(admin) });
+      expectError(r, 400, 'OV_BAD_REQUEST');
+      expect(r.json<{ error: { field?: string } }>().error.field).toMatch(/^query/);
+    }
+    // An anonymous request with a bad query is still 401 first: nothing about routes leaks.
+    expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self?x=1' }), 401, 'OV_AUTH_INVALID');
+    expect(v.runtime.storage.sessions.count()).toBe(sessionsBefore);
+  });
+
   it('authentication comes before the body: an anonymous malformed request is 401, not 400', async () => {
     expectError(await v.app.inject({ method: 'POST', url: '/v1/apikeys', headers: { 'content-type': 'application/json' }, payload: '{' }), 401, 'OV_AUTH_INVALID');
   });
@@ -187,6 +199,11 @@ describe.runIf(sqliteLoads)('logging', () => {
         const r = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: v.adminKey } });
         const token = r.json<{ token: string }>().token;
         await app.inject({ method: 'GET', url: '/v1/sessions/self', headers: { ...bearer(token), cookie: 'sid=COOKIE-SECRET' } });
+        // A client that wrongly puts a secret in the query string: the log keeps the path only.
+        await app.inject({ method: 'GET', url: `/v1/sys/health?token=${token}&key=QUERY-SECRET` });
+        // The scheme name is case-insensitive (RFC 7235): a lowercase 'bearer' authenticates.
+        const lower = await app.inject({ method: 'GET', url: '/v1/sessions/self', headers: { authorization: `bearer ${token}` } });
+        expect(lower.statusCode).toBe(200);
         await app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: `${v.adminKey as string}x` } });
       } finally {
         await app.close();
@@ -194,7 +211,8 @@ describe.runIf(sqliteLoads)('logging', () => {
       expect(lines.length).toBeGreaterThan(5);
       for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
       const all = lines.join('\n');
-      for (const secret of [v.adminKey as string, 'COOKIE-SECRET', ...(v.setup?.shares ?? [])]) expect(all).not.toContain(secret);
+      for (const secret of [v.adminKey as string, 'COOKIE-SECRET', 'QUERY-SECRET', ...(v.setup?.shares ?? [])]) expect(all).not.toContain(secret);
+      expect(all).toContain('"url":"/v1/sys/health"');
       expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
       expect(all).toContain('"url":"/v1/sessions"');
     } finally {

@@ -203,7 +203,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
       { authorization: 'Bearer' },
       { authorization: 'Bearer not-a-jwt' },
       { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
-      { authorization: `bearer ${s.token}` },
+      { authorization: `Bearer  ${s.token}` },
       { authorization: `Bearer ${s.token} ` },
       { authorization: `Bearer ${h}.${p}.${sig.slice(0, -2)}AA` },
       { authorization: `Bearer ${h}.${otherPayload}.${sig}` },
