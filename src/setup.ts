@@ -12,14 +12,15 @@
  * (the root key is wiped); the daemon unseals it.
  * @module
  */
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AuditLog } from './audit/index.js';
 import { generateApiKey } from './auth/apikeys.js';
 import { SCOPE_ALL } from './auth/scope.js';
 import { utf8, wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
 import { VaultError } from './errors.js';
+import { createSecretFile } from './secret-file.js';
 import { Keyring, type KeyPolicy } from './keyring/index.js';
 import { SEAL_META_NAME, SealManager, type InitOptions } from './seal/index.js';
 import { openStorage } from './storage/index.js';
@@ -102,32 +103,10 @@ function initOptions(mode: SetupMode): InitOptions {
 /** Writes `text` to a new file (O_EXCL, 0600) and syncs it and its directory. */
 function writeSecretFile(path: string, text: string): void {
   const bytes = utf8(text);
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-  } catch (e) {
-    wipe(bytes);
-    throw new VaultError('OV_IO', { op: 'create', ...(typeof (e as { code?: unknown }).code === 'string' ? { cause: (e as { code: string }).code } : {}) }, { cause: e });
-  }
-  try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    throw new VaultError('OV_IO', { op: 'write' }, { cause: e });
+    createSecretFile(path, bytes);
   } finally {
-    closeSync(fd);
     wipe(bytes);
-  }
-  try {
-    const dfd = openSync(dirname(path), constants.O_RDONLY);
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the file itself is synced.
   }
 }
 

@@ -89,65 +89,35 @@ function checkEncapsSeed(p: KemParams, seed: Uint8Array): void {
   expectBytes(seed, p.encapsSeed, 'OV_INVALID_ARGUMENT', 'seed');
 }
 
-/** X-Wing: the library's secret key already is the 32-byte seed. */
-function xwingKem(): Kem {
-  const p = KEM_PARAMS['X-Wing'];
-  const lib: NobleKem = ml_kem768_x25519;
-  return Object.freeze({
-    name: p.name,
-    hpkeId: p.hpkeId,
-    lengths: p.lengths,
-    keygen(seed?: Uint8Array): KeyPair {
-      const sk = seedOrRandom(seed, p.lengths.secretKey, 'seed');
-      const { publicKey, secretKey } = lib.keygen(sk);
-      wipe(secretKey); // noble returns its own copy of the seed; ours is `sk`
-      return { publicKey, secretKey: sk };
-    },
-    getPublicKey(secretKey: Uint8Array): Uint8Array {
-      checkSecretKey(p, secretKey);
-      const keys = lib.keygen(secretKey);
-      wipe(keys.secretKey);
-      return keys.publicKey;
-    },
-    encapsulate(publicKey: Uint8Array): Encapsulation {
-      checkPublicKey(p, publicKey);
-      return encapsulateOrThrow(lib, publicKey);
-    },
-    encapsulateDerand(publicKey: Uint8Array, seed: Uint8Array): Encapsulation {
-      checkPublicKey(p, publicKey);
-      checkEncapsSeed(p, seed);
-      return encapsulateOrThrow(lib, publicKey, seed);
-    },
-    decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
-      checkSecretKey(p, secretKey);
-      checkCipherText(p, cipherText);
-      return decapsulateOrThrow(lib, cipherText, secretKey);
-    },
-  });
-}
-
-/** ML-KEM: the public secret key is the seed; the expanded key lives only in the cache. */
-function mlKem(name: 'ML-KEM-768' | 'ML-KEM-1024', lib: NobleKem): Kem {
+/**
+ * A noble KEM behind the contract. The contract's secret key is always the seed; for
+ * X-Wing noble's own secret key already is that seed, while ML-KEM decapsulates with the
+ * expanded key, derived once per seed and kept only in the cache (`expand`).
+ */
+function nobleKem(name: KemName, lib: NobleKem, expand: boolean): Kem {
   const p = KEM_PARAMS[name];
-  const expanded = new KeyCache<Uint8Array>(
-    (seed) => lib.keygen(seed).secretKey,
-    (dk) => wipe(dk),
-  );
+  const expanded = expand
+    ? new KeyCache<Uint8Array>(
+        (seed) => lib.keygen(seed).secretKey,
+        (dk) => wipe(dk),
+      )
+    : undefined;
+  const publicPart = (seed: Uint8Array): Uint8Array => {
+    const keys = lib.keygen(seed);
+    wipe(keys.secretKey); // noble returns its own copy (or expansion) of the seed
+    return keys.publicKey;
+  };
   return Object.freeze({
     name: p.name,
     hpkeId: p.hpkeId,
     lengths: p.lengths,
     keygen(seed?: Uint8Array): KeyPair {
       const sk = seedOrRandom(seed, p.lengths.secretKey, 'seed');
-      const { publicKey, secretKey } = lib.keygen(sk);
-      wipe(secretKey);
-      return { publicKey, secretKey: sk };
+      return { publicKey: publicPart(sk), secretKey: sk };
     },
     getPublicKey(secretKey: Uint8Array): Uint8Array {
       checkSecretKey(p, secretKey);
-      const keys = lib.keygen(secretKey);
-      wipe(keys.secretKey);
-      return keys.publicKey;
+      return publicPart(secretKey);
     },
     encapsulate(publicKey: Uint8Array): Encapsulation {
       checkPublicKey(p, publicKey);
@@ -161,7 +131,7 @@ function mlKem(name: 'ML-KEM-768' | 'ML-KEM-1024', lib: NobleKem): Kem {
     decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
       checkSecretKey(p, secretKey);
       checkCipherText(p, cipherText);
-      return decapsulateOrThrow(lib, cipherText, expanded.get(secretKey));
+      return decapsulateOrThrow(lib, cipherText, expanded === undefined ? secretKey : expanded.get(secretKey));
     },
   });
 }
@@ -258,9 +228,9 @@ let signatures: Readonly<Record<SignatureName, SignatureScheme>> | undefined;
 /** The noble KEMs, built on first use. */
 function nobleKems(): Readonly<Record<KemName, Kem>> {
   kems ??= Object.freeze({
-    'X-Wing': xwingKem(),
-    'ML-KEM-768': mlKem('ML-KEM-768', ml_kem768),
-    'ML-KEM-1024': mlKem('ML-KEM-1024', ml_kem1024),
+    'X-Wing': nobleKem('X-Wing', ml_kem768_x25519, false),
+    'ML-KEM-768': nobleKem('ML-KEM-768', ml_kem768, true),
+    'ML-KEM-1024': nobleKem('ML-KEM-1024', ml_kem1024, true),
   });
   return kems;
 }

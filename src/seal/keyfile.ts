@@ -5,18 +5,14 @@
  * descriptor so the file cannot be swapped between the check and the read.
  * @module
  */
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { VaultError } from '../errors.js';
+import { createSecretFile, ioError } from '../secret-file.js';
 import { wipe } from '../crypto/bytes.js';
 import { ROOT_KEY_BYTES } from './rootkey.js';
 
 export const KEY_FILE_BYTES = ROOT_KEY_BYTES;
 
-function ioError(op: string, e: unknown): VaultError {
-  const code = (e as { code?: unknown }).code;
-  return new VaultError('OV_IO', { op, ...(typeof code === 'string' ? { cause: code } : {}) }, { cause: e });
-}
 
 /**
  * Creates `path` holding `key` (32 bytes), mode 0600, and syncs it and its directory.
@@ -24,33 +20,7 @@ function ioError(op: string, e: unknown): VaultError {
  */
 export function writeUnsealKeyFile(path: string, key: Uint8Array): void {
   if (key.length !== KEY_FILE_BYTES) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'key', expected: KEY_FILE_BYTES });
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-  } catch (e) {
-    throw ioError('create', e);
-  }
-  try {
-    fchmodSync(fd, 0o600);
-    let off = 0;
-    while (off < key.length) off += writeSync(fd, key, off, key.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    throw ioError('write', e);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    // The directory entry must be durable too, or a crash could lose the only copy.
-    const dfd = openSync(dirname(path), constants.O_RDONLY);
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the file itself is already synced.
-  }
+  createSecretFile(path, key);
 }
 
 /**
