@@ -17,7 +17,7 @@
  * gives OV_ENVELOPE_OPEN, and `verify` returns false rather than throwing.
  * @module
  */
-import { falcon1024, falcon512 } from '@noble/post-quantum/falcon.js';
+import { createRequire } from 'node:module';
 import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import { ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
@@ -190,9 +190,23 @@ function mlDsa(name: 'ML-DSA-65' | 'ML-DSA-87', lib: NobleSigner): SignatureSche
   } satisfies SignatureScheme);
 }
 
+/**
+ * noble's Falcon module builds large tables when imported (~40-80 ms here); it is loaded
+ * on first use, synchronously (require of an ES module, Node >= 20.19), so a daemon or
+ * CLI that never touches Falcon never pays for it.
+ */
+type FalconModule = { falcon512: NobleSigner; falcon1024: NobleSigner };
+let falconModule: FalconModule | undefined;
+function loadFalcon(): FalconModule {
+  falconModule ??= createRequire(import.meta.url)('@noble/post-quantum/falcon.js') as FalconModule;
+  return falconModule;
+}
+
 /** Round-3 Falcon with the expanded secret key; signing is randomized. */
-function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', lib: NobleSigner): SignatureScheme {
+function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', pick: (m: FalconModule) => NobleSigner): SignatureScheme {
   const p = SIGNATURE_PARAMS[name];
+  let loaded: NobleSigner | undefined;
+  const lib = (): NobleSigner => (loaded ??= pick(loadFalcon()));
   return Object.freeze({
     name: p.name,
     lengths: p.lengths,
@@ -200,7 +214,7 @@ function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', lib: NobleSigner): Sig
     keygen(seed?: Uint8Array): KeyPair {
       // The 48-byte seed reproduces keys only within noble; the expanded key is what is stored.
       if (seed !== undefined) expectBytes(seed, FALCON_SEED_LENGTH, 'OV_INVALID_ARGUMENT', 'seed');
-      return lib.keygen(seed);
+      return lib().keygen(seed);
     },
     getPublicKey(_secretKey: Uint8Array): Uint8Array {
       // Contract: Falcon public keys are stored alongside the secret key, never re-derived.
@@ -210,14 +224,14 @@ function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', lib: NobleSigner): Sig
       expectBytes(message, undefined, 'OV_INVALID_ARGUMENT', 'message');
       checkSecretKey(p, secretKey);
       try {
-        return lib.sign(message, secretKey);
+        return lib().sign(message, secretKey);
       } catch (cause) {
         // Right length but not a valid (f, g, F) encoding, or a basis the sampler rejects.
         throw new VaultError('OV_KEY_INVALID', { field: 'secretKey' }, { cause });
       }
     },
     verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-      return verifyOrFalse(p, lib, signature, message, publicKey);
+      return verifyOrFalse(p, lib(), signature, message, publicKey);
     },
   } satisfies SignatureScheme);
 }
@@ -240,8 +254,8 @@ export function nobleSignatures(): Readonly<Record<SignatureName, SignatureSchem
   signatures ??= Object.freeze({
     'ML-DSA-65': mlDsa('ML-DSA-65', ml_dsa65),
     'ML-DSA-87': mlDsa('ML-DSA-87', ml_dsa87),
-    'Falcon-512-r3': falcon('Falcon-512-r3', falcon512),
-    'Falcon-1024-r3': falcon('Falcon-1024-r3', falcon1024),
+    'Falcon-512-r3': falcon('Falcon-512-r3', (m) => m.falcon512),
+    'Falcon-1024-r3': falcon('Falcon-1024-r3', (m) => m.falcon1024),
   });
   return signatures;
 }

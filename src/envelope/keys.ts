@@ -166,7 +166,16 @@ function invalid(reason: string): never {
  * secret/public consistency checked where derivable (with `provider`, default: the best
  * available). Returned keys own their bytes (copies), so wiping the input is safe.
  */
-export function decodeKey(bytes: Uint8Array, provider?: CryptoProvider): PublicKeyInfo | SecretKeyInfo {
+export interface DecodeKeyOptions {
+  /**
+   * Re-derive the public key from the secret key and compare (default true). Only callers
+   * whose bytes are already authenticated as their own encoding (the keyring, which
+   * unwraps them with AES-GCM under the root key) may skip it: it costs a key derivation.
+   */
+  readonly checkPair?: boolean;
+}
+
+export function decodeKey(bytes: Uint8Array, provider?: CryptoProvider, opts: DecodeKeyOptions = {}): PublicKeyInfo | SecretKeyInfo {
   if (!(bytes instanceof Uint8Array)) invalid('not a byte array');
   if (bytes.length < HEADER_LENGTH + 2) invalid('truncated');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -192,7 +201,7 @@ export function decodeKey(bytes: Uint8Array, provider?: CryptoProvider): PublicK
   const skLength = view.getUint16(pos);
   if (skLength !== spec.secretKeyLength || bytes.length !== pos + 2 + skLength) invalid('secretKey');
   const secretKey = bytes.slice(pos + 2, pos + 2 + skLength);
-  checkPair(provider ?? selectProvider(), spec, publicKey, secretKey);
+  if (opts.checkPair !== false) checkPair(provider ?? selectProvider(), spec, publicKey, secretKey);
   return Object.freeze({ kind, alg: spec.name, keyVersion, keyId, publicKey, secretKey });
 }
 

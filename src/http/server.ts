@@ -30,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
 import fastifySwagger from '@fastify/swagger';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SCOPE_ALL } from '../auth/scope.js';
 import { tokenDigest, type Session, type SessionStore } from '../auth/session-store.js';
@@ -45,6 +45,7 @@ import { registerApiKeyRoutes } from './routes/apikeys.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSysRoutes } from './routes/sys.js';
+import { validatorCompiler } from './validator.js';
 
 /** Argon2id runs allowed in flight at once (each holds 48 MiB); more exchanges get 429. */
 export const MAX_CONCURRENT_EXCHANGES = 16;
@@ -131,7 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     requestTimeout: 60_000,
     keepAliveTimeout: 5_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is refused (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain');
 
