@@ -9,6 +9,13 @@
  * rather than cached, so a rolled-back outer transaction or a restart can never make the
  * writer fork the chain.
  *
+ * Group commit (ADR 0005): `appendAsync` queues the entry and resolves only once the
+ * transaction holding it has committed. Everything queued before the next macrotask turn
+ * (setImmediate), or MAX_BATCH entries, shares one transaction and so one fsync; a failed
+ * transaction rejects every waiter of its batch and writes none of it. Since the head is
+ * read inside that transaction, a rolled-back batch leaves nothing in memory to undo: the
+ * next batch continues from the last committed entry.
+ *
  * Entries hold identifiers, paths, codes and HMACs, never secret values: callers put a
  * sensitive value (a token id they want to correlate, an attempted key id) through
  * `hmac()`, and must not put secrets, tokens, keys, shares or passphrases in `detail`.
@@ -63,6 +70,11 @@ export const MAX_CHECKPOINT_EVERY = 1_000_000;
 export const MAX_FIELD_CHARS = 2048;
 export const TRUNCATED_MARK = '...[truncated]';
 export const MAX_DETAIL_KEYS = 64;
+/**
+ * Most entries one group commit writes. Bounds the memory queued behind one fsync and the
+ * time one transaction holds the write lock; at the cap the queue is flushed at once.
+ */
+export const MAX_BATCH = 256;
 const DETAIL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 const TYPES: readonly string[] = ['request', 'auth', 'sys'];
 const STRING_FIELDS = ['method', 'path', 'code', 'session', 'apiKey', 'remote'] as const;
@@ -125,6 +137,13 @@ function failed(e: unknown): VaultError {
   return new VaultError('OV_AUDIT_FAILED', detail, { cause: e });
 }
 
+/** An appendAsync waiting for its batch to commit. */
+interface Waiter {
+  fields: EntryFields;
+  resolve: (seq: number) => void;
+  reject: (e: VaultError) => void;
+}
+
 export class AuditLog {
   readonly #storage: Storage;
   readonly #hmacKey: () => Uint8Array | undefined;
@@ -132,6 +151,9 @@ export class AuditLog {
   readonly #provider: CryptoProvider;
   readonly #now: () => number;
   readonly #every: number;
+  /** Entries accepted by appendAsync, in arrival order, not yet written. */
+  #queue: Waiter[] = [];
+  #flushScheduled = false;
 
   constructor(storage: Storage, opts: AuditLogOptions) {
     checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery'], 'AuditLog');
@@ -156,38 +178,106 @@ export class AuditLog {
    * last checkpoint and the signer is available, the checkpoint is written in the same
    * transaction. Any failure (invalid event, storage error, closed database) is
    * OV_AUDIT_FAILED and nothing is written.
+   *
+   * Entries queued by `appendAsync` are committed first (their own transaction), so this
+   * entry follows them in the chain. Hence, while entries may be queued, do not call this
+   * inside an outer `storage.transaction`: the queued waiters would be told "committed"
+   * when only a savepoint was released.
    */
   append(event: AuditEvent): number {
+    this.#flush();
     try {
       const fields = entryFields(event);
-      return this.#storage.transaction(() => {
-        const head = this.#storage.audit.head();
-        const seq = (head?.seq ?? 0) + 1;
-        const prevHash = head?.hash ?? GENESIS_HASH;
-        const time = checkClock(this.#now());
-        const entry = canonicalJson({ ...fields, seq, time });
-        const hash = entryHash(seq, prevHash, entry);
-        this.#storage.audit.append({ seq, time, entry, prevHash, hash });
-        const last = this.#storage.audit.lastCheckpointSeq();
-        if (seq - last >= this.#every) {
-          const key = this.#signer();
-          // Sealed: no signing key. The chain is still written; the next append after
-          // unseal catches up, since the condition is "at least N since the last one".
-          if (key !== undefined) this.#writeCheckpoint(key, seq, hash, time);
-        }
-        return seq;
-      });
+      const seqs = this.#storage.transaction(() => this.#write([fields]));
+      return seqs[0] as number;
     } catch (e) {
       throw failed(e);
     }
   }
 
   /**
+   * Appends one entry by group commit and resolves with its seq once the transaction
+   * holding it (with every other entry queued in the same turn) has committed: nothing is
+   * acknowledged before it is durable. Entries are chained in call order. Rejects with
+   * OV_AUDIT_FAILED, having written nothing of the batch, when the event is invalid (only
+   * that call) or the batch's transaction fails (every call of the batch).
+   */
+  appendAsync(event: AuditEvent): Promise<number> {
+    let fields: EntryFields;
+    try {
+      fields = entryFields(event);
+    } catch (e) {
+      return Promise.reject(failed(e));
+    }
+    const done = new Promise<number>((resolve, reject) => {
+      this.#queue.push({ fields, resolve, reject });
+    });
+    if (this.#queue.length >= MAX_BATCH) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
+    return done;
+  }
+
+  /** Writes every queued entry in one transaction, then settles their waiters. Never throws. */
+  #flush(): void {
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    let seqs: number[];
+    try {
+      seqs = this.#storage.transaction(() => this.#write(batch.map((w) => w.fields)));
+    } catch (e) {
+      const err = failed(e);
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(seqs[i] as number));
+  }
+
+  /**
+   * Chains and stores `entries` in order after the current head, with any checkpoint that
+   * falls due. Runs inside the caller's transaction.
+   */
+  #write(entries: EntryFields[]): number[] {
+    const head = this.#storage.audit.head();
+    let seq = head?.seq ?? 0;
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    let last = this.#storage.audit.lastCheckpointSeq();
+    const seqs: number[] = [];
+    for (const fields of entries) {
+      seq++;
+      const time = checkClock(this.#now());
+      const entry = canonicalJson({ ...fields, seq, time });
+      const hash = entryHash(seq, prevHash, entry);
+      this.#storage.audit.append({ seq, time, entry, prevHash, hash });
+      if (seq - last >= this.#every) {
+        const key = this.#signer();
+        // Sealed: no signing key. The chain is still written; the next append after
+        // unseal catches up, since the condition is "at least N since the last one".
+        if (key !== undefined) {
+          this.#writeCheckpoint(key, seq, hash, time);
+          last = seq;
+        }
+      }
+      prevHash = hash;
+      seqs.push(seq);
+    }
+    return seqs;
+  }
+
+  /**
    * Signs the current head now (on seal, on shutdown, on an operator's request). A no-op
    * when the log is empty or the head already has a checkpoint. OV_SEALED without a
-   * signing key; OV_AUDIT_FAILED when it cannot be stored.
+   * signing key; OV_AUDIT_FAILED when it cannot be stored. Entries queued by
+   * `appendAsync` are committed first, so the checkpoint covers them.
    */
   checkpoint(): void {
+    this.#flush();
     const key = this.#signer();
     if (key === undefined) throw new VaultError('OV_SEALED');
     try {

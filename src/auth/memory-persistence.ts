@@ -8,10 +8,15 @@
  * Digests live only in a DigestTable (the unique index), not in the rows: a million
  * typed arrays or base64 strings would cost more than the rest of a row. Records handed
  * in and out are copies, so callers cannot alter stored rows.
+ *
+ * Row keys for `loadPage` are a counter that only grows (like a rowid, but never reused),
+ * and the rows are also kept in an array in key order, so a page is a binary search plus
+ * `limit` steps. Deleted rows are only flagged in that array and squeezed out once they
+ * outnumber the live ones (amortised O(1) per delete).
  * @module
  */
 import { VaultError } from '../errors.js';
-import type { SessionPersistence, SessionRecord } from '../storage/types.js';
+import type { SessionPage, SessionPersistence, SessionRecord } from '../storage/types.js';
 import { DigestTable, type SlotAccess } from './digest-table.js';
 
 class Row {
@@ -22,10 +27,15 @@ class Row {
   readonly label: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  /** Row key for loadPage (positive, increasing in insertion order). */
+  readonly key: number;
   /** Position in the digest table. */
   slot = -1;
+  /** Deleted, but still in the key-ordered array until the next compaction. */
+  dead = false;
 
-  constructor(r: SessionRecord) {
+  constructor(r: SessionRecord, key: number) {
+    this.key = key;
     this.id = r.id;
     this.apiKeyId = r.apiKeyId;
     this.role = r.role;
@@ -51,6 +61,10 @@ export class MemorySessionPersistence implements SessionPersistence {
   readonly #rows = new Map<string, Row>();
   readonly #digests = new DigestTable<Row>(slots);
   readonly #byKey = new Map<string, Set<string>>();
+  /** Every row in key order, deleted ones included until compaction. */
+  #ordered: Row[] = [];
+  #deadInOrdered = 0;
+  #nextKey = 1;
 
   insert(r: SessionRecord): void {
     if (
@@ -63,8 +77,9 @@ export class MemorySessionPersistence implements SessionPersistence {
       throw constraint();
     }
     if (this.#rows.has(r.id) || this.#digests.has(r.digest)) throw constraint();
-    const row = new Row(r);
+    const row = new Row(r, this.#nextKey++);
     this.#rows.set(row.id, row);
+    this.#ordered.push(row);
     this.#digests.insert(r.digest, row);
     let ids = this.#byKey.get(row.apiKeyId);
     if (ids === undefined) this.#byKey.set(row.apiKeyId, (ids = new Set()));
@@ -99,26 +114,57 @@ export class MemorySessionPersistence implements SessionPersistence {
   }
 
   *loadAll(): Iterable<SessionRecord> {
-    for (const row of this.#rows.values()) {
-      yield {
-        id: row.id,
-        digest: this.#digests.digestOf(row),
-        apiKeyId: row.apiKeyId,
-        role: row.role,
-        scope: row.scope,
-        label: row.label,
-        issuedAt: row.issuedAt,
-        expiresAt: row.expiresAt,
-      };
+    for (const row of this.#rows.values()) yield this.#record(row);
+  }
+
+  loadPage(afterKey: number, limit: number): SessionPage {
+    if (!Number.isSafeInteger(afterKey) || !Number.isSafeInteger(limit) || limit < 1) {
+      throw new VaultError('OV_INVALID_ARGUMENT', { field: 'loadPage' });
     }
+    const a = this.#ordered;
+    // First index whose key is above afterKey.
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((a[mid] as Row).key <= afterKey) lo = mid + 1;
+      else hi = mid;
+    }
+    const records: SessionRecord[] = [];
+    let lastKey = afterKey;
+    for (let i = lo; i < a.length && records.length < limit; i++) {
+      const row = a[i] as Row;
+      if (row.dead) continue;
+      records.push(this.#record(row));
+      lastKey = row.key;
+    }
+    return { records, lastKey };
   }
 
   count(): number {
     return this.#rows.size;
   }
 
+  #record(row: Row): SessionRecord {
+    return {
+      id: row.id,
+      digest: this.#digests.digestOf(row),
+      apiKeyId: row.apiKeyId,
+      role: row.role,
+      scope: row.scope,
+      label: row.label,
+      issuedAt: row.issuedAt,
+      expiresAt: row.expiresAt,
+    };
+  }
+
   #remove(row: Row): void {
     this.#rows.delete(row.id);
+    row.dead = true;
+    if (++this.#deadInOrdered > 1024 && this.#deadInOrdered > this.#rows.size) {
+      this.#ordered = this.#ordered.filter((r) => !r.dead);
+      this.#deadInOrdered = 0;
+    }
     this.#digests.delete(row);
     const ids = this.#byKey.get(row.apiKeyId);
     if (ids !== undefined) {

@@ -14,7 +14,8 @@
  *    the daemon parse anything.
  * 2. Body parsing (JSON only; other content types 415, oversized 413) and schema
  *    validation (unknown fields 400), then the handler.
- * 3. onSend: one audit entry per request, appended durably before the answer leaves. If
+ * 3. onSend: one audit entry per request, appended durably (group commit: entries of
+ *    concurrent requests share one transaction) before the answer leaves. If
  *    the append fails the answer is replaced by 500 OV_AUDIT_FAILED and any side effect
  *    the route registered for that case (an issued token) is undone: fail closed.
  * 4. onResponse: request counters for `/v1/sys/metrics`.
@@ -311,7 +312,9 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     if (request.vault === null) request.vault = newRequestState();
     const st = request.vault;
     try {
-      deps.audit.append({
+      // Group commit: resolves once the transaction holding this entry has committed, so
+      // the answer still leaves only after its entry is durable.
+      await deps.audit.appendAsync({
         type: st.auditType,
         method: request.method,
         path: pathOnly(request.url),

@@ -79,7 +79,31 @@ export interface SessionPersistence {
    * do not write through this storage while iterating.
    */
   loadAll(): Iterable<SessionRecord>;
+  /**
+   * Up to `limit` sessions whose row key is greater than `afterKey`, in key order (keyset
+   * pagination). Pass {@link FIRST_SESSION_PAGE} for the first page, then the `lastKey` of
+   * the page before. Each call is its own complete query, so the storage may be written
+   * between pages: a row deleted before its page is read is not in it, no row is returned
+   * twice, and a row that exists throughout the walk is returned once. A row inserted
+   * during the walk may or may not be returned (SQLite reuses the key of a deleted last
+   * row), so whoever inserts while paging must track those rows itself. Fewer than
+   * `limit` rows means this was the last page.
+   */
+  loadPage(afterKey: number, limit: number): SessionPage;
   count(): number;
+}
+
+/** Row key below every session's: start a {@link SessionPersistence.loadPage} walk here. */
+export const FIRST_SESSION_PAGE = 0;
+
+/** One page of {@link SessionPersistence.loadPage}. */
+export interface SessionPage {
+  readonly records: SessionRecord[];
+  /**
+   * Key of the last row in `records` (`afterKey` when empty): the next page's `afterKey`.
+   * Row keys are positive safe integers, stable while the storage is open.
+   */
+  readonly lastKey: number;
 }
 
 /** One version of one keyring key (src/keyring). The secret is only ever stored wrapped. */

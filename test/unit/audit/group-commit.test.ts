@@ -1,0 +1,202 @@
+/**
+ * Group commit of the audit log (`AuditLog.appendAsync`, docs/adr/0005-audit-chain.md) on
+ * real SQLite files: concurrent appends get contiguous seqs in call order and share one
+ * transaction per batch (counted by a thin wrapper around the real storage's
+ * `transaction`); checkpoints still fall every N entries inside a batch; a batch whose
+ * commit fails (a real trigger that aborts the INSERT of one of its rows) rejects every
+ * waiter with OV_AUDIT_FAILED and leaves no row of it, and the next batch continues the
+ * chain; `append` and `checkpoint` order themselves after queued entries.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog, MAX_BATCH, verifyAudit, type AuditEvent } from '../../../src/audit/index.js';
+import { randomBytes } from '../../../src/crypto/bytes.js';
+import { selectProvider } from '../../../src/crypto/provider.js';
+import { VaultError } from '../../../src/errors.js';
+import { Keyring, keyringPublicKeys } from '../../../src/keyring/index.js';
+import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
+import type { Storage } from '../../../src/storage/types.js';
+import { sqliteLoads, tempDir } from '../storage/helpers.js';
+
+const provider = selectProvider();
+const T0 = 1_700_000_000_000;
+
+function event(i: number): AuditEvent {
+  return { type: 'request', method: 'GET', path: `/v1/secrets/app/${i}`, status: 200, apiKey: 'k1', remote: '127.0.0.1' };
+}
+
+/** The real storage, with its top-level transactions counted (each one is one commit). */
+function countingStorage(inner: Storage): { storage: Storage; commits: () => number } {
+  let commits = 0;
+  const storage: Storage = {
+    get meta() {
+      return inner.meta;
+    },
+    get apiKeys() {
+      return inner.apiKeys;
+    },
+    get sessions() {
+      return inner.sessions;
+    },
+    get keyring() {
+      return inner.keyring;
+    },
+    get audit() {
+      return inner.audit;
+    },
+    get schemaVersion() {
+      return inner.schemaVersion;
+    },
+    transaction<T>(fn: () => T): T {
+      commits++;
+      return inner.transaction(fn);
+    },
+    close(): void {
+      inner.close();
+    },
+  };
+  return { storage, commits: () => commits };
+}
+
+/** Settles every promise and returns each outcome, so a test can check all of them. */
+async function outcomes(ps: Promise<number>[]): Promise<Array<{ seq: number } | { error: unknown }>> {
+  return Promise.all(ps.map((p) => p.then((seq) => ({ seq }), (error: unknown) => ({ error }))));
+}
+
+describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let file: string;
+  let storage: SqliteStorageHandle;
+  let keyring: Keyring;
+  let clock: number;
+
+  function makeLog(s: Storage, checkpointEvery?: number): AuditLog {
+    return new AuditLog(s, {
+      hmacKey: () => keyring.secret('audit').key,
+      signer: () => keyring.current('sign'),
+      provider,
+      now: () => clock++,
+      ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
+    });
+  }
+
+  const verify = (): ReturnType<typeof verifyAudit> => verifyAudit(storage, keyringPublicKeys(storage), provider);
+  const paths = (): string[] => [...storage.audit.entries()].map((r) => (JSON.parse(r.entry) as { path: string }).path);
+
+  /** DDL through a second connection to the same file, as an operator (or a fault) would. */
+  function sql(text: string): void {
+    const db = new Database(file);
+    try {
+      db.exec(text);
+    } finally {
+      db.close();
+    }
+  }
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    file = join(dir, 'vault.db');
+    storage = openStorage(file);
+    keyring = Keyring.create(storage, provider, randomBytes(32), { now: T0 });
+    clock = T0;
+  });
+  afterEach(() => {
+    keyring.wipe();
+    storage.close();
+    cleanup();
+  });
+
+  it('writes 200 concurrent appends in call order, contiguous, in ONE transaction, with checkpoints every N', async () => {
+    const { storage: counted, commits } = countingStorage(storage);
+    const log = makeLog(counted, 50);
+    const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => log.appendAsync(event(i))));
+    expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    // One commit for all of them: per-append commits would make this 200.
+    expect(commits()).toBe(1);
+    expect(paths()).toEqual(Array.from({ length: 200 }, (_, i) => `/v1/secrets/app/${i}`));
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([50, 100, 150, 200]);
+    expect(verify()).toEqual({ ok: true, entries: 200, checkpoints: 4, lastSeq: 200, coveredThrough: 200 });
+  });
+
+  it(`flushes at once when ${MAX_BATCH} entries are queued, so a burst takes ceil(n / ${MAX_BATCH}) transactions`, async () => {
+    const { storage: counted, commits } = countingStorage(storage);
+    const log = makeLog(counted);
+    const n = 2 * MAX_BATCH + 88;
+    const pending = Array.from({ length: n }, (_, i) => log.appendAsync(event(i)));
+    // The two full batches were committed synchronously, before anything was awaited.
+    expect(commits()).toBe(2);
+    expect(storage.audit.count()).toBe(2 * MAX_BATCH);
+    expect(await Promise.all(pending)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(commits()).toBe(3);
+    expect(verify()).toMatchObject({ ok: true, entries: n, lastSeq: n });
+  });
+
+  it('a batch whose commit fails rejects every waiter with OV_AUDIT_FAILED, writes none of it, and the next batch continues the chain', async () => {
+    const log = makeLog(storage, 4);
+    expect(await Promise.all([1, 2, 3].map((i) => log.appendAsync(event(i))))).toEqual([1, 2, 3]);
+    // Refuse the 3rd row of the next batch: its first two rows (and the checkpoint at 4)
+    // are inserted before the failure, so a partial write would show.
+    sql(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.seq = 6 BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const failed = await outcomes([4, 5, 6, 7, 8].map((i) => log.appendAsync(event(i))));
+    expect(failed).toHaveLength(5);
+    for (const o of failed) {
+      expect('error' in o).toBe(true);
+      if (!('error' in o)) continue;
+      expect(o.error).toBeInstanceOf(VaultError);
+      expect((o.error as VaultError).code).toBe('OV_AUDIT_FAILED');
+    }
+    expect(storage.audit.count()).toBe(3);
+    expect(storage.audit.lastCheckpointSeq()).toBe(0);
+    expect(verify()).toMatchObject({ ok: true, entries: 3, lastSeq: 3 });
+
+    sql('DROP TRIGGER fail_audit');
+    expect(await Promise.all([9, 10, 11, 12].map((i) => log.appendAsync(event(i))))).toEqual([4, 5, 6, 7]);
+    expect(paths()).toEqual([1, 2, 3, 9, 10, 11, 12].map((i) => `/v1/secrets/app/${i}`));
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([4]);
+    expect(verify()).toEqual({ ok: true, entries: 7, checkpoints: 1, lastSeq: 7, coveredThrough: 4 });
+  });
+
+  it('rejects every waiter when the database is closed, and a reopened log continues the chain', async () => {
+    const log = makeLog(storage);
+    expect(await log.appendAsync(event(1))).toBe(1);
+    const pending = [2, 3].map((i) => log.appendAsync(event(i)));
+    storage.close();
+    for (const o of await outcomes(pending)) {
+      expect('error' in o && o.error instanceof VaultError && o.error.code).toBe('OV_AUDIT_FAILED');
+    }
+    storage = openStorage(file);
+    expect(await makeLog(storage).appendAsync(event(4))).toBe(2);
+    expect(paths()).toEqual(['/v1/secrets/app/1', '/v1/secrets/app/4']);
+    expect(verify()).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('an invalid event rejects only its own call; the rest of the batch is written', async () => {
+    const log = makeLog(storage);
+    const bad = { type: 'request', password: 'x' } as unknown as AuditEvent;
+    const [a, b, c] = await outcomes([log.appendAsync(event(1)), log.appendAsync(bad), log.appendAsync(event(3))]);
+    expect(a).toEqual({ seq: 1 });
+    expect(b !== undefined && 'error' in b && b.error instanceof VaultError && b.error.code).toBe('OV_AUDIT_FAILED');
+    expect(c).toEqual({ seq: 2 });
+    expect(paths()).toEqual(['/v1/secrets/app/1', '/v1/secrets/app/3']);
+  });
+
+  it('append and checkpoint are ordered after entries already queued, so the chain never forks', async () => {
+    const log = makeLog(storage);
+    const a = log.appendAsync(event(1));
+    const b = log.appendAsync(event(2));
+    // Synchronous append while two are queued: they are committed first.
+    expect(log.append(event(3))).toBe(3);
+    const d = log.appendAsync(event(4));
+    expect(log.append(event(5))).toBe(5);
+    const f = log.appendAsync(event(6));
+    // The checkpoint covers the queued entry 6.
+    log.checkpoint();
+    expect(storage.audit.lastCheckpointSeq()).toBe(6);
+    expect(await Promise.all([a, b, d, f])).toEqual([1, 2, 4, 6]);
+    expect(await log.appendAsync(event(7))).toBe(7);
+    expect(paths()).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => `/v1/secrets/app/${i}`));
+    expect(verify()).toEqual({ ok: true, entries: 7, checkpoints: 1, lastSeq: 7, coveredThrough: 6 });
+  });
+});
