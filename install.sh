@@ -86,7 +86,7 @@ chmod +x "$cli"
 # may come first on PATH.
 vault() { node "$cli" "$@"; }
 if npm link --no-audit --no-fund >/dev/null 2>&1; then
-  linked=$(command -v vault || true)
+  linked=$(type -P vault || true) # the PATH lookup, not the function above
   say "installed the vault command: ${linked:-$(npm prefix -g)/bin/vault}"
   if [ -n "$linked" ] && [ "$(readlink -f "$linked" 2>/dev/null || echo "$linked")" != "$cli" ]; then
     say "warning: 'vault' on your PATH is $linked, not this install; use $cli"
