@@ -2,8 +2,8 @@
  * `npm run bench`: every benchmark of the project, each printed as a ratio against a
  * baseline measured in the same run. `--only crypto` limits the run to the parts that do
  * not load native addons (used for the second pass under Node 24, since better-sqlite3
- * is built for the Node that installed it); `--only sessions` / `--only daemon` pick
- * one part.
+ * is built for the Node that installed it); `--only sessions` / `--only daemon` /
+ * `--only http` / `--only validators` / `--only rewrap` pick one part.
  * @module
  */
 import { summary } from './harness.js';
@@ -16,4 +16,7 @@ process.stdout.write(`# ontoref-vault benchmarks: Node ${process.versions.node},
 if (want('crypto')) (await import('./crypto.js')).benchCrypto();
 if (want('sessions')) await (await import('./sessions.js')).benchSessions();
 if (want('daemon')) await (await import('./daemon.js')).benchDaemon();
+if (want('validators')) await (await import('./validators.js')).benchValidators();
+if (want('http')) await (await import('./http.js')).benchHttp();
+if (want('rewrap')) await (await import('./rewrap.js')).benchRewrap();
 summary();

@@ -89,6 +89,23 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    secrets: Type.Optional(
+      Type.Object(
+        {
+          max_value_bytes: Type.Optional(
+            Type.Union([Type.Integer(), Type.String({ pattern: SIZE_PATTERN })], {
+              description: 'largest secret value (plaintext): bytes, or a size such as "64KiB" (default 64KiB, 1B..16MiB)',
+            }),
+          ),
+          cache_bytes: Type.Optional(
+            Type.Union([Type.Integer(), Type.String({ pattern: SIZE_PATTERN })], {
+              description: 'read cache of opened secret versions: bytes, or a size such as "32MiB" (default 32MiB, 0 disables, at most 4GiB)',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     crypto: Type.Optional(
       Type.Object(
         {
@@ -118,6 +135,8 @@ export interface Config {
     readonly authFailuresPerAddress: number;
   };
   readonly crypto: { readonly provider: ProviderChoice; readonly signature: SignatureChoice };
+  /** Secret values: plaintext cap and read cache size, in bytes (0 disables the cache). */
+  readonly secrets: { readonly maxValueBytes: number; readonly cacheBytes: number };
   /** The file the values came from, or null when none was read. */
   readonly file: string | null;
 }
@@ -151,7 +170,11 @@ const DEFAULTS = {
   bodyLimit: 2 * 1024 * 1024,
   authFailuresPerKey: 5,
   authFailuresPerAddress: 20,
+  secretMaxValueBytes: 64 * 1024,
+  secretCacheBytes: 32 * 1024 * 1024,
 } as const;
+const SECRET_VALUE_MAX = 16 * 1024 * 1024;
+const SECRET_CACHE_MAX = 4 * 1024 * 1024 * 1024;
 
 const DEFAULT_TTL_MS = 3_600_000;
 const BODY_LIMIT_MIN = 1024;
@@ -318,6 +341,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'sessions.default_ttl': 'a duration such as "15m" or "1h"',
   'sessions.max_ttl': 'a duration such as "15m" or "1h"',
   'limits.body_limit': 'a byte count or a size such as "2MiB"',
+  'secrets.max_value_bytes': 'a byte count or a size such as "64KiB"',
+  'secrets.cache_bytes': 'a byte count or a size such as "32MiB"',
 };
 
 function describeSchemaError(path: string, keyword: string, params: Record<string, unknown>, fallback: string): string {
@@ -464,6 +489,20 @@ export function resolveConfig(
   const authFailuresPerKey = intIn('auth_failures_per_key', 1, 1000) ?? DEFAULTS.authFailuresPerKey;
   const authFailuresPerAddress = intIn('auth_failures_per_address', 1, 100_000) ?? DEFAULTS.authFailuresPerAddress;
 
+  // Secrets: sizes in range.
+  const size = (key: 'max_value_bytes' | 'cache_bytes', fallback: number, min: number, max: number, range: string): number => {
+    const v = f.secrets?.[key];
+    if (v === undefined || bad(`secrets.${key}`)) return fallback;
+    const n = parseSize(v);
+    if (n === undefined || n < min || n > max) {
+      problems.push({ path: `secrets.${key}`, message: `must be between ${range}` });
+      return fallback;
+    }
+    return n;
+  };
+  const maxValueBytes = size('max_value_bytes', DEFAULTS.secretMaxValueBytes, 1, SECRET_VALUE_MAX, '1B and 16MiB');
+  const cacheBytes = size('cache_bytes', DEFAULTS.secretCacheBytes, 0, SECRET_CACHE_MAX, '0 and 4GiB');
+
   // Crypto: file, else ONTOREF_CRYPTO_PROVIDER, else auto.
   let provider: ProviderChoice = 'auto';
   if (f.crypto?.provider !== undefined && !bad('crypto.provider')) {
@@ -484,6 +523,7 @@ export function resolveConfig(
     sessions: { defaultTtlMs: defaultTtlMs as number, maxTtlMs: maxTtlMs as number },
     limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },
     crypto: { provider, signature },
+    secrets: { maxValueBytes, cacheBytes },
     file: opts.file ?? null,
   };
   return { config: deepFreeze(config), problems: [] };

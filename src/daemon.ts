@@ -15,9 +15,15 @@
  *
  * Shutdown: stop accepting connections, let requests in flight finish (fastify `close`),
  * seal (which signs an audit checkpoint over the chain head, then wipes the keyring and
- * the root key), close the database. Every acknowledged write was already durable
- * (synchronous=FULL), so nothing is lost. This module never calls `process.exit`: the
- * caller awaits `closed` and returns its exit code.
+ * the root key), close the database. Every acknowledged write was already durable, so
+ * nothing is lost.
+ *
+ * Durability point (docs/adr/0005-audit-chain.md, amendment): the database is opened with
+ * `durability: 'async-sync'`, so commits are not fsynced on the event loop. Every answer
+ * waits for its audit entry, which resolves only after an fdatasync of the WAL (on libuv's
+ * threadpool, shared by concurrent requests) that also covers the request's own earlier
+ * writes, since the WAL is written in commit order. This module never calls
+ * `process.exit`: the caller awaits `closed` and returns its exit code.
  * @module
  */
 import { join } from 'node:path';
@@ -64,7 +70,7 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, provider } = opts;
   const now = opts.now ?? Date.now;
-  const storage = openStorage(join(config.dataDir, DB_FILE));
+  const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync' });
   let app: VaultApp | undefined;
   const runtime = createRuntime({
     storage,

@@ -61,6 +61,16 @@ export const ERRORS = {
   OV_KEY_VERSION_RETIRED: { status: 400, message: 'key version is below the minimum decryption version' },
   OV_AUDIT_FAILED: { status: 500, message: 'audit log could not be written' },
   OV_AUDIT_INVALID: { status: 500, message: 'audit log verification failed' },
+  // secrets: the versioned secrets API (src/secrets)
+  OV_PATH_INVALID: { status: 400, message: 'secret path is invalid' },
+  OV_SECRET_NOT_FOUND: { status: 404, message: 'secret not found' },
+  OV_SECRET_DELETED: { status: 404, message: 'secret version is deleted' },
+  OV_SECRET_DESTROYED: { status: 404, message: 'secret version is destroyed' },
+  OV_FIELD_NOT_FOUND: { status: 404, message: 'secret field not found' },
+  OV_CAS_MISMATCH: { status: 409, message: 'check-and-set version does not match' },
+  OV_SECRET_TOO_LARGE: { status: 413, message: 'secret value exceeds the size limit' },
+  OV_SECRET_UNREADABLE: { status: 500, message: 'stored secret cannot be opened' },
+  OV_REWRAP_REQUIRED: { status: 409, message: 'secret versions are still sealed under an older key version; rewrap first' },
   // client: talking to the daemon over HTTP (src/client)
   OV_DAEMON_UNREACHABLE: { status: 503, message: 'cannot reach the vault daemon' },
   OV_DAEMON_RESPONSE: { status: 502, message: 'unexpected response from the vault daemon' },
@@ -73,6 +83,21 @@ export const ERRORS = {
   OV_FORBIDDEN: { status: 403, message: 'permission denied' },
   OV_RATE_LIMITED: { status: 429, message: 'too many requests' },
   OV_INTERNAL: { status: 500, message: 'internal error' },
+  // validators: key file formats (src/validators/formats, interchange)
+  OV_KEYSTORE_INVALID: { status: 400, message: 'keystore is malformed or unsupported' },
+  OV_KEYSTORE_PASSWORD: { status: 400, message: 'wrong keystore password' },
+  OV_KEYSTORE_PUBKEY_MISMATCH: { status: 400, message: 'keystore public key does not match its secret key' },
+  OV_VALIDATOR_KEY_INVALID: { status: 400, message: 'validator key is malformed or inconsistent' },
+  // validators: slots, rotation and the keymanager API (src/validators, storage, routes)
+  OV_VALIDATOR_NOT_FOUND: { status: 404, message: 'validator not found' },
+  OV_VALIDATOR_EXISTS: { status: 409, message: 'validator already exists' },
+  OV_VALIDATOR_STATE: { status: 409, message: 'validator key is not in a state that allows this operation' },
+  OV_SIGNING_STATE_REGRESSION: { status: 409, message: 'signing state can only be raised' },
+  OV_VALIDATOR_DUPLICATE: { status: 409, message: 'validator public key is already in the vault' },
+  OV_CONFIRMATION_REQUIRED: { status: 400, message: 'confirmation is missing or does not match' },
+  OV_VALIDATOR_UNREADABLE: { status: 500, message: 'stored validator key cannot be opened' },
+  OV_INTERCHANGE_INVALID: { status: 400, message: 'slashing protection interchange is malformed' },
+  OV_VALIDATOR_HISTORY_INVALID: { status: 500, message: 'validator rotation history verification failed' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

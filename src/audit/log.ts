@@ -3,18 +3,27 @@
  * (./chain.ts), durable before `append` returns, and periodically checkpointed with a
  * post-quantum signature by the vault's `sign` key (docs/adr/0005-audit-chain.md).
  *
- * Fail closed: `append` either stores the entry (one IMMEDIATE transaction, fsynced under
- * synchronous=FULL) or throws OV_AUDIT_FAILED, so the HTTP layer can refuse the request it
+ * Fail closed: `append` either stores the entry (one IMMEDIATE transaction, then
+ * `storage.sync()`, a no-op when the storage fsyncs every commit) or throws OV_AUDIT_FAILED, so the HTTP layer can refuse the request it
  * was recording. The head (last seq and hash) is read inside each append's transaction
  * rather than cached, so a rolled-back outer transaction or a restart can never make the
  * writer fork the chain.
  *
  * Group commit (ADR 0005): `appendAsync` queues the entry and resolves only once the
- * transaction holding it has committed. Everything queued before the next macrotask turn
- * (setImmediate), or MAX_BATCH entries, shares one transaction and so one fsync; a failed
+ * transaction holding it has committed and `storage.syncAsync()` has made it durable.
+ * Everything queued before the next macrotask turn (setImmediate), or MAX_BATCH entries,
+ * shares one transaction; the flush runs off the event loop and is shared with the
+ * batches committed while it runs (ADR 0005, amendment of 2026-11-22). A failed
  * transaction rejects every waiter of its batch and writes none of it. Since the head is
  * read inside that transaction, a rolled-back batch leaves nothing in memory to undo: the
  * next batch continues from the last committed entry.
+ *
+ * Checkpoints due in a batch are not signed inside it (an ML-DSA signature on the noble
+ * provider takes 11-15 ms, which every request of the batch would wait for): once the
+ * batch has resolved, one checkpoint over the then-current head is signed and stored in
+ * its own transaction (setImmediate, at most one scheduled). A failure goes to
+ * `onError` and is retried once another `checkpointEvery` entries follow. `append` and
+ * `checkpoint` still sign synchronously (setup, seal).
  *
  * Entries hold identifiers, paths, codes and HMACs, never secret values: callers put a
  * sensitive value (a token id they want to correlate, an attempted key id) through
@@ -62,6 +71,8 @@ export interface AuditLogOptions {
   now: () => number;
   /** Sign a checkpoint once this many entries follow the last one (default 1000). */
   checkpointEvery?: number;
+  /** Told when a checkpoint scheduled after a group commit fails (nobody else is waiting on it). */
+  onError?: (what: string, err: VaultError) => void;
 }
 
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
@@ -154,12 +165,20 @@ export class AuditLog {
   /** Entries accepted by appendAsync, in arrival order, not yet written. */
   #queue: Waiter[] = [];
   #flushScheduled = false;
+  /** Batches committed whose syncAsync has not settled yet. */
+  #syncing = 0;
+  #checkpointScheduled = false;
+  /** Head seq when a scheduled checkpoint last failed: retried `checkpointEvery` entries later. */
+  #checkpointFailedAt = 0;
+  readonly #onError: ((what: string, err: VaultError) => void) | undefined;
 
   constructor(storage: Storage, opts: AuditLogOptions) {
-    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery'], 'AuditLog');
+    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery', 'onError'], 'AuditLog');
     for (const f of ['hmacKey', 'signer', 'now'] as const) {
       if (typeof opts[f] !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: `AuditLog.${f}` });
     }
+    if (opts.onError !== undefined && typeof opts.onError !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.onError' });
+    this.#onError = opts.onError;
     const every = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     if (!Number.isSafeInteger(every) || every < 1 || every > MAX_CHECKPOINT_EVERY) {
       throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.checkpointEvery', min: 1, max: MAX_CHECKPOINT_EVERY });
@@ -173,9 +192,10 @@ export class AuditLog {
   }
 
   /**
-   * Appends one entry and returns its seq. Synchronous and durable: committed (and, under
-   * synchronous=FULL, fsynced) before it returns. When `checkpointEvery` entries follow the
-   * last checkpoint and the signer is available, the checkpoint is written in the same
+   * Appends one entry and returns its seq. Synchronous and durable: committed and flushed
+   * to disk (`storage.sync()`, blocking) before it returns, so it is for rare events (setup,
+   * tests), never the request path. When `checkpointEvery` entries follow the last
+   * checkpoint and the signer is available, the checkpoint is written in the same
    * transaction. Any failure (invalid event, storage error, closed database) is
    * OV_AUDIT_FAILED and nothing is written.
    *
@@ -188,7 +208,8 @@ export class AuditLog {
     this.#flush();
     try {
       const fields = entryFields(event);
-      const seqs = this.#storage.transaction(() => this.#write([fields]));
+      const { seqs } = this.#storage.transaction(() => this.#write([fields], true));
+      this.#storage.sync();
       return seqs[0] as number;
     } catch (e) {
       throw failed(e);
@@ -197,8 +218,9 @@ export class AuditLog {
 
   /**
    * Appends one entry by group commit and resolves with its seq once the transaction
-   * holding it (with every other entry queued in the same turn) has committed: nothing is
-   * acknowledged before it is durable. Entries are chained in call order. Rejects with
+   * holding it (with every other entry queued in the same turn) has committed and
+   * `storage.syncAsync()` has resolved: nothing is acknowledged before it is durable, and
+   * neither is anything the same connection committed earlier (the WAL is ordered). Entries are chained in call order. Rejects with
    * OV_AUDIT_FAILED, having written nothing of the batch, when the event is invalid (only
    * that call) or the batch's transaction fails (every call of the batch).
    */
@@ -223,39 +245,107 @@ export class AuditLog {
     return done;
   }
 
-  /** Writes every queued entry in one transaction, then settles their waiters. Never throws. */
+  /**
+   * Writes every queued entry in one transaction, then settles their waiters once the
+   * commit is durable, then schedules a checkpoint if one fell due. Never throws.
+   */
   #flush(): void {
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
-    let seqs: number[];
+    let written: { seqs: number[]; checkpointDue: boolean };
     try {
-      seqs = this.#storage.transaction(() => this.#write(batch.map((w) => w.fields)));
+      written = this.#storage.transaction(() => this.#write(batch.map((w) => w.fields), false));
     } catch (e) {
       const err = failed(e);
       for (const w of batch) w.reject(err);
       return;
     }
-    batch.forEach((w, i) => w.resolve(seqs[i] as number));
+    const { seqs, checkpointDue } = written;
+    this.#syncing++;
+    this.#storage.syncAsync().then(
+      () => {
+        this.#syncing--;
+        batch.forEach((w, i) => w.resolve(seqs[i] as number));
+        if (checkpointDue) this.#scheduleCheckpoint(seqs[seqs.length - 1] as number);
+      },
+      (e: unknown) => {
+        this.#syncing--;
+        // Committed but not known to be on disk: not acknowledged (fail closed).
+        const err = failed(e);
+        for (const w of batch) w.reject(err);
+      },
+    );
+  }
+
+  #scheduleCheckpoint(seq: number): void {
+    if (this.#checkpointScheduled || seq - this.#checkpointFailedAt < this.#every) return;
+    this.#checkpointScheduled = true;
+    setImmediate(() => {
+      this.#checkpointScheduled = false;
+      this.#deferredCheckpoint(seq);
+    });
   }
 
   /**
-   * Chains and stores `entries` in order after the current head, with any checkpoint that
-   * falls due. Runs inside the caller's transaction.
+   * Signs the committed head in its own transaction, unless a checkpoint already covers it.
+   * Sealed meanwhile: nothing to do (the first batch after unseal schedules it again).
    */
-  #write(entries: EntryFields[]): number[] {
+  #deferredCheckpoint(batchSeq: number): void {
+    const key = this.#signer();
+    if (key === undefined) return;
+    let seq = batchSeq;
+    try {
+      this.#storage.transaction(() => {
+        const head = this.#storage.audit.head();
+        if (head === undefined || this.#storage.audit.lastCheckpointSeq() >= head.seq) return;
+        seq = head.seq;
+        this.#writeCheckpoint(key, head.seq, head.hash, checkClock(this.#now()));
+      });
+      // Not awaited by anyone: the next batch's flush makes it durable (or a crash loses it
+      // and the first batch after restart signs again: the rule is "at least N since").
+      this.#checkpointFailedAt = 0;
+    } catch (e) {
+      this.#checkpointFailedAt = seq;
+      try {
+        this.#onError?.('audit checkpoint', failed(e));
+      } catch {
+        // Runs from setImmediate: a throwing reporter must not take the process down.
+      }
+    }
+  }
+
+  /**
+   * Resolves once nothing is queued, no batch is waiting for its flush and no scheduled
+   * checkpoint is pending (tests, orderly shutdown). Polls once per macrotask turn.
+   */
+  async settled(): Promise<void> {
+    while (this.#queue.length > 0 || this.#flushScheduled || this.#syncing > 0 || this.#checkpointScheduled) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Chains and stores `entries` in order after the current head. With `inline`, a
+   * checkpoint that falls due is signed and stored in the same transaction; otherwise
+   * `checkpointDue` says one is due (and the signer is available). Runs inside the
+   * caller's transaction.
+   */
+  #write(entries: EntryFields[], inline: boolean): { seqs: number[]; checkpointDue: boolean } {
     const head = this.#storage.audit.head();
     let seq = head?.seq ?? 0;
     let prevHash = head?.hash ?? GENESIS_HASH;
     let last = this.#storage.audit.lastCheckpointSeq();
     const seqs: number[] = [];
+    let checkpointDue = false;
     for (const fields of entries) {
       seq++;
       const time = checkClock(this.#now());
       const entry = canonicalJson({ ...fields, seq, time });
       const hash = entryHash(seq, prevHash, entry);
       this.#storage.audit.append({ seq, time, entry, prevHash, hash });
-      if (seq - last >= this.#every) {
+      if (!inline) checkpointDue ||= seq - last >= this.#every;
+      else if (seq - last >= this.#every) {
         const key = this.#signer();
         // Sealed: no signing key. The chain is still written; the next append after
         // unseal catches up, since the condition is "at least N since the last one".
@@ -267,7 +357,7 @@ export class AuditLog {
       prevHash = hash;
       seqs.push(seq);
     }
-    return seqs;
+    return { seqs, checkpointDue: checkpointDue && this.#signer() !== undefined };
   }
 
   /**
@@ -286,6 +376,7 @@ export class AuditLog {
         if (head === undefined || this.#storage.audit.lastCheckpointSeq() === head.seq) return;
         this.#writeCheckpoint(key, head.seq, head.hash, checkClock(this.#now()));
       });
+      this.#storage.sync();
     } catch (e) {
       throw failed(e);
     }

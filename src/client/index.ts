@@ -27,9 +27,19 @@ import type {
   KeyName,
   KeyPolicy,
   KeyVersionInfo,
+  PutSecretRequest,
+  RewrapResponse,
   SealStatusResponse,
+  SecretDocument,
+  SecretField,
+  SecretList,
+  SecretMetadata,
+  SecretValue,
+  SecretVersionsResponse,
+  SecretWriteResponse,
   SessionInfo,
   UnsealRequest,
+  UpdateSecretMetadataRequest,
 } from './types.js';
 
 export { DaemonError, isDaemonError } from './errors.js';
@@ -58,16 +68,23 @@ export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 export interface RequestOptions {
   /** JSON body (sent with `content-type: application/json`). */
   readonly body?: unknown;
-  /** How to read a 2xx answer: parsed JSON (default), text, or ignored. */
-  readonly accept?: 'json' | 'text' | 'none';
+  /** How to read a 2xx answer: parsed JSON (default), UTF-8 text, raw bytes, or ignored. */
+  readonly accept?: 'json' | 'text' | 'bytes' | 'none';
+  /**
+   * Extra request headers (e.g. `x-ontoref-recipient`). `authorization` and
+   * `content-type` are the client's own and cannot be set here.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Non-2xx statuses whose answer is returned instead of thrown (health: 501, 503). */
   readonly okStatuses?: readonly number[];
 }
 
 export interface RawResponse {
   readonly status: number;
-  /** Parsed JSON, text, or undefined (204, HEAD, `accept: 'none'`). */
+  /** Parsed JSON, text, bytes (Uint8Array), or undefined (204, HEAD, `accept: 'none'`). */
   readonly body: unknown;
+  /** The answer's headers (e.g. `x-ontoref-version`). */
+  readonly headers: Headers;
 }
 
 /**
@@ -92,6 +109,10 @@ export function parseAddr(addr: string): URL {
   return url;
 }
 
+/** Extra headers: a token-like name and a value of visible ASCII and spaces (no line breaks). */
+const HEADER_NAME_RE = /^[a-z0-9-]{1,64}$/;
+const HEADER_VALUE_RE = /^[\x20-\x7e]{0,16384}$/;
+
 /** Header-safe token: visible ASCII only, so it cannot smuggle a header line. */
 const TOKEN_RE = /^[\x21-\x7e]{1,4096}$/;
 
@@ -105,6 +126,86 @@ function checkToken(token: string): string {
 function seg(s: string): string {
   return encodeURIComponent(s);
 }
+
+const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * True when `path` is a canonical secret path: segments of `A-Z a-z 0-9 . _ -` joined by
+ * `/`, no empty, `.` or `..` segment, at most 64 segments and 512 characters. The same
+ * rule as src/auth/scope.ts `isValidPath` (a test checks they agree), restated here so the
+ * client does not load the daemon's auth code.
+ */
+export function isSecretPath(path: string): boolean {
+  if (typeof path !== 'string' || path.length === 0 || path.length > 512) return false;
+  const segments = path.split('/');
+  return segments.length <= 64 && segments.every((s) => PATH_SEGMENT.test(s) && s !== '.' && s !== '..');
+}
+
+/**
+ * A secret path as it goes into a URL. The daemon matches the raw URL and refuses any
+ * `%`, so a path is never percent-encoded; instead it is checked here against the same
+ * rule as the daemon ({@link isSecretPath}), which also keeps the URL parser from resolving `..` or `.`
+ * segments into another path before the request leaves. A bad path is OV_PATH_INVALID,
+ * raised locally (not a DaemonError): nothing was sent.
+ */
+function secretPath(path: string): string {
+  if (!isSecretPath(path)) {
+    throw new VaultError('OV_PATH_INVALID', {
+      field: 'path',
+      reason: 'segments of A-Z a-z 0-9 . _ - joined by /, no . or .. segment, no leading or trailing /, at most 64 segments and 512 characters',
+    });
+  }
+  return path;
+}
+
+function positiveInt(v: number, field: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new VaultError('OV_INVALID_ARGUMENT', { field, min, max });
+  return v;
+}
+
+/** Version lists of delete, undelete and destroy: 1..100 version numbers. */
+function versionList(versions: readonly number[]): number[] {
+  const list: readonly unknown[] = Array.isArray(versions) ? versions : [];
+  if (list.length < 1 || list.length > 100) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'versions', min: 1, max: 100 });
+  return list.map((v) => positiveInt(v as number, 'versions', 1, Number.MAX_SAFE_INTEGER));
+}
+
+/**
+ * A query string. Values made of path characters (`A-Z a-z 0-9 . _ - /` and `,`) go as they
+ * are: the daemon refuses any `%` in a listing query, since paths are never decoded.
+ * Anything else is percent-encoded.
+ */
+function query(params: Readonly<Record<string, string | number | undefined>>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    const text = String(v);
+    parts.push(`${k}=${/^[A-Za-z0-9._,/-]*$/.test(text) ? text : encodeURIComponent(text)}`);
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+}
+
+/** A listing prefix: path characters only (the daemon checks the segments). */
+function listPrefix(prefix: string | undefined): string | undefined {
+  if (prefix === undefined) return undefined;
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9._/-]{0,513}$/.test(prefix)) throw new VaultError('OV_PATH_INVALID', { field: 'prefix' });
+  return prefix;
+}
+
+/** The `x-ontoref-version` header every secret read carries. */
+function versionHeader(r: RawResponse): number {
+  const raw = r.headers.get('x-ontoref-version') ?? '';
+  const v = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(v)) throw malformedResponse(r.status, 'x-ontoref-version header is missing or invalid');
+  return v;
+}
+
+function mediaType(r: RawResponse): string {
+  return (r.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** The media type of a recipient-sealed answer (an armored ONTOREF ENVELOPE). */
+export const ENVELOPE_MEDIA_TYPE = 'application/vnd.ontoref.envelope';
 
 async function readCapped(res: Response, max: number): Promise<Uint8Array> {
   if (res.body === null) return new Uint8Array(0);
@@ -200,6 +301,40 @@ const API_KEY: Readonly<Record<string, FieldType>> = {
   rotated_at: 'string|null',
 };
 const KEY_VERSION: Readonly<Record<string, FieldType>> = { name: 'string', version: 'number', alg: 'string', key_id: 'string', created_at: 'string' };
+const SECRET_WRITE: Readonly<Record<string, FieldType>> = { path: 'string', version: 'number', created_at: 'string' };
+const SECRET_VERSIONS: Readonly<Record<string, FieldType>> = { path: 'string', versions: 'array' };
+const SECRET_VERSION: Readonly<Record<string, FieldType>> = {
+  version: 'number',
+  created_at: 'string',
+  deleted_at: 'string|null',
+  destroyed: 'boolean',
+  key_version: 'number',
+};
+const SECRET_METADATA: Readonly<Record<string, FieldType>> = {
+  path: 'string',
+  current_version: 'number',
+  oldest_version: 'number',
+  max_versions: 'number',
+  cas_required: 'boolean',
+  custom_metadata: 'object',
+  created_at: 'string',
+  updated_at: 'string',
+  versions: 'array',
+};
+const REWRAP: Readonly<Record<string, FieldType>> = { rewrapped: 'number', remaining: 'number', key_version: 'number', done: 'boolean' };
+
+function checkMetadata(body: unknown, status: number): SecretMetadata {
+  const m = expectShape<SecretMetadata>(body, status, SECRET_METADATA);
+  m.versions.forEach((v, i) => expectShape(v, status, SECRET_VERSION, `versions[${i}]`));
+  return m;
+}
+
+function checkVersions(body: unknown, status: number): SecretVersionsResponse {
+  const r = expectShape<SecretVersionsResponse>(body, status, SECRET_VERSIONS);
+  if (!r.versions.every((v) => Number.isSafeInteger(v))) throw malformedResponse(status, 'body.versions holds a non-integer');
+  return r;
+}
+
 const KEY_POLICY: Readonly<Record<string, FieldType>> = {
   name: 'string',
   alg: 'string',
@@ -252,6 +387,13 @@ export class VaultClient {
   async request(method: Method, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
     const url = new URL(path.replace(/^\/+/, ''), this.#base);
     const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      const name = k.toLowerCase();
+      if (name === 'authorization' || name === 'content-type' || !HEADER_NAME_RE.test(name) || !HEADER_VALUE_RE.test(v)) {
+        throw new VaultError('OV_INVALID_ARGUMENT', { field: 'headers', reason: 'invalid or reserved header' });
+      }
+      headers[name] = v;
+    }
     if (this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -300,16 +442,18 @@ export class VaultClient {
         throw errorFromResponse(res.status, parsed);
       }
       const accept = opts.accept ?? 'json';
-      if (accept === 'none' || res.status === 204 || method === 'HEAD') return { status: res.status, body: undefined };
+      const base = { status: res.status, headers: res.headers };
+      if (accept === 'none' || res.status === 204 || method === 'HEAD') return { ...base, body: undefined };
+      if (accept === 'bytes') return { ...base, body: bytes };
       if (accept === 'text') {
         try {
-          return { status: res.status, body: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+          return { ...base, body: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
         } catch {
           throw malformedResponse(res.status, 'invalid UTF-8');
         }
       }
       if (!isJson(res)) throw malformedResponse(res.status, 'not JSON');
-      return { status: res.status, body: parseJson(bytes, res.status) };
+      return { ...base, body: parseJson(bytes, res.status) };
     } finally {
       clearTimeout(timer);
     }
@@ -462,4 +606,178 @@ export class VaultClient {
     const r = await this.#json('POST', `v1/keys/${seg(name)}/min-decrypt-version`, { version });
     return expectShape<KeyPolicy>(r.body, r.status, KEY_POLICY);
   }
+
+  /**
+   * `POST /v1/keys/{name}/rewrap` (daemon admin): re-seals secret versions still under an
+   * older KEM key version with the newest one, `batchSize` per transaction, stopping after
+   * `maxVersions` so a caller can drive it in slices and show progress. Resumable: call
+   * again until `done`.
+   */
+  async rewrapKey(name: KeyName, opts: { readonly batchSize?: number; readonly maxVersions?: number } = {}): Promise<RewrapResponse> {
+    const body: Record<string, number> = {};
+    if (opts.batchSize !== undefined) body['batch_size'] = positiveInt(opts.batchSize, 'batchSize', 1, 1000);
+    if (opts.maxVersions !== undefined) body['max_versions'] = positiveInt(opts.maxVersions, 'maxVersions', 1, Number.MAX_SAFE_INTEGER);
+    const r = await this.#json('POST', `v1/keys/${seg(name)}/rewrap`, body);
+    return expectShape<RewrapResponse>(r.body, r.status, REWRAP);
+  }
+
+  // --- secrets -------------------------------------------------------------------------
+
+  /**
+   * `PUT /v1/secrets/{path}` (operator): writes a new version, string fields or one binary
+   * value. `cas`: the version that must be current (0: the path must not exist yet); a
+   * mismatch is the daemon's 409 (OV_CAS_MISMATCH).
+   */
+  async putSecret(path: string, value: SecretValue, opts: { readonly cas?: number } = {}): Promise<SecretWriteResponse> {
+    const p = secretPath(path);
+    let body: PutSecretRequest;
+    if ('binary' in value) {
+      if (!(value.binary instanceof Uint8Array)) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'binary', reason: 'must be a Uint8Array' });
+      body = { binary: Buffer.from(value.binary.buffer, value.binary.byteOffset, value.binary.byteLength).toString('base64') };
+    } else {
+      const data = (value as { data?: unknown }).data;
+      if (typeof data !== 'object' || data === null || Array.isArray(data) || !Object.values(data).every((v) => typeof v === 'string')) {
+        throw new VaultError('OV_INVALID_ARGUMENT', { field: 'data', reason: 'must be an object of string fields' });
+      }
+      body = { data: data as Record<string, string> };
+    }
+    if (opts.cas !== undefined) body = { ...body, cas: positiveInt(opts.cas, 'cas', 0, Number.MAX_SAFE_INTEGER) };
+    const r = await this.#json('PUT', `v1/secrets/${p}`, body);
+    return expectShape<SecretWriteResponse>(r.body, r.status, SECRET_WRITE);
+  }
+
+  /** `GET /v1/secrets/{path}` (reader): the latest version, or `version`. */
+  async getSecret(path: string, opts: { readonly version?: number } = {}): Promise<SecretDocument> {
+    const p = secretPath(path);
+    const version = opts.version === undefined ? undefined : positiveInt(opts.version, 'version', 1, Number.MAX_SAFE_INTEGER);
+    const r = await this.#json('GET', `v1/secrets/${p}${query({ version })}`);
+    const doc = expectShape<SecretDocument>(r.body, r.status, SECRET_WRITE);
+    const hasData = typeOk(doc.data, 'object') && Object.values(doc.data as object).every((v) => typeof v === 'string');
+    const hasBinary = typeof doc.binary === 'string';
+    if (hasData === hasBinary) throw malformedResponse(r.status, 'body must hold data (string fields) or binary');
+    return doc;
+  }
+
+  /**
+   * `GET /v1/secrets/{path}?field=NAME` (reader): one field, exactly as stored (no added
+   * newline), with the version it came from. A binary secret or a missing field is the
+   * daemon's 404 (OV_FIELD_NOT_FOUND).
+   */
+  async getSecretField(path: string, field: string, opts: { readonly version?: number } = {}): Promise<SecretField> {
+    const p = secretPath(path);
+    if (typeof field !== 'string' || field.length === 0) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'field', reason: 'must be a non-empty string' });
+    const version = opts.version === undefined ? undefined : positiveInt(opts.version, 'version', 1, Number.MAX_SAFE_INTEGER);
+    const r = await this.request('GET', `v1/secrets/${p}${query({ field, version })}`, { accept: 'text', headers: { accept: 'text/plain' } });
+    if (mediaType(r) !== 'text/plain') throw malformedResponse(r.status, 'a field must come as text/plain');
+    return { path, field, version: versionHeader(r), value: r.body as string };
+  }
+
+  /**
+   * `GET /v1/secrets/{path}` with `x-ontoref-recipient`: the daemon seals what it would
+   * have answered (the JSON document, or the field value with `field`) to `recipient` (an
+   * `age1pq1...` string or the base64 of an ORVK X-Wing / ML-KEM-1024 public key) and
+   * signs it; the answer is the armored envelope, which `vault envelope open` reads. An
+   * answer that is not an envelope is refused (OV_DAEMON_RESPONSE) rather than returned,
+   * so plaintext never comes back where a sealed value was asked for.
+   */
+  async getSecretSealed(path: string, recipient: string, opts: { readonly version?: number; readonly field?: string } = {}): Promise<string> {
+    const p = secretPath(path);
+    if (typeof recipient !== 'string' || !/^[A-Za-z0-9+/=]{1,8192}$/.test(recipient)) {
+      throw new VaultError('OV_INVALID_ARGUMENT', { field: 'recipient', reason: 'an age1pq1... recipient or base64 of a public key' });
+    }
+    const version = opts.version === undefined ? undefined : positiveInt(opts.version, 'version', 1, Number.MAX_SAFE_INTEGER);
+    const r = await this.request('GET', `v1/secrets/${p}${query({ field: opts.field, version })}`, {
+      accept: 'text',
+      headers: { accept: ENVELOPE_MEDIA_TYPE, 'x-ontoref-recipient': recipient },
+    });
+    if (mediaType(r) !== ENVELOPE_MEDIA_TYPE) throw malformedResponse(r.status, 'the answer is not an envelope');
+    const text = r.body as string;
+    if (!text.startsWith('-----BEGIN ONTOREF ENVELOPE-----')) throw malformedResponse(r.status, 'the answer is not an armored envelope');
+    return text;
+  }
+
+  /**
+   * `GET /v1/secrets` (reader): one page of paths under `prefix` (default: all in the
+   * caller's scope), at most `limit` (1..1000, daemon default 100), after the cursor
+   * `after` (the previous page's `next`).
+   */
+  async listSecrets(opts: { readonly prefix?: string; readonly limit?: number; readonly after?: string } = {}): Promise<SecretList> {
+    const limit = opts.limit === undefined ? undefined : positiveInt(opts.limit, 'limit', 1, 1000);
+    const after = opts.after === undefined ? undefined : secretPath(opts.after);
+    const r = await this.#json('GET', `v1/secrets${query({ prefix: listPrefix(opts.prefix), limit, after })}`);
+    const list = expectShape<SecretList>(r.body, r.status, { paths: 'array', next: 'string|null' });
+    if (!list.paths.every((x) => typeof x === 'string')) throw malformedResponse(r.status, 'body.paths holds a non-string');
+    return list;
+  }
+
+  /**
+   * Every path under `prefix`, following the `next` cursor page by page (`pageSize` per
+   * request). Pages are fetched lazily, as the caller iterates.
+   */
+  async *iterateSecrets(opts: { readonly prefix?: string; readonly pageSize?: number } = {}): AsyncGenerator<string, void, undefined> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.listSecrets({
+        ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }),
+        ...(opts.pageSize === undefined ? {} : { limit: opts.pageSize }),
+        ...(after === undefined ? {} : { after }),
+      });
+      yield* page.paths;
+      if (page.next === null) return;
+      // A cursor that does not move would loop forever.
+      if (page.next === after || page.paths.length === 0) throw malformedResponse(200, 'the list cursor did not advance');
+      after = page.next;
+    }
+  }
+
+  /** `DELETE /v1/secrets/{path}` (operator): soft-deletes the latest version, or `versions`. */
+  async deleteSecret(path: string, opts: { readonly versions?: readonly number[] } = {}): Promise<SecretVersionsResponse> {
+    const p = secretPath(path);
+    const versions = opts.versions === undefined ? undefined : versionList(opts.versions).join(',');
+    const r = await this.#json('DELETE', `v1/secrets/${p}${query({ versions })}`);
+    return checkVersions(r.body, r.status);
+  }
+
+  /** `POST /v1/secrets-undelete/{path}` (operator): restores soft-deleted versions. */
+  async undeleteSecret(path: string, versions: readonly number[]): Promise<SecretVersionsResponse> {
+    const p = secretPath(path);
+    const r = await this.#json('POST', `v1/secrets-undelete/${p}`, { versions: versionList(versions) });
+    return checkVersions(r.body, r.status);
+  }
+
+  /** `POST /v1/secrets-destroy/{path}` (admin): wipes these versions' envelopes, irreversibly. */
+  async destroySecret(path: string, versions: readonly number[]): Promise<SecretVersionsResponse> {
+    const p = secretPath(path);
+    const r = await this.#json('POST', `v1/secrets-destroy/${p}`, { versions: versionList(versions) });
+    return checkVersions(r.body, r.status);
+  }
+
+  /** `DELETE /v1/secrets-metadata/{path}` (admin): destroys every version and the metadata. */
+  async destroyAllSecretVersions(path: string): Promise<void> {
+    const p = secretPath(path);
+    await this.request('DELETE', `v1/secrets-metadata/${p}`, { accept: 'none' });
+  }
+
+  /** `GET /v1/secrets-metadata/{path}` (reader): settings and the history of every version. */
+  async secretMetadata(path: string): Promise<SecretMetadata> {
+    const p = secretPath(path);
+    const r = await this.#json('GET', `v1/secrets-metadata/${p}`);
+    return checkMetadata(r.body, r.status);
+  }
+
+  /** `PUT /v1/secrets-metadata/{path}` (operator): creates the metadata if absent. */
+  async updateSecretMetadata(path: string, req: UpdateSecretMetadataRequest): Promise<SecretMetadata> {
+    const p = secretPath(path);
+    const body: Record<string, unknown> = {};
+    if (req.max_versions !== undefined) body['max_versions'] = positiveInt(req.max_versions, 'max_versions', 0, 1000);
+    if (req.cas_required !== undefined) {
+      if (typeof req.cas_required !== 'boolean') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'cas_required' });
+      body['cas_required'] = req.cas_required;
+    }
+    if (req.custom_metadata !== undefined) body['custom_metadata'] = req.custom_metadata;
+    if (Object.keys(body).length === 0) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'metadata', reason: 'nothing to update' });
+    const r = await this.#json('PUT', `v1/secrets-metadata/${p}`, body);
+    return checkMetadata(r.body, r.status);
+  }
 }
+export * from './validators.js';

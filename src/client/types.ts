@@ -137,3 +137,90 @@ export interface KeyPolicy {
 export interface KeyList {
   readonly keys: readonly KeyPolicy[];
 }
+
+// --- secrets (docs/api.md, "Secrets") ---------------------------------------------------
+
+/** The value of one secret version: string fields, or one binary value (base64 on the wire). */
+export type SecretValue = { readonly data: Readonly<Record<string, string>> } | { readonly binary: Uint8Array };
+
+/** `PUT /v1/secrets/{path}` body. `cas`: the current version required (0 = create only). */
+export type PutSecretRequest = ({ readonly data: Readonly<Record<string, string>> } | { readonly binary: string }) & { readonly cas?: number };
+
+/** Answer of `PUT /v1/secrets/{path}`. */
+export interface SecretWriteResponse {
+  readonly path: string;
+  readonly version: number;
+  readonly created_at: string;
+}
+
+/** `GET /v1/secrets/{path}`: one version, with `data` (string fields) or `binary` (base64). */
+export interface SecretDocument {
+  readonly path: string;
+  readonly version: number;
+  readonly created_at: string;
+  readonly data?: Readonly<Record<string, string>>;
+  readonly binary?: string;
+}
+
+/** One field read with `?field=NAME` (the value is exactly the stored string). */
+export interface SecretField {
+  readonly path: string;
+  readonly field: string;
+  /** From the `x-ontoref-version` header. */
+  readonly version: number;
+  readonly value: string;
+}
+
+/** `GET /v1/secrets`: one page of paths; `next` is the cursor for the following page. */
+export interface SecretList {
+  readonly paths: readonly string[];
+  readonly next: string | null;
+}
+
+/** Answer of delete, undelete and destroy: the versions the call affected. */
+export interface SecretVersionsResponse {
+  readonly path: string;
+  readonly versions: readonly number[];
+}
+
+/** One entry of a secret's history. */
+export interface SecretVersionInfo {
+  readonly version: number;
+  readonly created_at: string;
+  readonly deleted_at: string | null;
+  readonly destroyed: boolean;
+  /** The KEM key version the envelope is sealed under. */
+  readonly key_version: number;
+}
+
+/** `GET|PUT /v1/secrets-metadata/{path}`. */
+export interface SecretMetadata {
+  readonly path: string;
+  readonly current_version: number;
+  readonly oldest_version: number;
+  readonly max_versions: number;
+  readonly cas_required: boolean;
+  readonly custom_metadata: Readonly<Record<string, string>>;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly versions: readonly SecretVersionInfo[];
+}
+
+/** `PUT /v1/secrets-metadata/{path}` body: any of the three. */
+export interface UpdateSecretMetadataRequest {
+  /** 0 = the daemon default (10); at most 1000. */
+  readonly max_versions?: number;
+  readonly cas_required?: boolean;
+  readonly custom_metadata?: Readonly<Record<string, string>>;
+}
+
+/** Answer of `POST /v1/keys/{name}/rewrap`. */
+export interface RewrapResponse {
+  /** Versions re-sealed by this call. */
+  readonly rewrapped: number;
+  /** Versions still sealed under an older key version. */
+  readonly remaining: number;
+  /** The key version everything is being re-sealed under. */
+  readonly key_version: number;
+  readonly done: boolean;
+}

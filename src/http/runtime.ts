@@ -62,6 +62,8 @@ export function createRuntime(opts: RuntimeOptions): VaultRuntime {
     provider,
     now,
     ...(opts.checkpointEvery === undefined ? {} : { checkpointEvery: opts.checkpointEvery }),
+    // A checkpoint scheduled after a group commit has no request to fail: report it here.
+    ...(opts.onError === undefined ? {} : { onError: opts.onError }),
   });
 
   const offUnseal = seal.onUnseal(() => {

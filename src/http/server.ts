@@ -18,11 +18,17 @@
  *    concurrent requests share one transaction) before the answer leaves. If
  *    the append fails the answer is replaced by 500 OV_AUDIT_FAILED and any side effect
  *    the route registered for that case (an issued token) is undone: fail closed.
- * 4. onResponse: request counters for `/v1/sys/metrics`.
+ * 4. onResponse: request counters for `/v1/sys/metrics`, and one `request completed` log
+ *    line (method, path, address, status, time).
+ *
+ * Speed (bench/http.ts): a verified token is remembered by its digest, so a repeat
+ * request skips the JWT decode and HMAC (the session store still decides every time),
+ * and each request writes one log line, not two.
  *
  * Errors of every kind go through one handler (./errors.ts): registry code, registry
  * message and status, never an echo of the request. Logs are pino JSON; authorization
- * headers, cookies and the body fields key, token, share and passphrase are redacted,
+ * headers, cookies and the secret-bearing body fields (LOG_REDACT_PATHS: key, token, share,
+ * passphrase, passwords, keystores, key files) are redacted,
  * and request bodies are never logged.
  * @module
  */
@@ -44,8 +50,11 @@ import { Metrics } from './metrics.js';
 import { FailureWindow, RequestRate } from './ratelimit.js';
 import { registerApiKeyRoutes } from './routes/apikeys.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerKeymanagerRoutes } from './routes/keymanager.js';
+import { registerSecretRoutes } from './routes/secrets.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSysRoutes } from './routes/sys.js';
+import { registerValidatorRoutes } from './routes/validators.js';
 import { validatorCompiler } from './validator.js';
 
 /** Argon2id runs allowed in flight at once (each holds 48 MiB); more exchanges get 429. */
@@ -57,6 +66,17 @@ const BEARER_RE = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A
 const JWT_ISSUER = 'ontoref-vault';
 const ROLE_RANK: Readonly<Record<Role, number>> = { admin: 0, operator: 1, reader: 2 };
 const WINDOW_MS = 60_000;
+/** Verified tokens remembered (by digest) so that repeat requests skip the JWT work; see `verified`. */
+export const MAX_VERIFIED_TOKENS = 10_000;
+
+interface VerifiedToken {
+  readonly keyring: Keyring;
+  readonly kid: number;
+  readonly claims: TokenClaims;
+  /** Milliseconds: valid while now <= notAfter (exp) and now >= notBefore (nbf). */
+  readonly notAfter: number;
+  readonly notBefore: number;
+}
 
 /** Paths pino must never print (fastify logs requests without bodies; this is the backstop). */
 export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
@@ -70,6 +90,13 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'body.token',
   'body.share',
   'body.passphrase',
+  'body.password',
+  'body.passwords',
+  'body.keystore',
+  'body.keystores',
+  'body.key_file',
+  'body.items[*].password',
+  'body.items[*].keystore',
   '*.key',
   '*.token',
   '*.share',
@@ -127,12 +154,15 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     // The daemon sits on loopback or behind an operator's own proxy; addresses are the socket's.
     trustProxy: false,
     requestIdHeader: false,
+    // Logged once per request, on completion (onResponse below), instead of twice.
+    disableRequestLogging: true,
     return503OnClosing: true,
     // Server-side timeouts bound slow-loris style clients; well above the ~100 ms exchange.
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 5_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const logRequests = deps.logger !== undefined && deps.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level);
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is refused (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain');
@@ -200,7 +230,7 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
   };
 
   /** The claims of a token this vault issued and that has not expired; throws otherwise. */
-  const verifyToken = (token: string, keyring: Keyring): TokenClaims => {
+  const verifyToken = (token: string, keyring: Keyring): TokenClaims & { kid: number } => {
     const decoded = app.jwt.decode<{ header: { kid?: unknown; alg?: unknown } }>(token, { complete: true });
     const kid = decoded?.header.kid;
     if (typeof kid !== 'string' || !/^[1-9][0-9]{0,8}$/.test(kid)) throw new VaultError('OV_AUTH_INVALID');
@@ -213,8 +243,8 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
       clockTimestamp: now(),
       clockTolerance: 0,
     });
-    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') throw new VaultError('OV_AUTH_INVALID');
-    return claims as unknown as TokenClaims;
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || typeof claims.exp !== 'number') throw new VaultError('OV_AUTH_INVALID');
+    return { ...(claims as unknown as TokenClaims), kid: Number(kid) };
   };
 
   const sealedError = (): VaultError => (deps.seal.status().initialized ? new VaultError('OV_SEALED') : new VaultError('OV_NOT_INITIALIZED'));
@@ -224,10 +254,52 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     return typeof header === 'string' && header.length <= MAX_AUTH_HEADER ? BEARER_RE.exec(header)?.[1] : undefined;
   };
 
+  /**
+   * Tokens already verified (signature, issuer, claims), by the base64 of their SHA-256
+   * digest, which every request computes anyway for the session lookup: a workflow
+   * presents the same token many times, and the JWT work (two base64url+JSON decodes, a
+   * key object, HMAC) is most of what authentication costs. A hit still requires the
+   * same keyring (a seal or unseal empties it in effect), a token key version the
+   * keyring still hands out, and `now` inside the token's validity, with the same
+   * bounds @fastify/jwt applies (valid while now <= exp, and now >= nbf when present);
+   * anything else takes the full path, which gives the answer. The session store stays
+   * the authority on every request, so revocation is still immediate. Only digests are
+   * held, never tokens.
+   */
+  const verified = new Map<string, VerifiedToken>();
+
+  const verifiedClaims = (token: string, key: string, keyring: Keyring, at: number): TokenClaims => {
+    const hit = verified.get(key);
+    if (hit !== undefined) {
+      if (hit.keyring === keyring && at <= hit.notAfter && at >= hit.notBefore) {
+        keyring.secret('token', hit.kid);
+        return hit.claims;
+      }
+      verified.delete(key);
+    }
+    const claims = verifyToken(token, keyring);
+    if (verified.size >= MAX_VERIFIED_TOKENS) {
+      // Oldest first (Map keeps insertion order): a flood of distinct valid tokens only
+      // costs the full verification again.
+      const oldest = verified.keys().next();
+      if (oldest.done !== true) verified.delete(oldest.value);
+    }
+    const nbf = (claims as unknown as { nbf?: unknown }).nbf;
+    verified.set(key, {
+      keyring,
+      kid: claims.kid,
+      claims,
+      notAfter: claims.exp * 1000,
+      notBefore: typeof nbf === 'number' ? nbf * 1000 : -Infinity,
+    });
+    return claims;
+  };
+
   const authenticate = async (request: FastifyRequest, keyring: Keyring): Promise<Session> => {
     const state = request.vault;
     const token = bearerToken(request);
-    const fail = (): never => {
+    const fail = (key?: string): never => {
+      if (key !== undefined) verified.delete(key);
       state.auditType = 'auth';
       // Correlatable without storing the token: an HMAC under the audit key ('redacted' when sealed).
       if (token !== undefined) state.detail = { token: deps.audit.hmac(token) };
@@ -235,17 +307,21 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
       throw new VaultError('OV_AUTH_INVALID');
     };
     if (token === undefined) return fail();
+    const digest = tokenDigest(token);
+    const key = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('base64');
+    const at = now();
     let claims: TokenClaims;
     try {
-      claims = verifyToken(token, keyring);
+      claims = verifiedClaims(token, key, keyring, at);
     } catch (e) {
       if (isVaultError(e, 'OV_SEALED')) throw e;
-      return fail();
+      return fail(key);
     }
-    const store = await ctx.sessions();
-    const session = store.lookup(tokenDigest(token), now());
+    // Loaded (the usual case): no extra promise turn on the hot path.
+    const store = ctx.loadedSessions() ?? (await ctx.sessions());
+    const session = store.lookup(digest, now());
     // The store decides; the claims must agree with it (defence in depth against a key misuse).
-    if (session === undefined || session.id !== claims.jti || session.apiKeyId !== claims.sub) return fail();
+    if (session === undefined || session.id !== claims.jti || session.apiKeyId !== claims.sub) return fail(key);
     return session;
   };
 
@@ -344,13 +420,20 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.request(request.method, request.routeOptions.url, reply.statusCode);
+    // One line per request (fastify's own pair of lines is turned off): the request as the
+    // redacting `req` serializer shows it, the status and the time taken.
+    if (logRequests) request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    done();
   });
 
   registerSysRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
+  registerSecretRoutes(app, ctx);
+  registerValidatorRoutes(app, ctx);
+  registerKeymanagerRoutes(app, ctx);
   return app;
 }

@@ -5,11 +5,13 @@
  * bump of user_version, so a crash leaves the file at a whole version, never between two.
  * Migrations only ever append: a released migration is never edited, a change is a new one.
  *
- * Migration 2 adds the keyring and the audit log (src/keyring, src/audit). Reserved for later
- * steps (keep the numbering dense): secrets, validators.
+ * Migration 2 adds the keyring and the audit log (src/keyring, src/audit); 3 the versioned
+ * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts).
  * @module
  */
 import type Database from 'better-sqlite3';
+import { SECRETS_SCHEMA_SQL } from './schema-secrets.js';
+import { VALIDATORS_SCHEMA_SQL } from './schema-validators.js';
 
 export interface Migration {
   /** 1-based and dense: MIGRATIONS[i].version === i + 1. */
@@ -113,6 +115,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
     `,
   },
+  { version: 3, description: 'secrets', sql: SECRETS_SCHEMA_SQL },
+  { version: 4, description: 'validators', sql: VALIDATORS_SCHEMA_SQL },
 ]);
 
 /** The schema version this build writes and expects. */

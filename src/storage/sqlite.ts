@@ -2,19 +2,25 @@
  * The SQLite implementation of the storage contract (./types.ts), on better-sqlite3. This is
  * the only module that opens a database; everything above it sees `Storage`.
  *
- * Durability (daemon design notes): WAL journal with synchronous=FULL, so a commit is
- * fsynced to the WAL before the call returns and nothing acknowledged is lost on power
- * failure; foreign keys enforced; a 5 s busy timeout; schema migrations via
+ * Durability (daemon design notes; docs/adr/0005-audit-chain.md, amendment): WAL journal.
+ * By default synchronous=FULL, so a commit is fsynced to the WAL before the call returns
+ * and nothing acknowledged is lost on power failure. The daemon opens with
+ * `durability: 'async-sync'` instead: synchronous=NORMAL (commits are written to the WAL but
+ * not fsynced; checkpoints still are), and `syncAsync` fdatasyncs the WAL on libuv's
+ * threadpool, one flush shared by every caller that arrives while the previous one runs,
+ * so the event loop never waits on the disk. Foreign keys enforced; a 5 s busy timeout; schema migrations via
  * PRAGMA user_version (./migrations.ts). The file is created 0600 in a 0700 directory, and
  * an existing file or directory that others can reach is refused rather than silently
  * fixed. A file that is not ours, is corrupt or carries a newer schema is refused before
  * anything is written to it.
  * @module
  */
-import { closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fdatasync, fdatasyncSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { VaultError } from '../errors.js';
+import { SqliteSecretStore } from './secrets-sqlite.js';
+import { SqliteValidatorStore } from './validators-sqlite.js';
 import { APPLICATION_ID, LATEST_SCHEMA_VERSION, applyMigrations, schemaVersion } from './migrations.js';
 import {
   ROLES,
@@ -23,6 +29,7 @@ import {
   type AuditCheckpointRecord,
   type AuditEntryRecord,
   type AuditStore,
+  type Durability,
   type KeyringKeyRecord,
   type KeyringPolicyRecord,
   type KeyringStore,
@@ -34,6 +41,8 @@ import {
   type SessionRecord,
   type Storage,
 } from './types.js';
+import type { SecretStore } from './secrets-types.js';
+import type { ValidatorStore } from './validators-types.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 const MEMORY = ':memory:';
@@ -52,6 +61,8 @@ export interface StorageSettings {
 /** What openStorage returns: the storage contract plus SQLite-specific diagnostics. */
 export interface SqliteStorageHandle extends Storage {
   settings(): StorageSettings;
+  /** How many fdatasyncs `sync` / `syncAsync` have issued (diagnostics, and the coalescing test). */
+  readonly datasyncs: number;
 }
 
 /**
@@ -65,9 +76,11 @@ export interface SqliteStorageHandle extends Storage {
  */
 export function openStorage(path: string, opts: OpenStorageOptions = {}): SqliteStorageHandle {
   for (const key of Object.keys(opts)) {
-    if (key !== 'readonly') throw new VaultError('OV_INVALID_ARGUMENT', { option: key });
+    if (key !== 'readonly' && key !== 'durability') throw new VaultError('OV_INVALID_ARGUMENT', { option: key });
   }
   if (typeof path !== 'string' || path === '') throw new VaultError('OV_INVALID_ARGUMENT', { option: 'path' });
+  const durability: Durability = opts.durability ?? 'full';
+  if (durability !== 'full' && durability !== 'async-sync') throw new VaultError('OV_INVALID_ARGUMENT', { option: 'durability' });
   const readonly = opts.readonly === true;
   const memory = path === MEMORY;
   const file = memory ? MEMORY : resolve(path);
@@ -88,13 +101,17 @@ export function openStorage(path: string, opts: OpenStorageOptions = {}): Sqlite
     if (!readonly) {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal' && !memory) throw new VaultError('OV_IO', { reason: 'wal_unavailable' });
-      db.pragma('synchronous = FULL');
+      // NORMAL in WAL mode still fsyncs at every WAL checkpoint (before the database file
+      // is written and after), so only commits since the last checkpoint rely on WalSync.
+      db.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
       // Deleted rows (old API key hashes, session digests, replaced wrapped keys) are
       // overwritten with zeros instead of lingering in free pages.
       db.pragma('secure_delete = ON');
       finalVersion = applyMigrations(db);
     }
-    return new SqliteStorage(db, finalVersion, readonly);
+    // Read-only and in-memory connections write nothing that could need flushing.
+    const wal = durability === 'async-sync' && !readonly && !memory ? new WalSync(`${file}-wal`) : undefined;
+    return new SqliteStorage(db, finalVersion, readonly, wal);
   } catch (e) {
     db.close();
     throw toVaultError(e);
@@ -556,19 +573,140 @@ class SqliteAuditStore implements AuditStore {
   }
 }
 
+/**
+ * fdatasync of the WAL for `durability: 'async-sync'`. The descriptor is opened lazily,
+ * read-only (fsync needs no write access on Linux), and kept: SQLite rewinds and overwrites
+ * the WAL in place after a checkpoint and truncates it at most in place
+ * (wal_checkpoint(TRUNCATE), journal_size_limit); it unlinks the file only when the last
+ * connection closes, and this connection stays open as long as this object is used. A WAL
+ * that does not exist yet holds nothing to flush.
+ *
+ * Coalescing: at most one fdatasync runs at a time. A caller arriving while one runs cannot
+ * share it (its commit may have landed after the flush started), so it waits for the next
+ * one, which starts when the current ends and is shared by everyone who arrived meanwhile.
+ * A failed flush is sticky: after an fsync error Linux may have dropped the dirty pages
+ * and a later fsync can succeed without them, so nothing more is ever acknowledged.
+ */
+class WalSync {
+  readonly #path: string;
+  #fd: number | undefined;
+  /** The flush in progress, if any. */
+  #running: Promise<void> | undefined;
+  /** The flush that starts when `#running` ends, shared by everyone waiting for it. */
+  #next: Promise<void> | undefined;
+  #inFlight = 0;
+  #failed: VaultError | undefined;
+  #closed = false;
+  count = 0;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  syncAsync(): Promise<void> {
+    // #next outlives #running by a microtask turn: joining it then is still correct (it
+    // starts after the flush that just ended) and keeps a second flush from starting.
+    if (this.#next !== undefined) return this.#next;
+    if (this.#running === undefined) return this.#start();
+    this.#next = this.#running.then(noop, noop).then(() => {
+      this.#next = undefined;
+      return this.#start();
+    });
+    return this.#next;
+  }
+
+  sync(): void {
+    const fd = this.#descriptor();
+    if (fd === undefined) return;
+    this.count++;
+    try {
+      fdatasyncSync(fd);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    // A flush in flight still uses the descriptor; it is closed when that one ends.
+    if (this.#inFlight === 0) this.#release();
+  }
+
+  #start(): Promise<void> {
+    let fd: number | undefined;
+    try {
+      fd = this.#descriptor();
+    } catch (e) {
+      // #descriptor throws only VaultErrors (the sticky failure, closed, or OV_IO).
+      return Promise.reject(e instanceof Error ? e : fsError(e));
+    }
+    if (fd === undefined) return Promise.resolve();
+    this.count++;
+    this.#inFlight++;
+    const running = new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (err) => {
+        this.#inFlight--;
+        if (this.#running === running) this.#running = undefined;
+        if (this.#closed && this.#inFlight === 0) this.#release();
+        if (err === null) resolve();
+        else reject(this.#fail(err));
+      });
+    });
+    this.#running = running;
+    return running;
+  }
+
+  /** The open descriptor, or undefined when there is no WAL yet. Throws when unusable. */
+  #descriptor(): number | undefined {
+    if (this.#failed !== undefined) throw this.#failed;
+    if (this.#closed) throw new VaultError('OV_IO', { reason: 'closed' });
+    if (this.#fd !== undefined) return this.#fd;
+    try {
+      this.#fd = openSync(this.#path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fsError(e);
+    }
+    return this.#fd;
+  }
+
+  #fail(e: unknown): VaultError {
+    const code = (e as NodeJS.ErrnoException).code;
+    this.#failed ??= new VaultError('OV_IO', { reason: 'fdatasync', ...(code === undefined ? {} : { errno: code }) }, { cause: e });
+    return this.#failed;
+  }
+
+  #release(): void {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd === undefined) return;
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing was written through this descriptor; closing it cannot lose data.
+    }
+  }
+}
+
+function noop(): void {}
+
 class SqliteStorage implements SqliteStorageHandle {
   readonly meta: MetaStore;
   readonly apiKeys: ApiKeyStore;
   readonly sessions: SessionPersistence;
   readonly keyring: KeyringStore;
   readonly audit: AuditStore;
+  readonly secrets: SecretStore;
+  readonly validators: ValidatorStore;
   readonly schemaVersion: number;
   readonly #db: Database.Database;
   readonly #readonly: boolean;
   readonly #tx: (fn: () => unknown) => unknown;
+  readonly #wal: WalSync | undefined;
 
-  constructor(db: Database.Database, version: number, readonly: boolean) {
+  constructor(db: Database.Database, version: number, readonly: boolean, wal: WalSync | undefined) {
     this.#db = db;
+    this.#wal = wal;
     this.#readonly = readonly;
     this.schemaVersion = version;
     this.meta = new SqliteMetaStore(db);
@@ -576,6 +714,8 @@ class SqliteStorage implements SqliteStorageHandle {
     this.sessions = new SqliteSessionPersistence(db);
     this.keyring = new SqliteKeyringStore(db);
     this.audit = new SqliteAuditStore(db);
+    this.secrets = new SqliteSecretStore(db);
+    this.validators = new SqliteValidatorStore(db);
     const tx = db.transaction((fn: () => unknown) => fn());
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY regardless of the busy timeout if another connection
@@ -585,6 +725,20 @@ class SqliteStorage implements SqliteStorageHandle {
 
   transaction<T>(fn: () => T): T {
     return guard(() => this.#tx(fn) as T);
+  }
+
+  sync(): void {
+    if (!this.#db.open) throw new VaultError('OV_IO', { reason: 'closed' });
+    this.#wal?.sync();
+  }
+
+  syncAsync(): Promise<void> {
+    if (!this.#db.open) return Promise.reject(new VaultError('OV_IO', { reason: 'closed' }));
+    return this.#wal === undefined ? Promise.resolve() : this.#wal.syncAsync();
+  }
+
+  get datasyncs(): number {
+    return this.#wal?.count ?? 0;
   }
 
   settings(): StorageSettings {
@@ -611,5 +765,6 @@ class SqliteStorage implements SqliteStorageHandle {
       }
     }
     this.#db.close();
+    this.#wal?.close();
   }
 }

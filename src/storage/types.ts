@@ -11,6 +11,8 @@
  * lock or permission trouble.
  * @module
  */
+import type { SecretStore } from './secrets-types.js';
+import type { ValidatorStore } from './validators-types.js';
 
 /** The roles an API key or session may carry, most powerful first. */
 export const ROLES = ['admin', 'operator', 'reader'] as const;
@@ -201,6 +203,8 @@ export interface Storage {
   readonly sessions: SessionPersistence;
   readonly keyring: KeyringStore;
   readonly audit: AuditStore;
+  readonly secrets: SecretStore;
+  readonly validators: ValidatorStore;
   /** The schema version (migration number) the open database is at. */
   readonly schemaVersion: number;
   /**
@@ -209,11 +213,36 @@ export interface Storage {
    * only the inner writes. `fn` must be synchronous (a returned promise is rejected).
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * Makes everything committed before the call durable, blocking (the rare synchronous
+   * writers: setup, seal, `AuditLog.append`). A no-op under `durability: 'full'`, where
+   * every commit is already fsynced. `OV_IO` when the flush fails or the storage is closed.
+   */
+  sync(): void;
+  /**
+   * Resolves once everything committed before the call is durable, without blocking the
+   * event loop (the daemon's durability point, docs/adr/0005-audit-chain.md amendment):
+   * under `durability: 'async-sync'` one fdatasync of the WAL on libuv's threadpool, shared
+   * by every caller that arrives while the previous one runs. Resolves at once under
+   * 'full', read-only or in memory. Rejects with `OV_IO` when the flush fails (and from
+   * then on: a failed fsync leaves the page cache in an unknown state) or after close.
+   */
+  syncAsync(): Promise<void>;
   /** Idempotent. Using the stores after close throws. */
   close(): void;
 }
 
+/**
+ * How commits reach the disk. 'full' (default): SQLite fsyncs the WAL on every commit
+ * (synchronous=FULL), so a commit is durable when it returns. 'async-sync': commits are
+ * written but not fsynced (synchronous=NORMAL; checkpoints still are), and durability comes
+ * from `sync` / `syncAsync` (the daemon, which calls `syncAsync` before answering).
+ */
+export type Durability = 'full' | 'async-sync';
+
 export interface OpenStorageOptions {
   /** Open an existing database without writing to it: no migrations, no pragmas that write. */
   readonly?: boolean;
+  /** Default 'full'. See {@link Durability}. */
+  durability?: Durability;
 }

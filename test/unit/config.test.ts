@@ -46,6 +46,7 @@ describe('defaults', () => {
       sessions: { defaultTtlMs: 3_600_000, maxTtlMs: 86_400_000 },
       limits: { bodyLimit: 2 * 1024 * 1024, maxRequestRate: null, authFailuresPerKey: 5, authFailuresPerAddress: 20 },
       crypto: { provider: 'auto', signature: 'ML-DSA-65' },
+      secrets: { maxValueBytes: 65536, cacheBytes: 32 * 1024 * 1024 },
       file: null,
     });
     expect(Object.isFrozen(c)).toBe(true);

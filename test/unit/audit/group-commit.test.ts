@@ -2,7 +2,10 @@
  * Group commit of the audit log (`AuditLog.appendAsync`, docs/adr/0005-audit-chain.md) on
  * real SQLite files: concurrent appends get contiguous seqs in call order and share one
  * transaction per batch (counted by a thin wrapper around the real storage's
- * `transaction`); checkpoints still fall every N entries inside a batch; a batch whose
+ * `transaction`); a checkpoint that falls due in a batch is signed after the batch
+ * resolves, in its own transaction, over the head (ADR 0005 amendment), a failed one is
+ * reported and retried N entries later; under `durability: 'async-sync'` nothing resolves
+ * before an fdatasync of the WAL (counted by the storage) and batches share them; a batch whose
  * commit fails (a real trigger that aborts the INSERT of one of its rows) rejects every
  * waiter with OV_AUDIT_FAILED and leaves no row of it, and the next batch continues the
  * chain; `append` and `checkpoint` order themselves after queued entries.
@@ -26,8 +29,11 @@ function event(i: number): AuditEvent {
   return { type: 'request', method: 'GET', path: `/v1/secrets/app/${i}`, status: 200, apiKey: 'k1', remote: '127.0.0.1' };
 }
 
-/** The real storage, with its top-level transactions counted (each one is one commit). */
-function countingStorage(inner: Storage): { storage: Storage; commits: () => number } {
+/**
+ * The real storage, with its top-level transactions counted (each one is one commit) and,
+ * optionally, its syncAsync replaced (to hold a flush open, or fail it).
+ */
+function countingStorage(inner: Storage, syncAsync?: () => Promise<void>): { storage: Storage; commits: () => number } {
   let commits = 0;
   const storage: Storage = {
     get meta() {
@@ -42,6 +48,12 @@ function countingStorage(inner: Storage): { storage: Storage; commits: () => num
     get keyring() {
       return inner.keyring;
     },
+    get secrets() {
+      return inner.secrets;
+    },
+    get validators() {
+      return inner.validators;
+    },
     get audit() {
       return inner.audit;
     },
@@ -51,6 +63,12 @@ function countingStorage(inner: Storage): { storage: Storage; commits: () => num
     transaction<T>(fn: () => T): T {
       commits++;
       return inner.transaction(fn);
+    },
+    sync(): void {
+      inner.sync();
+    },
+    syncAsync(): Promise<void> {
+      return syncAsync === undefined ? inner.syncAsync() : syncAsync();
     },
     close(): void {
       inner.close();
@@ -72,12 +90,16 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
   let keyring: Keyring;
   let clock: number;
 
+  let sealed: boolean;
+  let reported: Array<{ what: string; code: string }>;
+
   function makeLog(s: Storage, checkpointEvery?: number): AuditLog {
     return new AuditLog(s, {
       hmacKey: () => keyring.secret('audit').key,
-      signer: () => keyring.current('sign'),
+      signer: () => (sealed ? undefined : keyring.current('sign')),
       provider,
       now: () => clock++,
+      onError: (what, err) => reported.push({ what, code: err.code }),
       ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
     });
   }
@@ -101,6 +123,8 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
     storage = openStorage(file);
     keyring = Keyring.create(storage, provider, randomBytes(32), { now: T0 });
     clock = T0;
+    sealed = false;
+    reported = [];
   });
   afterEach(() => {
     keyring.wipe();
@@ -108,16 +132,61 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
     cleanup();
   });
 
-  it('writes 200 concurrent appends in call order, contiguous, in ONE transaction, with checkpoints every N', async () => {
+  it('writes 200 concurrent appends in call order, contiguous, in ONE transaction; the checkpoint due is signed afterwards, in its own', async () => {
     const { storage: counted, commits } = countingStorage(storage);
     const log = makeLog(counted, 50);
     const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => log.appendAsync(event(i))));
     expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-    // One commit for all of them: per-append commits would make this 200.
+    // One commit for all of them: per-append commits would make this 200. The batch did
+    // not sign: its waiters were answered before any checkpoint existed.
     expect(commits()).toBe(1);
+    expect(storage.audit.lastCheckpointSeq()).toBe(0);
+    await log.settled();
+    expect(commits()).toBe(2);
     expect(paths()).toEqual(Array.from({ length: 200 }, (_, i) => `/v1/secrets/app/${i}`));
-    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([50, 100, 150, 200]);
-    expect(verify()).toEqual({ ok: true, entries: 200, checkpoints: 4, lastSeq: 200, coveredThrough: 200 });
+    // One checkpoint over the head, not one per 50 entries inside the batch.
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([200]);
+    expect(verify()).toEqual({ ok: true, entries: 200, checkpoints: 1, lastSeq: 200, coveredThrough: 200 });
+    expect(reported).toEqual([]);
+  });
+
+  it('schedules at most one checkpoint per threshold crossing, signs nothing while sealed, and catches up after unseal', async () => {
+    const log = makeLog(storage, 10);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 7 }, (_, i) => log.appendAsync(event(i))));
+    }
+    await log.settled();
+    // Seqs 1-7, 8-14 (crosses 10: checkpoint at 14), 15-21 (7 since 14: none yet).
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([14]);
+    sealed = true;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => log.appendAsync(event(i))));
+    await log.settled();
+    expect(storage.audit.lastCheckpointSeq()).toBe(14);
+    sealed = false;
+    expect(await log.appendAsync(event(0))).toBe(32);
+    await log.settled();
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([14, 32]);
+    expect(verify()).toEqual({ ok: true, entries: 32, checkpoints: 2, lastSeq: 32, coveredThrough: 32 });
+    expect(reported).toEqual([]);
+  });
+
+  it('a scheduled checkpoint that fails is reported (the batch was already answered) and retried once N more entries follow', async () => {
+    const log = makeLog(storage, 4);
+    sql(`CREATE TRIGGER fail_cp BEFORE INSERT ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    expect(await Promise.all([1, 2, 3, 4].map((i) => log.appendAsync(event(i))))).toEqual([1, 2, 3, 4]);
+    await log.settled();
+    expect(reported).toEqual([{ what: 'audit checkpoint', code: 'OV_AUDIT_FAILED' }]);
+    expect(storage.audit.lastCheckpointSeq()).toBe(0);
+    sql('DROP TRIGGER fail_cp');
+    // Seqs 5-7: due by the rule (>= 4 since the last checkpoint), but fewer than 4 since the failure.
+    for (const i of [5, 6, 7]) expect(await log.appendAsync(event(i))).toBe(i);
+    await log.settled();
+    expect(storage.audit.lastCheckpointSeq()).toBe(0);
+    expect(await log.appendAsync(event(8))).toBe(8);
+    await log.settled();
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([8]);
+    expect(reported).toHaveLength(1);
+    expect(verify()).toEqual({ ok: true, entries: 8, checkpoints: 1, lastSeq: 8, coveredThrough: 8 });
   });
 
   it(`flushes at once when ${MAX_BATCH} entries are queued, so a burst takes ceil(n / ${MAX_BATCH}) transactions`, async () => {
@@ -136,8 +205,8 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
   it('a batch whose commit fails rejects every waiter with OV_AUDIT_FAILED, writes none of it, and the next batch continues the chain', async () => {
     const log = makeLog(storage, 4);
     expect(await Promise.all([1, 2, 3].map((i) => log.appendAsync(event(i))))).toEqual([1, 2, 3]);
-    // Refuse the 3rd row of the next batch: its first two rows (and the checkpoint at 4)
-    // are inserted before the failure, so a partial write would show.
+    // Refuse the 3rd row of the next batch: its first two rows are inserted before the
+    // failure, so a partial write would show.
     sql(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.seq = 6 BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
     const failed = await outcomes([4, 5, 6, 7, 8].map((i) => log.appendAsync(event(i))));
     expect(failed).toHaveLength(5);
@@ -153,9 +222,10 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
 
     sql('DROP TRIGGER fail_audit');
     expect(await Promise.all([9, 10, 11, 12].map((i) => log.appendAsync(event(i))))).toEqual([4, 5, 6, 7]);
+    await log.settled();
     expect(paths()).toEqual([1, 2, 3, 9, 10, 11, 12].map((i) => `/v1/secrets/app/${i}`));
-    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([4]);
-    expect(verify()).toEqual({ ok: true, entries: 7, checkpoints: 1, lastSeq: 7, coveredThrough: 4 });
+    expect(storage.audit.checkpoints().map((c) => c.seq)).toEqual([7]);
+    expect(verify()).toEqual({ ok: true, entries: 7, checkpoints: 1, lastSeq: 7, coveredThrough: 7 });
   });
 
   it('rejects every waiter when the database is closed, and a reopened log continues the chain', async () => {
@@ -198,5 +268,64 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
     expect(await log.appendAsync(event(7))).toBe(7);
     expect(paths()).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => `/v1/secrets/app/${i}`));
     expect(verify()).toEqual({ ok: true, entries: 7, checkpoints: 1, lastSeq: 7, coveredThrough: 6 });
+  });
+
+  it('answers nobody before syncAsync resolves, and fails the whole batch (committed, but not known durable) when it rejects', async () => {
+    let release!: () => void;
+    let fail!: (e: unknown) => void;
+    const gate = (): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        release = resolve;
+        fail = reject;
+      });
+    const { storage: gated } = countingStorage(storage, gate);
+    const log = makeLog(gated);
+    let answered = 0;
+    const first = [1, 2, 3].map((i) => log.appendAsync(event(i)).then((seq) => (answered++, seq)));
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    // Committed (a second connection could read them) but not acknowledged.
+    expect(storage.audit.count()).toBe(3);
+    expect(answered).toBe(0);
+    release();
+    expect(await Promise.all(first)).toEqual([1, 2, 3]);
+
+    const second = [4, 5].map((i) => log.appendAsync(event(i)));
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+    fail(new VaultError('OV_IO', { reason: 'fdatasync' }));
+    for (const o of await outcomes(second)) {
+      expect('error' in o && o.error instanceof VaultError && o.error.code).toBe('OV_AUDIT_FAILED');
+      if ('error' in o && o.error instanceof VaultError) expect(o.error.detail).toMatchObject({ cause: 'OV_IO' });
+    }
+  });
+
+  describe("with durability 'async-sync' (the daemon's)", () => {
+    let fast: SqliteStorageHandle;
+    beforeEach(() => {
+      fast = openStorage(join(dir, 'async.db'), { durability: 'async-sync' });
+      keyring.wipe();
+      keyring = Keyring.create(fast, provider, randomBytes(32), { now: T0 });
+    });
+    afterEach(() => {
+      fast.close();
+    });
+
+    it('one fdatasync per batch, one per synchronous append and checkpoint, and the rows are readable by another connection once answered', async () => {
+      const log = makeLog(fast, 1000);
+      const before = fast.datasyncs;
+      expect(await Promise.all(Array.from({ length: 50 }, (_, i) => log.appendAsync(event(i))))).toHaveLength(50);
+      expect(fast.datasyncs).toBe(before + 1);
+      expect(log.append(event(50))).toBe(51);
+      expect(fast.datasyncs).toBe(before + 2);
+      log.checkpoint();
+      expect(fast.datasyncs).toBe(before + 3);
+      const other = new Database(join(dir, 'async.db'), { readonly: true });
+      try {
+        expect(other.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(51);
+        expect(other.prepare('SELECT max(seq) FROM audit_checkpoints').pluck().get()).toBe(51);
+      } finally {
+        other.close();
+      }
+      expect(verifyAudit(fast, keyringPublicKeys(fast), provider)).toEqual({ ok: true, entries: 51, checkpoints: 1, lastSeq: 51, coveredThrough: 51 });
+    });
   });
 });

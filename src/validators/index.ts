@@ -1,0 +1,84 @@
+/**
+ * Validator keys: formats (EIP-2335 keystores, CometBFT key and state files, Solana
+ * keypairs, EIP-3076 interchange), key generation and derivation (EIP-2333/2334,
+ * BIP-39), and bulk work with per-item results. Everything exported above the marker
+ * below is pure (no storage, no clock, no SQLite), so it loads under any Node version.
+ * @module
+ */
+export type { Chain, KeyType, ParsedKdf, ParsedKeystore, ValidatorKey } from './types.js';
+export { CHAINS, KEY_TYPE } from './types.js';
+export {
+  KDF_LIMITS,
+  KEYSTORE_DEFAULTS,
+  MAX_KEYSTORE_CHARS,
+  checkBlsKey,
+  decryptKeystore,
+  encryptKeystore,
+  keystorePassword,
+  parseKeystore,
+  type EncryptKeystoreOptions,
+} from './formats/eip2335.js';
+export {
+  cosmosAddress,
+  exportCosmosKey,
+  exportCosmosState,
+  parseCosmosKey,
+  parseCosmosState,
+  type CosmosSigningState,
+} from './formats/cosmos.js';
+export { exportSolanaKeypair, parseSolanaKeypair, solanaAddress } from './formats/solana.js';
+export { formatPublicKey, parsePublicKey } from './formats/pubkey.js';
+export { deriveEth2Key, eth2SigningPath, generateKey, mnemonicToSeed } from './keygen.js';
+export { runBulk, type BulkItem, type BulkOptions, type BulkResult } from './bulk.js';
+export {
+  MAX_INTERCHANGE_CHARS,
+  interchangeFor,
+  parseInterchange,
+  watermarksFrom,
+  type EthWatermark,
+  type Interchange,
+  type InterchangeAttestation,
+  type InterchangeBlock,
+} from './interchange.js';
+
+// ---- helper E: service, records, keystore envelopes (storage-backed modules) ----------
+// Re-export src/validators/service.ts, records.ts and keystore-envelope.ts here. The
+// format tests import their modules directly, so a re-export that loads better-sqlite3
+// does not break them under Node 24; still prefer type-only re-exports for storage code.
+// Records are pure; the service and keystore envelopes reach storage and the keyring only
+// through type contracts, so nothing re-exported here loads better-sqlite3.
+export {
+  GENESIS_HASH,
+  RECORD_ACTIONS,
+  RECORD_LABEL,
+  parseRecord,
+  recordHash,
+  recordMessage,
+  recordText,
+  signRecord,
+  verifyValidatorHistory,
+  type HistoryResult,
+  type RecordAction,
+  type RecordFields,
+  type SigningStateJson,
+  type ValidatorRecord,
+} from './records.js';
+export { openValidatorSecret, sealValidatorSecret, validatorKeyContext, type SealedValidatorSecret } from './keystore-envelope.js';
+export {
+  ValidatorService,
+  decodeMaterial,
+  initialSigningState,
+  raiseSigningState,
+  type BulkImportItem,
+  type BulkImportResult,
+  type CreateSlotInput,
+  type ExportFormat,
+  type ImportFormat,
+  type KeyMaterialInput,
+  type KeyView,
+  type KeymanagerDeleteResult,
+  type KeymanagerImportResult,
+  type SlotView,
+  type ValidatorServiceDeps,
+} from './service.js';
+// ---- end of helper E's section ---------------------------------------------------------

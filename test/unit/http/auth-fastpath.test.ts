@@ -1,0 +1,129 @@
+/**
+ * The hot path of every authenticated request (src/http/server.ts): a token verified once
+ * is remembered by its digest, yet the session store still decides every request
+ * (revocation by id, revoke-all on key rotation, expiry), a seal forgets nothing it must
+ * not keep, and a token with a changed byte is never taken for the remembered one. And
+ * request logging: one `request completed` line per request, with method, path (no query),
+ * status and time, and no fastify `incoming request` line.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionStore } from '../../../src/auth/session-store.js';
+import { buildServer } from '../../../src/http/server.js';
+import { bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+
+describe.runIf(sqliteLoads)('authentication fast path', () => {
+  let v: TestVault;
+  let admin: string;
+
+  const self = (token: string) => v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(token) });
+
+  beforeAll(async () => {
+    v = await makeVault();
+    await unseal(v);
+    admin = (await login(v, v.adminKey as string)).token;
+  });
+  afterAll(async () => {
+    await v.cleanup();
+  });
+
+  it('refuses a remembered token at once after its session is revoked by id', async () => {
+    const s = await login(v, v.adminKey as string);
+    for (let i = 0; i < 3; i++) expect((await self(s.token)).statusCode).toBe(200);
+    const del = await v.app.inject({ method: 'DELETE', url: `/v1/sessions/${s.id}`, headers: bearer(admin) });
+    expect(del.statusCode).toBe(204);
+    expectError(await self(s.token), 401, 'OV_AUTH_INVALID');
+    expectError(await self(s.token), 401, 'OV_AUTH_INVALID');
+    expect((await self(admin)).statusCode).toBe(200);
+  });
+
+  it('refuses remembered tokens of a rotated API key', async () => {
+    const created = await v.app.inject({ method: 'POST', url: '/v1/apikeys', headers: bearer(admin), payload: { role: 'reader', label: 'fast path', scope: 'app' } });
+    expect(created.statusCode).toBe(201);
+    const { id, key } = created.json<{ id: string; key: string }>();
+    const a = await login(v, key);
+    const b = await login(v, key);
+    expect((await self(a.token)).statusCode).toBe(200);
+    expect((await self(b.token)).statusCode).toBe(200);
+    const rot = await v.app.inject({ method: 'POST', url: `/v1/apikeys/${id}/rotate`, headers: bearer(admin) });
+    expect(rot.statusCode, rot.body).toBe(200);
+    expectError(await self(a.token), 401, 'OV_AUTH_INVALID');
+    expectError(await self(b.token), 401, 'OV_AUTH_INVALID');
+  });
+
+  it('refuses a remembered token once the clock passes its expiry, and on the exact instant accepts it as the JWT check does', async () => {
+    const r = await v.app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: v.adminKey, ttl: '1m' } });
+    const token = r.json<{ token: string }>().token;
+    expect((await self(token)).statusCode).toBe(200);
+    const t0 = v.clock.t;
+    try {
+      v.clock.t = t0 + 59_999;
+      expect((await self(token)).statusCode).toBe(200);
+      v.clock.t = t0 + 60_001;
+      expectError(await self(token), 401, 'OV_AUTH_INVALID');
+    } finally {
+      v.clock.t = t0;
+    }
+  });
+
+  it('never takes a token with one changed character for a remembered one', async () => {
+    const s = await login(v, v.adminKey as string);
+    expect((await self(s.token)).statusCode).toBe(200);
+    const [h, p, sig] = s.token.split('.') as [string, string, string];
+    const flip = (x: string, i: number): string => x.slice(0, i) + (x[i] === 'A' ? 'B' : 'A') + x.slice(i + 1);
+    for (const forged of [`${flip(h, 3)}.${p}.${sig}`, `${h}.${flip(p, 10)}.${sig}`, `${h}.${p}.${flip(sig, 5)}`]) {
+      expectError(await self(forged), 401, 'OV_AUTH_INVALID');
+    }
+    expect((await self(s.token)).statusCode).toBe(200);
+  });
+
+  it('answers 503 while sealed even for a remembered token, and verifies it afresh after the unseal', async () => {
+    const s = await login(v, v.adminKey as string);
+    expect((await self(s.token)).statusCode).toBe(200);
+    const sealed = await v.app.inject({ method: 'POST', url: '/v1/sys/seal', headers: bearer(admin) });
+    expect(sealed.statusCode, sealed.body).toBe(204);
+    expectError(await self(s.token), 503, 'OV_SEALED');
+    await unseal(v);
+    expect((await self(s.token)).statusCode).toBe(200);
+    expect((await self(admin)).statusCode).toBe(200);
+  });
+});
+
+describe.runIf(sqliteLoads)('request logging', () => {
+  it('writes one completion line per request and no incoming-request line', async () => {
+    const v = await makeVault();
+    const lines: string[] = [];
+    try {
+      const app = await buildServer({
+        storage: v.runtime.storage,
+        seal: v.runtime.seal,
+        sessions: SessionStore.load(v.runtime.storage.sessions, v.clock.t),
+        keyring: v.runtime.keyring,
+        audit: v.runtime.audit,
+        provider: v.runtime.provider,
+        config: v.config,
+        now: () => v.clock.t,
+        logger: { level: 'info', stream: { write: (m: string) => lines.push(m) } },
+      });
+      try {
+        const before = lines.length;
+        expect((await app.inject({ method: 'GET', url: '/v1/sys/health?x=QUERY-VALUE' })).statusCode).toBeGreaterThanOrEqual(400);
+        expect((await app.inject({ method: 'GET', url: '/v1/sessions/self' })).statusCode).toBe(503);
+        const added = lines.slice(before).map((l) => JSON.parse(l) as { msg?: string; req?: { method?: string; url?: string }; res?: { statusCode?: number }; responseTime?: unknown });
+        // (A 5xx answer also gets its own `request failed` warning, as before.)
+        const done = added.filter((l) => l.msg === 'request completed');
+        expect(done).toHaveLength(2);
+        expect(added.every((l) => l.msg === 'request completed' || l.msg === 'request failed')).toBe(true);
+        expect(done[0]?.req).toMatchObject({ method: 'GET', url: '/v1/sys/health' });
+        expect(done[1]?.req).toMatchObject({ method: 'GET', url: '/v1/sessions/self' });
+        expect(done[1]?.res?.statusCode).toBe(503);
+        expect(typeof done[0]?.responseTime).toBe('number');
+        expect(lines.join('\n')).not.toContain('incoming request');
+        expect(lines.join('\n')).not.toContain('QUERY-VALUE');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await v.cleanup();
+    }
+  });
+});
