@@ -23,6 +23,10 @@
  * do not exist yet), and `GET /v1/sessions/self` (auth + audit + logging without the
  * secrets layer), for information. Every case prints req/s, p50 / p99 latency and the
  * non-2xx, error and timeout counts, which must all be 0.
+ *
+ * Profiling: `OV_BENCH_HTTP_PROF=DIR` runs the daemon with `--cpu-prof` into DIR, and
+ * `OV_BENCH_HTTP_PROF_CASE=read|self` loads only that daemon case, so the profile holds
+ * one route. `OV_BENCH_HTTP_ROUNDS`, `_DURATION` and `_WARMUP` shorten a run.
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -44,6 +48,8 @@ const LOADGEN_CPU = '0';
 const SECRET_PATH = 'bench/app/db';
 /** A directory: the daemon then runs with `--cpu-prof` and writes its profile there. */
 const PROFILE_DIR = process.env['OV_BENCH_HTTP_PROF'];
+/** With a profile, which daemon case to load (`read` or `self`), so the profile holds one route. */
+const PROFILE_CASE = process.env['OV_BENCH_HTTP_PROF_CASE'];
 
 export interface LoadResult {
   readonly rps: number;
@@ -259,12 +265,13 @@ export async function benchHttp(): Promise<void> {
     let self: LoadResult | undefined;
     for (let r = 0; r < ROUNDS; r++) {
       bare = best(bare, await load(bareServer.url, {}));
-      if (vault.secrets) read = best(read, await load(`${vault.url}/v1/secrets/${SECRET_PATH}`, vault.auth));
-      self = best(self, await load(`${vault.url}/v1/sessions/self`, vault.auth));
+      if (vault.secrets && PROFILE_CASE !== 'self') read = best(read, await load(`${vault.url}/v1/secrets/${SECRET_PATH}`, vault.auth));
+      if (PROFILE_CASE !== 'read') self = best(self, await load(`${vault.url}/v1/sessions/self`, vault.auth));
     }
-    if (bare === undefined || self === undefined) return;
+    if (bare === undefined) return;
     line('bare fastify GET / (constant JSON, no logging)', bare);
     if (read !== undefined) line(`vault GET /v1/secrets/${SECRET_PATH} (reader session)`, read);
+    if (self === undefined) return;
     line('vault GET /v1/sessions/self (reader session)', self);
     const failures = (r: LoadResult): number => r.non2xx + r.errors + r.timeouts;
     if (read !== undefined) {

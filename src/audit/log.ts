@@ -71,12 +71,20 @@ export interface AuditLogOptions {
   now: () => number;
   /** Sign a checkpoint once this many entries follow the last one (default 1000). */
   checkpointEvery?: number;
+  /**
+   * Group-committed entries only: sign at most one checkpoint per this many ms (default 0,
+   * no pacing). A checkpoint that falls due sooner is signed when the interval is over,
+   * over the head at that time, so the unsigned tail stays bounded by both figures.
+   */
+  checkpointIntervalMs?: number;
   /** Told when a checkpoint scheduled after a group commit fails (nobody else is waiting on it). */
   onError?: (what: string, err: VaultError) => void;
 }
 
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const MAX_CHECKPOINT_EVERY = 1_000_000;
+/** Longest checkpoint pacing accepted (one minute): a longer unsigned tail is not worth it. */
+export const MAX_CHECKPOINT_INTERVAL_MS = 60_000;
 /** Longest string field kept whole; longer ones are cut to this length plus TRUNCATED_MARK. */
 export const MAX_FIELD_CHARS = 2048;
 export const TRUNCATED_MARK = '...[truncated]';
@@ -162,6 +170,12 @@ export class AuditLog {
   readonly #provider: CryptoProvider;
   readonly #now: () => number;
   readonly #every: number;
+  readonly #intervalMs: number;
+  /** Clock reading when the last checkpoint was signed by this log (0: none yet). */
+  #lastCheckpointAt = 0;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  /** The batch seq a paced (timer) checkpoint was scheduled for. */
+  #pacedSeq = 0;
   /** Entries accepted by appendAsync, in arrival order, not yet written. */
   #queue: Waiter[] = [];
   #flushScheduled = false;
@@ -173,7 +187,7 @@ export class AuditLog {
   readonly #onError: ((what: string, err: VaultError) => void) | undefined;
 
   constructor(storage: Storage, opts: AuditLogOptions) {
-    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery', 'onError'], 'AuditLog');
+    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery', 'checkpointIntervalMs', 'onError'], 'AuditLog');
     for (const f of ['hmacKey', 'signer', 'now'] as const) {
       if (typeof opts[f] !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: `AuditLog.${f}` });
     }
@@ -189,6 +203,11 @@ export class AuditLog {
     this.#provider = opts.provider;
     this.#now = opts.now;
     this.#every = every;
+    const interval = opts.checkpointIntervalMs ?? 0;
+    if (!Number.isSafeInteger(interval) || interval < 0 || interval > MAX_CHECKPOINT_INTERVAL_MS) {
+      throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.checkpointIntervalMs', min: 0, max: MAX_CHECKPOINT_INTERVAL_MS });
+    }
+    this.#intervalMs = interval;
   }
 
   /**
@@ -281,10 +300,22 @@ export class AuditLog {
   #scheduleCheckpoint(seq: number): void {
     if (this.#checkpointScheduled || seq - this.#checkpointFailedAt < this.#every) return;
     this.#checkpointScheduled = true;
-    setImmediate(() => {
+    // Pacing: a signature costs milliseconds on the noble provider (ML-DSA-65 ~8 ms), so
+    // under load one per `checkpointEvery` entries would take a tenth of the event loop.
+    const wait = this.#lastCheckpointAt === 0 ? 0 : this.#lastCheckpointAt + this.#intervalMs - this.#now();
+    const run = (): void => {
+      this.#checkpointTimer = undefined;
       this.#checkpointScheduled = false;
       this.#deferredCheckpoint(seq);
-    });
+    };
+    if (wait <= 0) {
+      setImmediate(run);
+      return;
+    }
+    this.#pacedSeq = seq;
+    // Unref'd: a pending paced checkpoint never keeps the process alive (seal and shutdown
+    // sign the head themselves).
+    this.#checkpointTimer = setTimeout(run, wait).unref();
   }
 
   /**
@@ -320,6 +351,16 @@ export class AuditLog {
    * checkpoint is pending (tests, orderly shutdown). Polls once per macrotask turn.
    */
   async settled(): Promise<void> {
+    if (this.#checkpointTimer !== undefined) {
+      // A paced checkpoint is waiting for its interval: sign it now instead of waiting.
+      clearTimeout(this.#checkpointTimer);
+      this.#checkpointTimer = undefined;
+      const seq = this.#pacedSeq;
+      setImmediate(() => {
+        this.#checkpointScheduled = false;
+        this.#deferredCheckpoint(seq);
+      });
+    }
     while (this.#queue.length > 0 || this.#flushScheduled || this.#syncing > 0 || this.#checkpointScheduled) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -396,5 +437,6 @@ export class AuditLog {
     if (key.kind !== 'sig-secret') throw new VaultError('OV_AUDIT_FAILED', { reason: 'signer is not a signature key' });
     const signature = signDetached(this.#provider, { key, message: checkpointMessage(seq, hash, time), context: CHECKPOINT_CONTEXT });
     this.#storage.audit.insertCheckpoint({ seq, hash, alg: key.alg, keyVersion: key.keyVersion, signature, time });
+    this.#lastCheckpointAt = Math.max(time, 1);
   }
 }

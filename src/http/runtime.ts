@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   readonly now: () => number;
   /** Audit checkpoint interval (default: the audit log's). */
   readonly checkpointEvery?: number;
+  /** Audit checkpoint pacing, at most one per this many ms (default: none). */
+  readonly checkpointIntervalMs?: number;
   /** Told about failures that must not stop a seal (a checkpoint that could not be written). */
   readonly onError?: (what: string, err: unknown) => void;
 }
@@ -62,6 +64,7 @@ export function createRuntime(opts: RuntimeOptions): VaultRuntime {
     provider,
     now,
     ...(opts.checkpointEvery === undefined ? {} : { checkpointEvery: opts.checkpointEvery }),
+    ...(opts.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: opts.checkpointIntervalMs }),
     // A checkpoint scheduled after a group commit has no request to fail: report it here.
     ...(opts.onError === undefined ? {} : { onError: opts.onError }),
   });

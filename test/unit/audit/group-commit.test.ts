@@ -170,6 +170,51 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
     expect(reported).toEqual([]);
   });
 
+  it('paces checkpoints: at most one per checkpointIntervalMs; one due sooner is signed when the interval ends, or by settled()', async () => {
+    const log = new AuditLog(storage, {
+      hmacKey: () => keyring.secret('audit').key,
+      signer: () => keyring.current('sign'),
+      provider,
+      now: () => clock++,
+      checkpointEvery: 10,
+      checkpointIntervalMs: 50,
+    });
+    const batch = (): Promise<number[]> => Promise.all(Array.from({ length: 12 }, (_, i) => log.appendAsync(event(i))));
+    const turns = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+    };
+    const cps = (): number[] => storage.audit.checkpoints().map((c) => c.seq);
+    await batch();
+    await turns(3);
+    // The first checkpoint is not paced.
+    expect(cps()).toEqual([12]);
+    // Due again at once (12 more), but within 50 ms of clock: deferred, not dropped.
+    await batch();
+    await turns(3);
+    expect(cps()).toEqual([12]);
+    // The clock passes the interval; the timer (set for the rest of it) signs the head.
+    clock += 1000;
+    for (let i = 0; i < 500 && cps().length < 2; i++) await new Promise<void>((r) => setTimeout(r, 10));
+    expect(cps()).toEqual([12, 24]);
+    // Once the interval is over, a checkpoint that falls due is signed right away.
+    clock += 1000;
+    await batch();
+    await turns(3);
+    expect(cps()).toEqual([12, 24, 36]);
+    // A pending paced checkpoint is signed by settled() without waiting for its interval.
+    await batch();
+    await turns(3);
+    expect(cps()).toEqual([12, 24, 36]);
+    await log.settled();
+    expect(cps()).toEqual([12, 24, 36, 48]);
+    expect(verify()).toEqual({ ok: true, entries: 48, checkpoints: 4, lastSeq: 48, coveredThrough: 48 });
+    for (const bad of [-1, 1.5, 60_001, Number.NaN]) {
+      expect(() => new AuditLog(storage, { hmacKey: () => undefined, signer: () => undefined, provider, now: () => clock, checkpointIntervalMs: bad }), String(bad)).toThrow(
+        expect.objectContaining({ code: 'OV_INVALID_ARGUMENT', detail: { field: 'AuditLog.checkpointIntervalMs', min: 0, max: 60_000 } }),
+      );
+    }
+  });
+
   it('a scheduled checkpoint that fails is reported (the batch was already answered) and retried once N more entries follow', async () => {
     const log = makeLog(storage, 4);
     sql(`CREATE TRIGGER fail_cp BEFORE INSERT ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
