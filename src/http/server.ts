@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SCOPE_ALL } from '../auth/scope.js';
 import { tokenDigest, type Session, type SessionStore } from '../auth/session-store.js';
 import { VaultError, isVaultError } from '../errors.js';
@@ -154,8 +154,10 @@ export async function buildServer(deps: ServerDeps): Promise<VaultApp> {
     // The daemon sits on loopback or behind an operator's own proxy; addresses are the socket's.
     trustProxy: false,
     requestIdHeader: false,
-    // Logged once per request, on completion (onResponse below), instead of twice.
-    disableRequestLogging: true,
+    // Logged once per request, on completion (onResponse below), instead of twice. (Through
+    // a LogController: the top-level disableRequestLogging option prints a deprecation
+    // warning at every start since fastify 5.8.)
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // Server-side timeouts bound slow-loris style clients; well above the ~100 ms exchange.
     connectionTimeout: 30_000,

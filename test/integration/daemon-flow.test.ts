@@ -362,6 +362,9 @@ describe.skipIf(!RUN)('daemon flow: setup, unseal, sessions, revoke, restart, ro
     // The refused request after the revocation is an auth failure.
     expect(audit.some((e) => e.type === 'auth' && e.status === 401 && e.path === '/v1/sessions/self')).toBe(true);
     expect(existsSync(join(dataDir, 'vault.db'))).toBe(true);
+    // Two starts, no runtime warnings (a deprecated fastify option prints one at every start).
+    const stderr = logSources(logDir).filter((s) => s.name.endsWith('.stderr.log')).map((s) => s.text).join('');
+    expect(stderr).not.toMatch(/Warning|Deprecation|FSTDEP/);
   });
 
   it('no secret of this run (shares, keys, tokens) appears in daemon output, CLI argv/stderr/stdout or the audit log', () => {
