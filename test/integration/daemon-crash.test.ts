@@ -1,10 +1,11 @@
 /**
  * Nothing acknowledged is ever lost (MISSION.md, "How good is good enough"): the daemon
  * is killed with SIGKILL while many authenticated writes are in flight over HTTP (API
- * key creations and key -> session exchanges, both durable writes plus an audit entry),
- * then restarted; every write that got a 2xx answer is there (each created key id is
- * listed, each issued session still validates, each is in the audit log) and `vault audit
- * verify` passes, before and after the restart.
+ * key creations, key -> session exchanges and secret versions, each a durable write plus
+ * an audit entry), then restarted; every write that got a 2xx answer is there (each
+ * created key id is listed, each issued session still validates, each acknowledged secret
+ * version opens to the value written, each is in the audit log) and `vault audit verify`
+ * passes, before and after the restart.
  *
  * Then the audit log is tampered with while the daemon is stopped, on copies of the
  * database: one entry's text edited (verify names that seq as modified), and the same
@@ -41,7 +42,7 @@ import {
 } from '../helpers/daemon.js';
 import { sqliteLoads } from '../unit/storage/helpers.js';
 
-/** Concurrent clients: half create API keys, half exchange a key for sessions. */
+/** Concurrent clients, by worker number mod 3: create API keys, exchange a key for sessions, write secrets. */
 const WORKERS = 8;
 /** Kill once this many writes of each kind were acknowledged. */
 const ACKS_BEFORE_KILL = 10;
@@ -58,6 +59,7 @@ const secrets = new SecretSet();
 /** Writes the daemon acknowledged with a 2xx answer before it died. */
 const ackedKeys: string[] = [];
 const ackedSessions: { id: string; token: string }[] = [];
+const ackedSecrets: { path: string; version: number; value: string }[] = [];
 let unacknowledged = 0;
 let inFlightAtKill = 0;
 
@@ -114,10 +116,23 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     let n = 0;
     const worker = async (w: number): Promise<void> => {
       while (!stop) {
-        const creates = w % 2 === 0;
+        const kind = w % 3;
         inFlight++;
         try {
-          if (creates) {
+          if (kind === 2) {
+            const i = n++;
+            const path = `crash/w${w}/n${i}`;
+            const value = `crash-secret-w${w}-n${i}-${'x'.repeat(16)}`;
+            const r = await api(addr, 'PUT', `/v1/secrets/${path}`, { token: adminToken, json: { data: { value } } });
+            if (r.status === 200) {
+              const v = r.json as { path: string; version: number };
+              expect(v.path).toBe(path);
+              secrets.add(`secret ${path}`, value);
+              ackedSecrets.push({ path, version: v.version, value });
+            } else {
+              unacknowledged++;
+            }
+          } else if (kind === 0) {
             const label = `crash w${w} #${n++}`;
             const r = await api(addr, 'POST', '/v1/apikeys', { token: adminToken, json: { role: 'reader', scope: 'ci/jobs', label } });
             if (r.status === 201) {
@@ -145,7 +160,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
         } finally {
           inFlight--;
         }
-        if (ackedKeys.length >= ACKS_BEFORE_KILL && ackedSessions.length >= ACKS_BEFORE_KILL) kill();
+        if (ackedKeys.length >= ACKS_BEFORE_KILL && ackedSessions.length >= ACKS_BEFORE_KILL && ackedSecrets.length >= ACKS_BEFORE_KILL) kill();
       }
     };
     await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
@@ -156,6 +171,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     expect(unacknowledged).toBeGreaterThan(0);
     expect(ackedKeys.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
     expect(ackedSessions.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
+    expect(ackedSecrets.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
   });
 
   it('right after the crash, before any restart, vault audit verify passes (the chain is intact)', async () => {
@@ -164,7 +180,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     expect(JSON.parse(v.out)).toMatchObject({ ok: true, first_bad: null });
   });
 
-  it('after the restart every acknowledged key is listed and every acknowledged session validates', async () => {
+  it('after the restart every acknowledged key is listed, every acknowledged session validates and every acknowledged secret version opens', async () => {
     daemon = await start(daemon.port);
     const addr = daemon.addr;
     expect((await api(addr, 'GET', '/v1/sys/health')).status).toBe(200);
@@ -182,6 +198,13 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     const sessions = await api(addr, 'GET', '/v1/sessions?limit=10000', { token: adminToken });
     const live = new Set((sessions.json as { sessions: { id: string }[] }).sessions.map((s) => s.id));
     expect(ackedSessions.filter((s) => !live.has(s.id))).toEqual([]);
+
+    // Every acknowledged secret version opens (envelope, signature, binding) to what was written.
+    for (const v of ackedSecrets) {
+      const r = await api(addr, 'GET', `/v1/secrets/${v.path}?version=${v.version}`, { token: adminToken });
+      expect({ path: v.path, status: r.status, code: errorCode(r) }).toEqual({ path: v.path, status: 200, code: undefined });
+      expect((r.json as { data: Record<string, string> }).data).toEqual({ value: v.value });
+    }
   });
 
   it('every acknowledged write is in the audit log, and the log verifies after a clean stop', async () => {
@@ -192,6 +215,9 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     }
     for (const s of ackedSessions) {
       expect(audit.filter((e) => e.path === '/v1/sessions' && e.status === 200 && e.session === s.id), s.id).toHaveLength(1);
+    }
+    for (const v of ackedSecrets) {
+      expect(audit.filter((e) => e.method === 'PUT' && e.path === `/v1/secrets/${v.path}` && e.status === 200 && e.detail?.['version'] === v.version), v.path).toHaveLength(1);
     }
     const v = await sb.run(['audit', 'verify', '--data-dir', dataDir]);
     expectOk(v);
@@ -279,7 +305,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
   });
 
   it('no secret of this run appears in daemon output, CLI output or the audit log', () => {
-    expect(secrets.size).toBeGreaterThanOrEqual(3 + 2 * ACKS_BEFORE_KILL);
+    expect(secrets.size).toBeGreaterThanOrEqual(3 + 3 * ACKS_BEFORE_KILL);
     const logs = logSources(logDir);
     expect(logs.find((l) => l.name === 'daemon.stdout.log')?.text).toContain('/v1/apikeys');
     const audit = readAudit(dataDir).map((e) => ({ name: `audit entry ${e.seq}`, text: e.raw }));
