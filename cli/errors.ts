@@ -54,6 +54,7 @@ export function isFromDaemon(e: VaultError): boolean {
  */
 const DAEMON_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
   OV_AUTH_INVALID: ["run 'vault login' to start a new session"],
+  OV_FORBIDDEN: ["'vault token lookup' shows this session's role and scope"],
   OV_SEALED: ["run 'vault unseal' to unseal it"],
   OV_NOT_INITIALIZED: ["run 'vault setup --gen-keys' on the daemon's host"],
   OV_DAEMON_RESPONSE: ['check that ONTOREF_ADDR points at an ontoref-vault daemon of a compatible version'],

@@ -122,7 +122,7 @@ describe.skipIf(!RUN)('no secret leaks from a trace-level daemon or the CLI', ()
     revokedToken = secrets.add('reader session token', readFileSync(tokenFile, 'utf8').trim());
     const refused = await sb.run(['apikeys', 'create', '--role', 'admin', '--label', 'escalate'], { env: env() });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('vault: error: permission denied\n');
+    expect(refused.stderr).toBe("vault: error: permission denied\nvault: hint: 'vault token lookup' shows this session's role and scope\n");
 
     const rotatedFile = sb.path('reader-rotated.key');
     expectOk(await sb.run(['apikeys', 'rotate', readerId, '-o', rotatedFile], { env: env({ ONTOREF_TOKEN: adminToken }) }));
