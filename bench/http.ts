@@ -18,6 +18,10 @@
  * - this process only orchestrates (setup, token exchange, spawning) and is idle while
  *   load runs.
  *
+ * A second bare server, the same route with fastify's default request logging (two pino
+ * lines per request to a file), runs as well, for information: the daemon logs each
+ * request once, so it shows how much of the gap is logging alone.
+ *
  * The daemon cases: `GET /v1/secrets/bench/app/db` with a reader session scoped to
  * `bench/app` (the authenticated secret read; skipped with a note while the secrets routes
  * do not exist yet), and `GET /v1/sessions/self` (auth + audit + logging without the
@@ -161,8 +165,10 @@ function line(name: string, r: LoadResult): void {
   );
 }
 
+// LOG_FILE set: fastify's default request logging (two pino lines per request) to that file.
 const BARE = `
-const app = require('fastify')({ logger: false });
+const file = process.env.LOG_FILE;
+const app = require('fastify')({ logger: file ? { level: 'info', file } : false });
 app.get('/', async () => ({ hello: 'world' }));
 app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) }).catch((e) => { console.error(e); process.exit(1); });
 `;
@@ -172,10 +178,12 @@ interface Server {
   readonly url: string;
 }
 
-async function startBare(): Promise<Server> {
+async function startBare(logFile?: string): Promise<Server> {
   const port = await freePort();
   const [cmd, args] = pinned(SERVER_CPU, ['-e', BARE]);
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
+  if (logFile !== undefined) env['LOG_FILE'] = logFile;
+  const child = spawn(cmd, args, { cwd: root, env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/`;
   try {
     await waitFor(url, child);
@@ -256,20 +264,27 @@ export async function benchHttp(): Promise<void> {
   );
   const dir = mkdtempSync(join(tmpdir(), 'ov-bench-http-'));
   let bareServer: Server | undefined;
+  let loggedServer: Server | undefined;
   let vault: Vault | undefined;
   try {
     bareServer = await startBare();
+    // Context for the ratio: the same constant route with fastify's default request
+    // logging, since the daemon logs every request too (information only).
+    if (PROFILE_CASE === undefined) loggedServer = await startBare(join(dir, 'bare.log'));
     vault = await startVault(dir);
     let bare: LoadResult | undefined;
+    let logged: LoadResult | undefined;
     let read: LoadResult | undefined;
     let self: LoadResult | undefined;
     for (let r = 0; r < ROUNDS; r++) {
       bare = best(bare, await load(bareServer.url, {}));
+      if (loggedServer !== undefined) logged = best(logged, await load(loggedServer.url, {}));
       if (vault.secrets && PROFILE_CASE !== 'self') read = best(read, await load(`${vault.url}/v1/secrets/${SECRET_PATH}`, vault.auth));
       if (PROFILE_CASE !== 'read') self = best(self, await load(`${vault.url}/v1/sessions/self`, vault.auth));
     }
     if (bare === undefined) return;
     line('bare fastify GET / (constant JSON, no logging)', bare);
+    if (logged !== undefined) line('bare fastify GET / (default request logging, file)', logged);
     if (read !== undefined) line(`vault GET /v1/secrets/${SECRET_PATH} (reader session)`, read);
     if (self === undefined) return;
     line('vault GET /v1/sessions/self (reader session)', self);
@@ -278,12 +293,21 @@ export async function benchHttp(): Promise<void> {
       ratio({ label: 'secret read req/s / bare fastify req/s', ratio: read.rps / bare.rps, min: 0.5, baseline: 'bare fastify route, same run' });
       ratio({ label: 'secret read p99 / bare fastify p99', ratio: read.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
       ratio({ label: 'secret read answers not 2xx (count)', ratio: failures(read), max: 0, baseline: 'none allowed' });
+      if (logged !== undefined) {
+        ratio({ label: 'secret read req/s / logged bare fastify req/s', ratio: read.rps / logged.rps, baseline: 'bare fastify route with request logging, same run' });
+      }
     }
     ratio({ label: 'sessions/self req/s / bare fastify req/s', ratio: self.rps / bare.rps, baseline: 'bare fastify route, same run' });
-    ratio({ label: 'bare + sessions/self answers not 2xx (count)', ratio: failures(bare) + failures(self), max: 0, baseline: 'none allowed' });
+    ratio({
+      label: 'bare + sessions/self answers not 2xx (count)',
+      ratio: failures(bare) + failures(self) + (logged === undefined ? 0 : failures(logged)),
+      max: 0,
+      baseline: 'none allowed',
+    });
   } finally {
     if (vault !== undefined) await stop(vault.child);
     if (bareServer !== undefined) await stop(bareServer.child);
+    if (loggedServer !== undefined) await stop(loggedServer.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
