@@ -7,9 +7,7 @@
  * status and time, and no fastify `incoming request` line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionStore } from '../../../src/auth/session-store.js';
-import { buildServer } from '../../../src/http/server.js';
-import { bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { bearer, expectError, loggedServer, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
 
 describe.runIf(sqliteLoads)('authentication fast path', () => {
   let v: TestVault;
@@ -91,19 +89,8 @@ describe.runIf(sqliteLoads)('authentication fast path', () => {
 describe.runIf(sqliteLoads)('request logging', () => {
   it('writes one completion line per request and no incoming-request line', async () => {
     const v = await makeVault();
-    const lines: string[] = [];
     try {
-      const app = await buildServer({
-        storage: v.runtime.storage,
-        seal: v.runtime.seal,
-        sessions: SessionStore.load(v.runtime.storage.sessions, v.clock.t),
-        keyring: v.runtime.keyring,
-        audit: v.runtime.audit,
-        provider: v.runtime.provider,
-        config: v.config,
-        now: () => v.clock.t,
-        logger: { level: 'info', stream: { write: (m: string) => lines.push(m) } },
-      });
+      const { app, lines } = await loggedServer(v, 'info');
       try {
         const before = lines.length;
         expect((await app.inject({ method: 'GET', url: '/v1/sys/health?x=QUERY-VALUE' })).statusCode).toBeGreaterThanOrEqual(400);

@@ -96,6 +96,26 @@ export async function makeVault(opts: { mode?: SetupMode | null; config?: Record
   };
 }
 
+/**
+ * A second server over the vault's runtime whose pino output is captured: `lines` holds
+ * every JSON line it writes at `level`. The caller closes `app`.
+ */
+export async function loggedServer(v: TestVault, level: 'trace' | 'debug' | 'info'): Promise<{ app: VaultApp; lines: string[] }> {
+  const lines: string[] = [];
+  const app = await buildServer({
+    storage: v.runtime.storage,
+    seal: v.runtime.seal,
+    sessions: SessionStore.load(v.runtime.storage.sessions, v.clock.t),
+    keyring: v.runtime.keyring,
+    audit: v.runtime.audit,
+    provider: v.runtime.provider,
+    config: v.config,
+    now: () => v.clock.t,
+    logger: { level, stream: { write: (m: string) => lines.push(m) } },
+  });
+  return { app, lines };
+}
+
 /** Unseals with the first three shares. */
 export async function unseal(v: TestVault): Promise<void> {
   for (const share of (v.setup?.shares ?? []).slice(0, 3)) {

@@ -4,9 +4,7 @@
  * request, sealed ones included, fail-closed on a failed append) and log redaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionStore } from '../../../src/auth/session-store.js';
-import { buildServer } from '../../../src/http/server.js';
-import { auditEntries, bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { auditEntries, bearer, expectError, loggedServer, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
 
 describe.runIf(sqliteLoads)('bad inputs', () => {
   let v: TestVault;
@@ -179,19 +177,8 @@ describe.runIf(sqliteLoads)('audit trail', () => {
 describe.runIf(sqliteLoads)('logging', () => {
   it('writes JSON lines without keys, tokens, shares or bodies', async () => {
     const v = await makeVault();
-    const lines: string[] = [];
     try {
-      const app = await buildServer({
-        storage: v.runtime.storage,
-        seal: v.runtime.seal,
-        sessions: SessionStore.load(v.runtime.storage.sessions, v.clock.t),
-        keyring: v.runtime.keyring,
-        audit: v.runtime.audit,
-        provider: v.runtime.provider,
-        config: v.config,
-        now: () => v.clock.t,
-        logger: { level: 'trace', stream: { write: (m: string) => lines.push(m) } },
-      });
+      const { app, lines } = await loggedServer(v, 'trace');
       try {
         for (const share of (v.setup?.shares ?? []).slice(0, 3)) {
           expect((await app.inject({ method: 'POST', url: '/v1/sys/unseal', payload: { share } })).statusCode).toBe(200);

@@ -8,11 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYMANAGER_SCHEMAS } from '../../../src/http/routes/keymanager.js';
 import { VALIDATOR_SCHEMAS } from '../../../src/http/routes/validators.js';
-import { SessionStore } from '../../../src/auth/session-store.js';
-import { LOG_REDACT_PATHS, buildServer } from '../../../src/http/server.js';
+import { LOG_REDACT_PATHS } from '../../../src/http/server.js';
 import { decryptKeystore, deriveEth2Key, encryptKeystore, exportSolanaKeypair, formatPublicKey, generateKey, mnemonicToSeed } from '../../../src/validators/index.js';
 import { verifyValidatorHistory } from '../../../src/validators/records.js';
-import { auditEntries, bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { auditEntries, bearer, expectError, loggedServer, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
 
 interface KeyBody {
   id: string;
@@ -259,18 +258,7 @@ describe.runIf(sqliteLoads)('validator routes', () => {
 
   it('never writes passwords or key files to the log, even at trace level', async () => {
     for (const p of ['body.password', 'body.passwords', 'body.keystore', 'body.keystores', 'body.key_file']) expect(LOG_REDACT_PATHS).toContain(p);
-    const lines: string[] = [];
-    const app = await buildServer({
-      storage: v.runtime.storage,
-      seal: v.runtime.seal,
-      sessions: SessionStore.load(v.runtime.storage.sessions, v.clock.t),
-      keyring: v.runtime.keyring,
-      audit: v.runtime.audit,
-      provider: v.runtime.provider,
-      config: v.config,
-      now: () => v.clock.t,
-      logger: { level: 'trace', stream: { write: (m: string) => lines.push(m) } },
-    });
+    const { app, lines } = await loggedServer(v, 'trace');
     try {
       const key = generateKey('ethereum');
       const password = 'LOG-CANARY-PASSWORD-31337';
