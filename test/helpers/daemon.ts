@@ -243,6 +243,14 @@ export async function setupVault(sb: Sandbox, dataDir: string, extra: readonly s
   return { dataDir, shares: doc.shares ?? [], adminKey, adminKeyId: doc.admin_key_id, result: r };
 }
 
+/** Unseals a running daemon over HTTP with the first three shares; throws on any refusal. */
+export async function unsealOverHttp(daemon: Daemon, shares: readonly string[]): Promise<void> {
+  for (const share of shares.slice(0, 3)) {
+    const r = await api(daemon.addr, 'POST', '/v1/sys/unseal', { json: { share } });
+    if (r.status !== 200) throw new Error(`unseal failed (${r.status}): ${r.text}`);
+  }
+}
+
 // --- the audit log, read-only ----------------------------------------------------------
 
 export interface AuditRow {

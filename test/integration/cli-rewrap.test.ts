@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
-import { api, daemonBuilt, errorCode, setupVault, startDaemon, type Daemon, type SetupResult } from '../helpers/daemon.js';
+import { api, daemonBuilt, errorCode, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
 import { sqliteLoads } from '../unit/storage/helpers.js';
 
 const RUN = sqliteLoads && daemonBuilt;
@@ -69,10 +69,7 @@ beforeAll(async () => {
   sb = makeSandbox('vault-rewrap-');
   vault = await setupVault(sb, sb.path('vault'));
   daemon = await startDaemon({ home: sb.home, logDir: join(sb.dir, 'logs'), env: { ONTOREF_DATA_DIR: vault.dataDir } });
-  for (const share of vault.shares.slice(0, 3)) {
-    const r = await api(daemon.addr, 'POST', '/v1/sys/unseal', { json: { share } });
-    expect(r.status, r.text).toBe(200);
-  }
+  await unsealOverHttp(daemon, vault.shares);
   // Writes the token file the CLI commands use; the HTTP calls use the same token.
   const login = await cli(['login', '--admin', '--json']);
   expectOk(login);

@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cleanEnv, cliPath, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
-import { api, daemonBuilt, freePort, logSources, readAudit, SecretSet, setupVault, startDaemon, type Daemon, type SetupResult } from '../helpers/daemon.js';
+import { daemonBuilt, freePort, logSources, readAudit, SecretSet, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
 import { sqliteLoads } from '../unit/storage/helpers.js';
 
 const RUN = sqliteLoads && daemonBuilt;
@@ -79,10 +79,7 @@ beforeAll(async () => {
   vault.shares.forEach((s, i) => secrets.add(`share ${i + 1}`, s));
   secrets.add('admin key', vault.adminKey);
   daemon = await startDaemon({ home: sb.home, logDir, env: { ONTOREF_DATA_DIR: vault.dataDir } });
-  for (const share of vault.shares.slice(0, 3)) {
-    const r = await api(daemon.addr, 'POST', '/v1/sys/unseal', { json: { share } });
-    expect(r.status, r.text).toBe(200);
-  }
+  await unsealOverHttp(daemon, vault.shares);
   expectOk(await cli(['login', '--admin']));
   writeFileSync(sb.path('pw.txt'), DB_PASSWORD, { mode: 0o600 });
   expectOk(await cli(['secrets', 'put', 'app/db', `password=@${sb.path('pw.txt')}`, 'user=-'], { stdin: 'reporting' }));

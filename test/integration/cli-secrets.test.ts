@@ -26,6 +26,7 @@ import {
   SecretSet,
   setupVault,
   startDaemon,
+  unsealOverHttp,
   type Daemon,
   type SetupResult,
 } from '../helpers/daemon.js';
@@ -102,10 +103,7 @@ beforeAll(async () => {
   vault.shares.forEach((s, i) => secrets.add(`share ${i + 1}`, s));
   secrets.add('admin key', vault.adminKey);
   daemon = await startDaemon({ home: sb.home, logDir, env: { ONTOREF_DATA_DIR: vault.dataDir } });
-  for (const share of vault.shares.slice(0, 3)) {
-    const r = await api(daemon.addr, 'POST', '/v1/sys/unseal', { json: { share } });
-    expect(r.status, r.text).toBe(200);
-  }
+  await unsealOverHttp(daemon, vault.shares);
 }, 60_000);
 
 afterAll(async () => {
