@@ -1,6 +1,6 @@
 /**
  * HPKE (src/envelope/hpke.ts) against the hpkewg/hpke-pq test vectors
- * (../shared/vectors/hpke-pq/test-vectors.json): every vector whose KEM is one of ours
+ * (vectors/external/hpke-pq/test-vectors.json): every vector whose KEM is one of ours
  * (ML-KEM-768 0x0041, ML-KEM-1024 0x0042, X-Wing 0x647a), whatever its KDF (HKDF-SHA256,
  * HKDF-SHA384, one-stage SHAKE256 / TurboSHAKE256) and AEAD. Each vector checks
  * DeriveKeyPair from ikmR, derandomized encapsulation from ikmE, decapsulation, the key

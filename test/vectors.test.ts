@@ -1,5 +1,5 @@
 /**
- * External known-answer tests for the crypto providers (../shared/vectors; sources in
+ * External known-answer tests for the crypto providers (vectors/external; sources in
  * its README): X-Wing draft vectors, Wycheproof ML-KEM-768 and ML-DSA-65, C2SP CCTV
  * ML-KEM-768 edge cases and the round-3 Falcon-512 KATs. Every case is one test with
  * one expected outcome, run against every provider this runtime offers.

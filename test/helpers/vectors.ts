@@ -1,20 +1,20 @@
 /**
- * Test helpers for external known-answer vectors (../shared/vectors, see its README) and
- * for running a test against every crypto provider this runtime offers.
+ * Test helpers for the external known-answer vectors vendored in vectors/external (sources
+ * and licences in its README), and for running a test against every crypto provider this
+ * runtime offers.
  *
- * Missing vectors: under CI (process.env.CI set) the suite fails; locally it is skipped
- * with a message naming the expected path. A loader that finds zero cases throws, so a
- * renamed field or an emptied file can never pass silently.
+ * The vectors are part of the repository, so a missing file is always a failure: the
+ * loaders throw while the suite is collected, which fails the test file. A loader that
+ * finds zero cases throws too, so a renamed field or an emptied file can never pass.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { getProvider, nativeAvailable } from '../../src/crypto/provider.js';
 import type { CryptoProvider } from '../../src/crypto/types.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
-export const vectorsDir = resolve(repoRoot, '../shared/vectors');
-export const vectorsPresent = existsSync(join(vectorsDir, 'README.md'));
+export const vectorsDir = resolve(repoRoot, 'vectors/external');
 
 /** CI is "set" unless empty, "0" or "false". */
 export function inCI(): boolean {
@@ -23,34 +23,26 @@ export function inCI(): boolean {
 }
 
 /**
- * `describe` for a suite that reads ../shared/vectors. When they are missing the body
- * is not even collected: CI gets one failing test, a local run a visibly skipped suite.
+ * `describe` for a suite built from external vectors. The body loads its files while the
+ * suite is collected, so a missing or empty file fails the test file instead of leaving a
+ * suite with no tests.
  */
 export function describeVectors(title: string, body: () => void): void {
-  if (vectorsPresent) {
-    describe(title, body);
-    return;
-  }
-  const why = `external vectors not found at ${vectorsDir}`;
-  if (inCI()) {
-    describe(title, () => {
-      it('requires ../shared/vectors', () => {
-        throw new Error(`${why} (CI is set, so this is a failure)`);
-      });
-    });
-    return;
-  }
-  console.warn(`[vectors] SKIPPED "${title}": ${why}`);
-  describe.skip(`${title} [SKIPPED: ${why}]`, () => {
-    it('requires ../shared/vectors', () => undefined);
-  });
+  describe(title, body);
 }
 
-/** A path inside ../shared/vectors (absolute paths are taken as they are, for the helper's own tests). */
+/** A path inside vectors/external (absolute paths are taken as they are, for the helpers' own tests). */
 export function vectorPath(rel: string): string {
   const p = isAbsolute(rel) ? rel : join(vectorsDir, rel);
   if (!existsSync(p)) throw new Error(`vector file missing: ${p}`);
   return p;
+}
+
+/** The files of a vectors/external folder whose names pass `keep`, sorted; none is an error. */
+export function vectorFiles(relDir: string, keep: (name: string) => boolean = () => true): string[] {
+  const dir = vectorPath(relDir);
+  const names = readdirSync(dir).filter(keep).sort();
+  return nonEmpty(names.map((n) => join(dir, n)), relDir);
 }
 
 export function readVectorText(rel: string): string {

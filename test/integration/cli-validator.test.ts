@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { decrypt as chainsafeDecrypt, type IKeystore } from '@chainsafe/bls-keystore';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,9 @@ import { formatPublicKey } from '../../src/validators/formats/pubkey.js';
 import { exportSolanaKeypair } from '../../src/validators/formats/solana.js';
 import { generateKey } from '../../src/validators/keygen.js';
 import type { ValidatorKey } from '../../src/validators/types.js';
-import { assertBuilt, hasScript, makeSandbox, repoRoot, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, cliSources, daemonBuilt, logSources, readAudit, SecretSet, setupVault, startDaemon, type Daemon, type SetupResult } from '../helpers/daemon.js';
+import { loadJson } from '../helpers/vectors.js';
 import { sqliteLoads } from '../unit/storage/helpers.js';
 
 interface Key {
@@ -60,7 +61,7 @@ interface Vault {
   token: string;
 }
 
-const vectors = (JSON.parse(readFileSync(resolve(repoRoot, '../shared/vectors/eip2335/test-vectors.json'), 'utf8')) as { cases: Vector[] }).cases;
+const vectors = (loadJson('eip2335/test-vectors.json') as { cases: Vector[] }).cases;
 const RUN = sqliteLoads && daemonBuilt;
 /** Fast keystores for tests (the real default is 2^18). */
 const FAST = { kdf: 'scrypt', scryptN: 2 ** 10 } as const;

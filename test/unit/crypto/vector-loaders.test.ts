@@ -1,12 +1,13 @@
 /**
  * The vector loaders in test/helpers/vectors.ts refuse to load nothing: an empty or
- * truncated vector file must fail the suite, never pass it vacuously.
+ * truncated vector file, or a folder without matching files, must fail the suite, never
+ * pass it vacuously. Relative names resolve inside the repository's vectors/external.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadKeyValueRecords, loadWycheproof } from '../../helpers/vectors.js';
+import { loadKeyValueRecords, loadWycheproof, repoRoot, vectorFiles, vectorPath } from '../../helpers/vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ov-vectors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +51,16 @@ describe('vector loaders', () => {
 
   it('a missing vector file throws', () => {
     expect(() => loadKeyValueRecords(join(dir, 'absent.rsp'))).toThrow(/missing/);
+  });
+
+  it('a folder listing with no matching file throws', () => {
+    expect(vectorFiles(dir, (n) => n.endsWith('.rsp')).length).toBeGreaterThan(0);
+    expect(() => vectorFiles(dir, (n) => n.endsWith('.nothing'))).toThrow(/zero cases/);
+    expect(() => vectorFiles(join(dir, 'absent'))).toThrow(/missing/);
+  });
+
+  it('relative names resolve inside the repository, under vectors/external', () => {
+    expect(relative(repoRoot, vectorPath('README.md'))).toBe(join('vectors', 'external', 'README.md'));
+    expect(() => vectorPath('no/such/file.json')).toThrow(/missing/);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * age's post-quantum key strings (src/envelope/age.ts) against the identities in the C2SP
- * CCTV age vectors (`identity:` header lines of ../shared/vectors/cctv/age/hybrid*): each
+ * CCTV age vectors (`identity:` header lines of vectors/external/cctv/age/hybrid*): each
  * decodes to a 32-byte X-Wing seed, re-encodes to the same string, and its public key
  * (derived with the noble provider's X-Wing KEM) round-trips through `age1pq1...`. Malformed strings
  * fail with OV_KEY_INVALID.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 // Bech32 directly, only to craft malformed strings (the same agreed exception as age.ts).
 import { bech32 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
@@ -20,21 +20,16 @@ import {
 } from '../../../src/envelope/age.js';
 import { getProvider } from '../../../src/crypto/provider.js';
 import { isVaultError } from '../../../src/errors.js';
+import { vectorFiles } from '../../helpers/vectors.js';
 
 /** The noble X-Wing KEM, through the project's provider (only src/crypto imports @noble). */
 const ml_kem768_x25519 = getProvider('noble').kem('X-Wing');
 
-const vectorsDir = resolve(import.meta.dirname, '../../../../shared/vectors/cctv/age');
-
 function cctvIdentities(): Map<string, string> {
   const found = new Map<string, string>(); // identity -> first file naming it
-  if (!existsSync(vectorsDir)) {
-    if (process.env['CI'] !== undefined) throw new Error(`CCTV age vectors missing at ${vectorsDir}`);
-    console.warn(`skipped: CCTV age vectors missing at ${vectorsDir}`);
-    return found;
-  }
-  for (const name of readdirSync(vectorsDir).filter((n) => n.startsWith('hybrid')).sort()) {
-    const text = readFileSync(join(vectorsDir, name)).toString('latin1');
+  for (const file of vectorFiles('cctv/age', (n) => n.startsWith('hybrid'))) {
+    const name = basename(file);
+    const text = readFileSync(file).toString('latin1');
     const header = text.slice(0, text.indexOf('\n\n'));
     for (const line of header.split('\n')) {
       const m = /^identity: (AGE-SECRET-KEY-PQ-1[0-9A-Z]+)$/.exec(line);
@@ -59,7 +54,6 @@ const sample = 'AGE-SECRET-KEY-PQ-1HZLGZUPT4ETPKDEV8HSGFDCYZ4E522W0A7PU2LHT8EH9W
 
 describe('age identities from the CCTV vectors', () => {
   it('loads the PQ identities named in the vector headers', () => {
-    if (!existsSync(vectorsDir)) return;
     // 18 files name two distinct PQ identities (hybrid_no_match uses the second one).
     expect(identities.size).toBe(2);
     expect(identities.has(sample)).toBe(true);

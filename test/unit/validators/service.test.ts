@@ -6,8 +6,6 @@
  * vault (EIP-2335 also through @chainsafe/bls-keystore), bulk import statuses, and
  * envelopes bound to their slot and key id.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { decrypt as chainsafeDecrypt } from '@chainsafe/bls-keystore';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -15,9 +13,10 @@ import { join } from 'node:path';
 import { parseCosmosState, decryptKeystore, formatPublicKey } from '../../../src/validators/index.js';
 import { verifyValidatorHistory } from '../../../src/validators/records.js';
 import { sqliteLoads } from '../storage/helpers.js';
+import { loadJson } from '../../helpers/vectors.js';
 import { expectRejects, expectThrows, hex, keyFile, makeService, type ServiceFixture } from './service-fixtures.js';
 
-const vectors = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../../shared/vectors/eip2335/test-vectors.json'), 'utf8')) as {
+const vectors = loadJson('eip2335/test-vectors.json') as {
   cases: { password: string; secret_hex: string; keystore: Record<string, unknown> }[];
 };
 
