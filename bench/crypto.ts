@@ -1,6 +1,6 @@
 /**
  * Primitive and envelope benchmarks, per provider available on this runtime, with the
- * MISSION's two envelope targets as same-run ratios:
+ * the project's two envelope targets as same-run ratios:
  * - opening a 1 KiB envelope costs at most 1.2x raw X-Wing decapsulation + AES-256-GCM;
  * - opening a 1 MiB envelope reaches at least 0.7x native AES-256-GCM throughput.
  * @module

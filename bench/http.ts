@@ -1,32 +1,19 @@
 /**
- * HTTP read benchmark (MISSION.md "How good is good enough": an authenticated secret read
- * over HTTP reaches at least half the requests per second of a bare fastify route serving
- * a constant, measured in the same run).
+ * HTTP read benchmark: an authenticated secret read over HTTP against a bare fastify route
+ * serving a constant, measured in the same run; the target is at least half the bare
+ * route's requests per second.
  *
- * What runs where, identical for every case (the machine has 2 cores):
- * - the server under test is a child process pinned to CPU 1 (`taskset -c 1`): first a
- *   bare fastify app (logger off, one route answering `{"hello":"world"}`), then the real
- *   daemon (`node dist/cli/main.js server`: compiled, SQLite in a temp data dir on the
- *   same disk as everything else, synchronous=FULL, unsealed from a key file, pino logging
- *   at the default `info` level to a file, one durable audit entry per request);
- * - the load generator, autocannon (programmatic API), is another child pinned to CPU 0,
- *   32 connections, no pipelining: a warm-up run (`WARMUP_S`) whose figures are thrown
- *   away, then the measured run (`DURATION_S`);
- * - both servers stay up and the cases alternate for `ROUNDS` rounds; each case keeps its
- *   best round (the least disturbed on a shared machine, as bench/harness.ts does), while
- *   non-2xx answers, errors and timeouts are summed over every round;
- * - this process only orchestrates (setup, token exchange, spawning) and is idle while
- *   load runs.
+ * The server under test (the bare app, then the compiled daemon with its real storage,
+ * logging and one durable audit entry per request) and the load generator (autocannon,
+ * 32 connections, no pipelining) are child processes pinned to different CPUs, so neither
+ * takes the other's core; this process only orchestrates. Both servers stay up and the
+ * cases alternate for `ROUNDS` rounds after a warm-up; each case keeps its best round (the
+ * least disturbed by other load, as bench/harness.ts does), while non-2xx answers, errors
+ * and timeouts are summed over every round and must all be 0.
  *
- * A second bare server, the same route with fastify's default request logging (two pino
- * lines per request to a file), runs as well, for information: the daemon logs each
- * request once, so it shows how much of the gap is logging alone.
- *
- * The daemon cases: `GET /v1/secrets/bench/app/db` with a reader session scoped to
- * `bench/app` (the authenticated secret read; skipped with a note while the secrets routes
- * do not exist yet), and `GET /v1/sessions/self` (auth + audit + logging without the
- * secrets layer), for information. Every case prints req/s, p50 / p99 latency and the
- * non-2xx, error and timeout counts, which must all be 0.
+ * For information: a second bare server with fastify's default request logging shows how
+ * much of the gap is logging alone, and `GET /v1/sessions/self` shows auth, audit and
+ * logging without the secrets layer. Every case prints req/s and p50 / p99 latency.
  *
  * Profiling: `OV_BENCH_HTTP_PROF=DIR` runs the daemon with `--cpu-prof` into DIR, and
  * `OV_BENCH_HTTP_PROF_CASE=read|self` loads only that daemon case, so the profile holds

@@ -1,24 +1,17 @@
 /**
- * Rewrap throughput (issue 4): versions re-sealed per second by `rewrap` (src/secrets,
- * what `POST /v1/keys/kem/rewrap` runs: keyset-ordered batches of 100, each row opened
- * with full checks, sealed again to the new KEM key and signed, the batch committed in
- * one transaction, then the count of what remains) in a store of 10k and of 100k secret
- * versions that are all sealed under the old KEM key.
+ * Rewrap throughput: versions re-sealed per second by `rewrap` (what
+ * `POST /v1/keys/kem/rewrap` runs) in a store of 10k and in one of 100k stale secret
+ * versions. The ratio of the two shows what store size costs; the per-version crypto does
+ * not depend on it.
  *
- * What is measured, exactly: sealing and signing cost about 15 ms per version on Node 20
- * (noble ML-DSA), so 100k genuine envelopes cannot be made within the benchmark's budget.
- * One vault is set up and SAMPLE genuine versions are written through the service
- * (`a/sample/NNNN`, sealed under KEM version 1 and signed); its data dir is copied once
- * per size. Each copy is then filled with versions at `z/fill/NNNNNN`, also recorded as
- * sealed under KEM version 1 (so they are stale and count in `remaining`), whose bytes
- * are a genuine envelope of another path: they sort after the sample and are never
- * reached by the measured run, which would refuse them anyway (the context binds the
- * path). The KEM key is rotated, and each timed call is
- * `rewrap(service, { batchSize: 100, maxVersions: SLICE })`: it rewraps exactly SLICE of
- * the genuine versions, in the store of 10k or 100k stale rows, and ends with the count
- * of the stale rows left. Both stores are open at once and measured alternately, slice
- * by slice; each keeps its best slice. The throughput at 100k over that at 10k shows what store
- * size costs (the per-version crypto does not depend on it).
+ * Sealing and signing are too slow to make 100k genuine envelopes within the benchmark's
+ * budget, so SAMPLE genuine versions are written through the service and each store is
+ * then filled with rows recorded as sealed under the old KEM key (so they are stale and
+ * count in `remaining`) whose bytes are a genuine envelope of another path: they sort
+ * after the sample, so the measured run never reaches them (and would refuse them, since
+ * the context binds the path). After the KEM key is rotated, each timed call rewraps
+ * exactly SLICE genuine versions and ends with the count of stale rows left. Both stores
+ * are open at once and measured alternately, slice by slice; each keeps its best slice.
  * @module
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';

@@ -1,17 +1,15 @@
 /**
- * Validator keystore bulk import (issue 5: "bulk import of 100 scrypt keystores, parallel
- * versus one at a time in the same run, target at least 1.7x on two cores").
+ * Validator keystore bulk import: decrypting 100 scrypt keystores in parallel against one
+ * at a time, in the same run; the target is at least 1.7x on two cores.
  *
- * 100 EIP-2335 keystores are written once per run with our own encryptKeystore at scrypt
- * n = 2^16, r = 8, p = 1 (64 MiB and about 0.25 s each here): the algorithm and
- * memory-hard shape of the n = 2^18 most tools write, at a quarter of the cost (the part
- * takes about a minute and a half). 64 MiB per KDF is on purpose: like 2^18 it exceeds
- * the 32 MiB L3 cache even alone, so the one-at-a-time baseline is not flattered by a
- * cache that two parallel KDFs would have to share (measured here at n = 2^15: 1.7x,
- * not 2x). Decryption is then timed over the same files: one at a time (await each) and
- * through runBulk with `availableParallelism()` in flight, whose KDFs run on libuv's
- * threadpool. Each mode runs `ROUNDS` times, alternating, and the best round of each is
- * kept, the least disturbed by other load (a busy machine takes the second core away).
+ * The keystores are written once per run with our own encryptKeystore at scrypt
+ * n = 2^16, r = 8, p = 1: the algorithm and memory-hard shape of the n = 2^18 most tools
+ * write, at a quarter of the cost. 64 MiB per KDF is on purpose: like 2^18 it is larger
+ * than a common L3 cache even alone, so the one-at-a-time baseline is not flattered by a
+ * cache that two parallel KDFs would have to share. Decryption is timed one at a time
+ * (await each) and through runBulk with `availableParallelism()` in flight, whose KDFs run
+ * on libuv's threadpool. Each mode runs `ROUNDS` times, alternating, and the best round of
+ * each is kept, the least disturbed by other load.
  * @module
  */
 import { availableParallelism, loadavg } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * File and stream I/O for the CLI, with the guarantees a key tool owes its users:
  *
- * - every read is size-capped while reading (a cost the input chooses, STYLE habit 7);
+ * - every read is size-capped while reading (the size is a cost the input chooses);
  * - output files are written to a temporary file in the same directory, flushed, then
  *   renamed (or hard-linked, for no-clobber files) into place, so a failed command leaves
  *   no partial output behind;

@@ -1,8 +1,8 @@
 /**
  * The daemon's configuration: one TOML file (`ONTOREF_CONFIG`, default
  * `<data dir>/config.toml`) plus the fixed `ONTOREF_*` environment variables, parsed once
- * at the boundary, checked as a whole and frozen (STYLE.md habits 2 and 3; docs/config.md
- * is the reference).
+ * at the boundary, checked as a whole and frozen, so nothing downstream sees a half-valid
+ * or changing config (docs/config.md is the reference).
  *
  * One typebox schema ({@link CONFIG_FILE_SCHEMA}) is both the TypeScript type of the file
  * and its runtime check; `vault server` and `vault config validate` use the same code, and

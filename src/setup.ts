@@ -1,8 +1,8 @@
 /**
- * `vault setup --gen-keys`: creates a vault in a data dir (MISSION.md, "Trust model"):
- * the root key and its protection at rest (Shamir shares, a passphrase, or an unseal key
- * file), the keyring wrapped under it, and the daemon admin API key (role admin, scope
- * `*`, label "daemon admin") written once to `admin.token` (0600, created with O_EXCL).
+ * `vault setup --gen-keys`: creates a vault in a data dir: the root key and its protection
+ * at rest (Shamir shares, a passphrase, or an unseal key file), the keyring wrapped under
+ * it, and the daemon admin API key (role admin, scope `*`, label "daemon admin") written
+ * once to `admin.token` (0600, created with O_EXCL).
  *
  * Everything is checked before anything is written: an initialised vault, a leftover
  * admin token file or unseal key file is refused with OV_ALREADY_INITIALIZED unless

@@ -1,7 +1,8 @@
 /**
  * `vault config validate [FILE]`: checks a daemon config file with the same code
  * `vault server` uses (src/config.ts), together with the ONTOREF_* environment, and lists
- * every problem with its key path at once (STYLE habit 3). Nothing is started or written.
+ * every problem with its key path at once, so one run shows everything to fix. Nothing is
+ * started or written.
  * @module
  */
 import { defineCommand } from '../command.js';

@@ -1,5 +1,5 @@
 /**
- * The fixed names of MISSION.md ("Names and conventions") as the daemon commands read
+ * The fixed `ONTOREF_*` variable names (docs/config.md) as the daemon commands read
  * them from the environment snapshot cli/main.ts takes at start-up: the daemon address,
  * the session token and its file, the admin key file, the data dir and the config file.
  * An empty variable counts as unset, as in most shells' `${VAR:-default}`.

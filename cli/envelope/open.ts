@@ -1,7 +1,8 @@
 /**
  * `vault envelope open`: opens an envelope (armored or binary, detected) with a secret
  * key. Every failure, whatever its cause, is the one error `envelope cannot be opened`
- * (STYLE habit 4); with -o, nothing is written unless opening succeeded.
+ * (which failure it was would help an attacker probe a key or a forgery); with -o, nothing
+ * is written unless opening succeeded.
  * @module
  */
 import { defineCommand } from '../command.js';

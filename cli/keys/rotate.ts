@@ -1,8 +1,8 @@
 /**
  * `vault keys rotate NAME`: adds a new version of a keyring key
- * (`POST /v1/keys/{name}/rotate`, admin). Rotation only adds versions (STYLE habit 8):
- * new data uses the new version, older versions still decrypt until the minimum
- * decryption version is raised.
+ * (`POST /v1/keys/{name}/rotate`, admin). Rotation only adds versions, so no ciphertext
+ * is ever left without its key: new data uses the new version, older versions still
+ * decrypt until the minimum decryption version is raised.
  * @module
  */
 import { defineCommand } from '../command.js';

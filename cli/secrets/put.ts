@@ -1,10 +1,10 @@
 /**
  * `vault secrets put PATH`: writes a new version of a secret (`PUT /v1/secrets/{path}`,
  * operator). Values are read from files or stdin only, never from argv, where `ps` and
- * shell history would show them (MISSION.md, STYLE habit 12): `KEY=@FILE`, `KEY=-` (stdin,
- * one field at most), a JSON object of fields on stdin when no pair is given, or one
- * binary value with `--binary @FILE|-`. A literal `KEY=value` is refused, and the refusal
- * names the field, never the value.
+ * shell history would show them: `KEY=@FILE`, `KEY=-` (stdin, one field at most), a JSON
+ * object of fields on stdin when no pair is given, or one binary value with
+ * `--binary @FILE|-`. A literal `KEY=value` is refused, and the refusal names the field,
+ * never the value.
  * @module
  */
 import type { SecretValue } from '../../src/client/index.js';

@@ -19,7 +19,7 @@
  * next batch continues from the last committed entry.
  *
  * Checkpoints due in a batch are not signed inside it (an ML-DSA signature on the noble
- * provider takes 11-15 ms, which every request of the batch would wait for): once the
+ * provider takes milliseconds, which every request of the batch would wait for): once the
  * batch has resolved, one checkpoint over the then-current head is signed and stored in
  * its own transaction (setImmediate, at most one scheduled). A failure goes to
  * `onError` and is retried once another `checkpointEvery` entries follow. `append` and

@@ -8,14 +8,13 @@
  * the library: the parameters in a stored hash are attacker-controlled for anyone who
  * can write the database, and Argon2 does whatever work a hash asks for. So every
  * parameter is checked against a floor and a cap *before* any hashing (age's
- * `maxWorkFactor`, STYLE habit 7), and the tag is recomputed with the raw API and
+ * `maxWorkFactor`), and the tag is recomputed with the raw API and
  * compared in constant time.
  *
- * Defaults: m = 48 MiB, t = 2, p = 1, 16-byte salt, 32-byte tag. Measured on the
- * project machine at about 100 ms per verification (median of 10, 99-107 ms: the
- * deliberate cost of a key -> token exchange); above the OWASP floor of m = 19 MiB,
- * t = 2, p = 1, which is also our floor. p = 1 keeps one verification on one libuv thread, so concurrent logins cannot
- * starve the pool faster than the rate limiter admits them.
+ * Defaults: m = 48 MiB, t = 2, p = 1, 16-byte salt, 32-byte tag: a deliberate cost paid
+ * once per key -> token exchange, above the OWASP floor of m = 19 MiB, t = 2, p = 1, which
+ * is also our floor. p = 1 keeps one verification on one libuv thread, so concurrent
+ * logins cannot starve the pool faster than the rate limiter admits them.
  * @module
  */
 import { argon2id, hash as argon2Hash } from 'argon2';
@@ -31,7 +30,7 @@ export interface Argon2Params {
   readonly parallelism: number;
 }
 
-/** About 100 ms per verify here; see the module comment. */
+/** The defaults chosen in the module comment. */
 export const DEFAULT_ARGON2_PARAMS: Argon2Params = Object.freeze({ memoryKiB: 48 * 1024, passes: 2, parallelism: 1 });
 
 /**

@@ -4,10 +4,9 @@
  *
  * HKDF (RFC 5869) is HMAC from @noble/hashes, not node:crypto: HPKE needs Extract and
  * Expand as separate steps over short labelled inputs, and there the per-call cost
- * dominates. Measured here, one node:crypto `createHmac` costs about 4 us on Node 20 but
- * 17 us on Node 24 (OpenSSL 3.5 fetches the MAC on every call), against about 5 us for
- * noble's HMAC on either; with seven HMACs per envelope, the OpenSSL route alone would add
- * most of a native X-Wing decapsulation to every open. Plain hashes (SHA-2, SHA-3, SHAKE)
+ * dominates: OpenSSL 3.5 (Node 24) fetches the MAC on every `createHmac` call, and with
+ * seven HMACs per envelope that route alone would add most of a native X-Wing
+ * decapsulation to every open. Plain hashes (SHA-2, SHA-3, SHAKE)
  * stay on OpenSSL, which wins on the large inputs they see (signature digests of whole
  * envelopes); TurboSHAKE (RFC 9861) has no OpenSSL binding and comes from noble. Every
  * function accepts its input in parts, so callers can hash `label || header || body`

@@ -191,7 +191,7 @@ function mlDsa(name: 'ML-DSA-65' | 'ML-DSA-87', lib: NobleSigner): SignatureSche
 }
 
 /**
- * noble's Falcon module builds large tables when imported (~40-80 ms here); it is loaded
+ * noble's Falcon module builds large tables when imported; it is loaded
  * on first use, synchronously (require of an ES module, Node >= 20.19), so a daemon or
  * CLI that never touches Falcon never pays for it.
  */

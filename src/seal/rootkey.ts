@@ -32,10 +32,10 @@ export type SealMode = 'shamir' | 'passphrase' | 'keyfile';
 export const SEAL_MODES: readonly SealMode[] = ['shamir', 'passphrase', 'keyfile'];
 
 /**
- * Argon2id cost for the unseal passphrase: 128 MiB, 3 passes, 4 lanes (0.2 to 0.45 s
- * measured on the shared 2-core project machine). Unsealing is rare and this key guards the whole vault against
- * anyone who copies the database, so it costs more than an API-key check; it stays
- * inside the caps of src/crypto/argon2.ts, which are also enforced when reading it back.
+ * Argon2id cost for the unseal passphrase: 128 MiB, 3 passes, 4 lanes. Unsealing is rare
+ * and this key guards the whole vault against anyone who copies the database, so it
+ * costs more than an API-key check; it stays inside the caps of src/crypto/argon2.ts,
+ * which are also enforced when reading it back.
  */
 export const DEFAULT_PASSPHRASE_KDF: Argon2Params = Object.freeze({ memoryKiB: 128 * 1024, passes: 3, parallelism: 4 });
 export const PASSPHRASE_SALT_BYTES = 16;

@@ -11,7 +11,7 @@
  * with confirmation; and a final leak grep of every password and secret this file
  * handled.
  *
- * Keystores made here for speed use scrypt n = 2^10 (D's encryptKeystore); the ERC
+ * Keystores made here for speed use scrypt n = 2^10 (our own encryptKeystore); the ERC
  * vectors use their own n = 2^18 (about 1 s each) and PBKDF2 c = 2^18.
  *
  * Tests in this file run in order and share the daemons.

@@ -1,15 +1,14 @@
 /**
- * Every bad input gets its documented error code and changes nothing (MISSION.md, "How
- * good is good enough"; docs/api.md conventions, docs/errors.md), against a real `vault
- * server` on a loopback port with fetch (and node:http where fetch would not send the
- * request as is): unseal with repeated, mistyped, foreign and wrong-mode shares;
- * malformed JSON, oversized bodies (with and without Content-Length), unknown fields,
- * wrong types and content types; missing, malformed, forged, tampered, expired and
- * revoked tokens; wrong API keys until the per-key and per-address limits answer 429,
- * with the failures in the audit log; wrong roles, unknown routes and ids. After each
- * group the observable state (seal status, sessions, API keys, keyring) is compared with
- * a snapshot taken before it. The last test greps the daemon's output, the CLI's output
- * and the audit log for every secret this file handled.
+ * Every bad input gets its documented error code and changes nothing (docs/api.md
+ * conventions, docs/errors.md), against a real `vault server` on a loopback port with fetch
+ * (and node:http where fetch would not send the request as is): unseal with repeated,
+ * mistyped, foreign and wrong-mode shares; malformed JSON, oversized bodies (with and
+ * without Content-Length), unknown fields, wrong types and content types; missing,
+ * malformed, forged, tampered, expired and revoked tokens; wrong API keys until the per-key
+ * and per-address limits answer 429, with the failures in the audit log; wrong roles,
+ * unknown routes and ids. After each group the observable state (seal status, sessions, API
+ * keys, keyring) is compared with a snapshot taken before it. The last test greps the
+ * daemon's output, the CLI's output and the audit log for every secret this file handled.
  *
  * Tests in this file run in order and share one daemon.
  */

@@ -1,11 +1,10 @@
 /**
- * Nothing acknowledged is ever lost (MISSION.md, "How good is good enough"): the daemon
- * is killed with SIGKILL while many authenticated writes are in flight over HTTP (API
- * key creations, key -> session exchanges and secret versions, each a durable write plus
- * an audit entry), then restarted; every write that got a 2xx answer is there (each
- * created key id is listed, each issued session still validates, each acknowledged secret
- * version opens to the value written, each is in the audit log) and `vault audit verify`
- * passes, before and after the restart.
+ * Nothing acknowledged is ever lost: the daemon is killed with SIGKILL while many
+ * authenticated writes are in flight over HTTP (API key creations, key -> session exchanges
+ * and secret versions, each a durable write plus an audit entry), then restarted; every
+ * write that got a 2xx answer is there (each created key id is listed, each issued session
+ * still validates, each acknowledged secret version opens to the value written, each is in
+ * the audit log) and `vault audit verify` passes, before and after the restart.
  *
  * Then the audit log is tampered with while the daemon is stopped, on copies of the
  * database: one entry's text edited (verify names that seq as modified), and the same

@@ -1,14 +1,14 @@
 /**
- * "No secret value ever appears in a log line, an error message or a process listing"
- * (MISSION.md). A real daemon runs at log level `trace`, the most talkative there is,
- * while the CLI handles every kind of secret the way operators do (shares and keys on
- * stdin or in files, tokens in the token file, new keys written with `-o`), including the
- * error paths (a mistyped share, a rotated key, a wrong key), and raw HTTP requests try
- * to provoke an echo: secrets inside malformed JSON, as unknown field names and values,
- * in the wrong content type, in oversized bodies, in the wrong field, as a bearer token.
- * Then every byte the daemon wrote (stdout, stderr), every CLI argv (what `ps` shows),
- * stderr and stdout (except the commands whose job is to print a secret once), every
- * HTTP error answer and every audit entry is searched for each secret: none may appear.
+ * No secret value ever appears in a log line, an error message or a process listing. A real
+ * daemon runs at log level `trace`, the most talkative there is, while the CLI handles
+ * every kind of secret the way operators do (shares and keys on stdin or in files, tokens
+ * in the token file, new keys written with `-o`), including the error paths (a mistyped
+ * share, a rotated key, a wrong key), and raw HTTP requests try to provoke an echo: secrets
+ * inside malformed JSON, as unknown field names and values, in the wrong content type, in
+ * oversized bodies, in the wrong field, as a bearer token. Then every byte the daemon wrote
+ * (stdout, stderr), every CLI argv (what `ps` shows), stderr and stdout (except the
+ * commands whose job is to print a secret once), every HTTP error answer and every audit
+ * entry is searched for each secret: none may appear.
  *
  * Each daemon suite (daemon-flow, daemon-crash, daemon-bad-input) also ends with the same
  * check over its own output, since vitest runs files in separate processes.
