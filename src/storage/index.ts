@@ -21,4 +21,4 @@ export type {
 } from './types.js';
 export { ROLES } from './types.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
-export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite.js';
+export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite/index.js';
