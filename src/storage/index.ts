@@ -22,3 +22,4 @@ export type {
 export { ROLES } from './types.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
 export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite/index.js';
+export { openMemoryStorage, MemorySessionPersistence } from './memory/index.js';

@@ -17,7 +17,7 @@ import {
   type ValidatorSlotRecord,
   type ValidatorStore,
 } from '../validators-types.js';
-import { bytes, guard, oneOf as checked, type Db, type Statement } from './driver.js';
+import { bytes, checkLimit, guard, oneOf as checked, type Db, type Statement } from './driver.js';
 
 type SlotTuple = [string, string, string, string, string, number, number];
 type KeyTuple = [string, string, string, string, Buffer, string | null, string, string, Buffer | null, number, number, number | null, number | null, number | null];
@@ -186,6 +186,7 @@ export class SqliteValidatorStore implements ValidatorStore {
   }
 
   staleKeys(kemVersion: number, afterId: string, limit: number): ValidatorKeyRecord[] {
+    checkLimit(limit);
     return guard(() => this.#staleKeys.all(kemVersion, afterId, limit)).map(toKey);
   }
 
