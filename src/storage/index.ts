@@ -1,6 +1,7 @@
 /**
  * Storage entry point. Code above storage (auth, seal, keyring, audit) imports the contract
- * types from here or from ./types.js; only the daemon's wiring calls `openStorage`.
+ * types from here or from ./types.js; only the daemon's wiring calls `openStorage` (SQLite,
+ * ./sqlite/). `openMemoryStorage` (./memory/) is the same contract held in memory.
  * @module
  */
 export type {
