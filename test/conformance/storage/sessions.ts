@@ -153,6 +153,35 @@ export function sessionsConformance(open: () => Storage): void {
       expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => session(i).id).filter((id) => id !== session(20).id));
     });
 
+    it('loadPage and the unique keys stay right after mass deletes and a rolled-back one', () => {
+      s.transaction(() => {
+        for (let i = 0; i < 3000; i++) s.sessions.insert(session(i, { issuedAt: 0, expiresAt: i }));
+      });
+      expect(s.sessions.deleteExpired(2499)).toBe(2500);
+      thrown(() =>
+        s.transaction(() => {
+          expect(s.sessions.deleteByApiKey('key-1')).toBe(500);
+          expect(s.sessions.count()).toBe(0);
+          throw new Error('abort');
+        }),
+      );
+      expect(s.sessions.count()).toBe(500);
+      const seen: number[] = [];
+      let after = FIRST_SESSION_PAGE;
+      for (;;) {
+        const page = s.sessions.loadPage(after, 128);
+        seen.push(...page.records.map((r) => r.expiresAt));
+        after = page.lastKey;
+        if (page.records.length < 128) break;
+      }
+      expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => 2500 + i));
+      // The restored rows hold their id and digest again; the swept ones do not.
+      expectConstraint(() => s.sessions.insert(session(2999, { digest: digest(100_000) })));
+      expectConstraint(() => s.sessions.insert(session(100_000, { digest: digest(2999) })));
+      s.sessions.insert(session(5, { issuedAt: 0, expiresAt: 5 }));
+      expect(s.sessions.count()).toBe(501);
+    });
+
     it('loadPage returns full records and refuses a malformed key or limit', () => {
       s.sessions.insert(session(1));
       const page = s.sessions.loadPage(FIRST_SESSION_PAGE, 5);
