@@ -4,7 +4,6 @@
  * are keyset range scans, so a page costs O(log n + limit) however deep it starts.
  * @module
  */
-import { VaultError } from '../../errors.js';
 import type {
   PathRange,
   SecretCursor,
@@ -14,12 +13,12 @@ import type {
   SecretVersionInfo,
   SecretVersionRecord,
 } from '../secrets-types.js';
-import { bytes, checkLimit, guard, type Db, type Statement } from './driver.js';
+import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driver.js';
+
+const KINDS: readonly SecretKind[] = ['data', 'binary'];
 
 function kind(value: string): SecretKind {
-  // The CHECK constraint makes anything else unreachable short of an edited schema.
-  if (value !== 'data' && value !== 'binary') throw new VaultError('OV_STORAGE_CORRUPT', { table: 'secret_versions', column: 'kind' });
-  return value;
+  return oneOf(KINDS, value, 'secret_versions', 'kind');
 }
 
 type MetaTuple = [string, number, number, string, number, number, number];

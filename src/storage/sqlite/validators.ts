@@ -17,7 +17,7 @@ import {
   type ValidatorSlotRecord,
   type ValidatorStore,
 } from '../validators-types.js';
-import { bytes, checkLimit, guard, oneOf as checked, type Db, type Statement } from './driver.js';
+import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driver.js';
 
 type SlotTuple = [string, string, string, string, string, number, number];
 type KeyTuple = [string, string, string, string, Buffer, string | null, string, string, Buffer | null, number, number, number | null, number | null, number | null];
@@ -28,12 +28,8 @@ const KEY_COLUMNS =
   'id, slot, chain, key_type, public_key, path, state, source, envelope, kem_version, created_at, activated_at, retired_at, destroyed_at';
 const RECORD_COLUMNS = 'slot, seq, record, hash';
 
-function oneOf<T extends string>(values: readonly T[], v: string, column: string): T {
-  return checked(values, v, 'validator_keys', column);
-}
-
 function toSlot([name, chain, labels, metadata, signingState, createdAt, updatedAt]: SlotTuple): ValidatorSlotRecord {
-  return { name, chain: oneOf(VALIDATOR_CHAINS, chain, 'chain'), labels, metadata, signingState, createdAt, updatedAt };
+  return { name, chain: oneOf(VALIDATOR_CHAINS, chain, 'validator_slots', 'chain'), labels, metadata, signingState, createdAt, updatedAt };
 }
 
 function toKey(t: KeyTuple): ValidatorKeyRecord {
@@ -41,12 +37,12 @@ function toKey(t: KeyTuple): ValidatorKeyRecord {
   return {
     id,
     slot,
-    chain: oneOf(VALIDATOR_CHAINS, chain, 'chain'),
-    keyType: oneOf(['BLS12-381', 'Ed25519'] as const, keyType, 'key_type'),
+    chain: oneOf(VALIDATOR_CHAINS, chain, 'validator_keys', 'chain'),
+    keyType: oneOf(['BLS12-381', 'Ed25519'] as const, keyType, 'validator_keys', 'key_type'),
     publicKey: bytes(publicKey),
     path,
-    state: oneOf(VALIDATOR_KEY_STATES, state, 'state'),
-    source: oneOf(VALIDATOR_KEY_SOURCES, source, 'source'),
+    state: oneOf(VALIDATOR_KEY_STATES, state, 'validator_keys', 'state'),
+    source: oneOf(VALIDATOR_KEY_SOURCES, source, 'validator_keys', 'source'),
     envelope: envelope === null ? null : bytes(envelope),
     kemVersion,
     createdAt,
