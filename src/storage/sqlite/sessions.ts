@@ -76,8 +76,8 @@ export class SqliteSessionPersistence implements SessionPersistence {
     const rows = guard(() => this.#loadPage.all(afterKey, limit));
     const records: SessionRecord[] = [];
     let lastKey = afterKey;
-    for (const [key, ...row] of rows) {
-      records.push(toSession(row));
+    for (const [key, id, digest, apiKeyId, role, scope, label, issuedAt, expiresAt] of rows) {
+      records.push({ id, digest: bytes(digest), apiKeyId, role: oneOf(ROLES, role, 'sessions', 'role'), scope, label, issuedAt, expiresAt });
       lastKey = key;
     }
     return { records, lastKey };
