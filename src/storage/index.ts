@@ -1,6 +1,7 @@
 /**
  * Storage entry point. Code above storage (auth, seal, keyring, audit) imports the contract
- * types from here or from ./types.js; only the daemon's wiring calls `openStorage`.
+ * types from here or from ./types.js; only the daemon's wiring calls `openStorage` (SQLite,
+ * ./sqlite/). `openMemoryStorage` (./memory/) is the same contract held in memory.
  * @module
  */
 export type {
@@ -21,4 +22,5 @@ export type {
 } from './types.js';
 export { ROLES } from './types.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
-export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite.js';
+export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite/index.js';
+export { openMemoryStorage, MemorySessionPersistence } from './memory/index.js';

@@ -58,9 +58,17 @@ export interface PathRange {
 
 export interface SecretStore {
   getMeta(path: string): SecretMetaRecord | undefined;
-  /** Inserts or replaces; `OV_STORAGE_CONSTRAINT` when a value is out of range. */
+  /**
+   * Inserts or replaces every field (createdAt included; the versions are kept).
+   * `OV_STORAGE_CONSTRAINT` when the path is not 1..512 characters, maxVersions is outside
+   * 0..1000, currentVersion is negative, customMetadata is not valid JSON, or an integer
+   * field is not an integer. The store never changes currentVersion on its own.
+   */
   putMeta(r: SecretMetaRecord): void;
-  /** Deletes the metadata and every version row (their envelopes overwritten); false when absent. */
+  /**
+   * Deletes the metadata and every version row in one step (a backend that can, overwrites
+   * the freed envelopes); false when there is no metadata.
+   */
   deleteMeta(path: string): boolean;
   getVersion(path: string, version: number): SecretVersionRecord | undefined;
   /**
@@ -69,28 +77,41 @@ export interface SecretStore {
    * path has no metadata.
    */
   readVersion(path: string, version?: number): { currentVersion: number; row: SecretVersionRecord | undefined } | undefined;
-  /** Every version of `path`, oldest first, without envelopes. */
+  /** Every version of `path`, oldest first, without envelopes; empty for an unknown path. */
   listVersions(path: string): SecretVersionInfo[];
-  /** `OV_STORAGE_CONSTRAINT` when (path, version) exists or the path has no metadata. */
+  /**
+   * `OV_STORAGE_CONSTRAINT` when (path, version) exists, the path has no metadata, the
+   * version or kemVersion is below 1, the kind is unknown, or `destroyed` disagrees with
+   * `envelope === null`. Does not touch the metadata (the service updates currentVersion).
+   */
   insertVersion(r: SecretVersionRecord): void;
-  /** Sets or clears deleted_at on a version that is not destroyed; false when no such row changed. */
+  /** Sets or clears deletedAt on a version that is not destroyed; false when no such row changed. */
   setDeleted(path: string, version: number, deletedAt: number | null): boolean;
-  /** Wipes the envelope and marks the version destroyed; false when absent or already destroyed. */
+  /**
+   * Drops the envelope and marks the version destroyed (deletedAt is kept); false when
+   * absent or already destroyed. A destroyed version never gets an envelope again.
+   */
   destroyVersion(path: string, version: number): boolean;
   /** Deletes version rows below `belowVersion` (max_versions pruning); returns how many. */
   pruneBelow(path: string, belowVersion: number): number;
-  /** Up to `limit` paths in `range` greater than `after` (or from the start), ascending. */
+  /**
+   * Up to `limit` paths with metadata that are in `range` and greater than `after` (or from
+   * the start), ascending: a keyset page. `OV_INVALID_ARGUMENT` unless `limit` is a
+   * positive safe integer.
+   */
   listPaths(range: PathRange, after: string | undefined, limit: number): string[];
   /**
    * Up to `limit` live (not destroyed) versions sealed under a KEM version below
-   * `kemVersion`, after `cursor` in (path, version) order, with their envelopes.
+   * `kemVersion`, strictly after `cursor` in (path, version) order, with their envelopes.
+   * `OV_INVALID_ARGUMENT` unless `limit` is a positive safe integer.
    */
   staleVersions(kemVersion: number, cursor: SecretCursor | undefined, limit: number): SecretVersionRecord[];
   /** Live versions sealed under a KEM version below `kemVersion`. */
   countStale(kemVersion: number): number;
   /**
-   * Replaces the envelope of a live version, only if it still holds exactly `expected`
-   * (a concurrent destroy or rewrite wins). True when replaced.
+   * Replaces the envelope and KEM version of a live version, only if it still holds
+   * exactly `expected` (a concurrent destroy or rewrite wins). True when replaced;
+   * `OV_STORAGE_CONSTRAINT` when it would be replaced but `kemVersion` is below 1.
    */
   replaceEnvelope(path: string, version: number, expected: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean;
 }

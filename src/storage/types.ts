@@ -1,14 +1,25 @@
 /**
- * The storage contract the rest of the daemon codes against (auth, seal, keyring, audit). It
- * deliberately names no SQLite or better-sqlite3 type, so callers can be tested against any
- * implementation and the driver stays confined to src/storage.
+ * The storage contract the rest of the daemon codes against (auth, seal, keyring, audit,
+ * secrets, validators). It names no driver type, so a backend is anything that honours the
+ * comments here (./sqlite/ and ./memory/ do; test/conformance/storage checks them).
  *
- * Conventions (the daemon design notes): every method is synchronous, because the
- * driver is and it keeps transactions simple; times are integer milliseconds since the
- * epoch; binary columns are `Uint8Array`. Failures are `VaultError`s:
- * `OV_STORAGE_CONSTRAINT` for a write a constraint rejects, `OV_STORAGE_CORRUPT` for a
- * file or row that cannot be read or holds a value the schema forbids, `OV_IO` for disk,
- * lock or permission trouble.
+ * Conventions, for every store:
+ * - Every method is synchronous: it keeps transactions simple (see `Storage.transaction`).
+ * - Times are integer milliseconds since the epoch; versions and counters are integers.
+ *   Every integer field must be a safe integer: a fractional value is refused like any
+ *   other value out of range.
+ * - Binary fields are `Uint8Array`. Records handed out are the caller's to keep and change
+ *   (plain `Uint8Array`s, never views of the backend's buffers); values handed in are
+ *   copied, so the caller may reuse its buffers.
+ * - "Ordered by" a text field means by Unicode code point (UTF-8 byte order, SQL's binary
+ *   collation), not by UTF-16 unit; text lengths count characters (code points).
+ * - Failures are `VaultError`s. `OV_STORAGE_CONSTRAINT`: a write the schema refuses (a
+ *   duplicate key, a missing referenced row, a value out of range); such a write changes
+ *   nothing, and inside a transaction the caller may catch it and carry on.
+ *   `OV_STORAGE_CORRUPT`: a row that cannot be read or holds a value the schema forbids.
+ *   `OV_IO`: disk, lock or permission trouble. `OV_INVALID_ARGUMENT`: a malformed page
+ *   size or key where the comment says so.
+ * - After `Storage.close`, every method of every store throws.
  * @module
  */
 import type { SecretStore } from './secrets-types.js';
@@ -20,8 +31,9 @@ export type Role = (typeof ROLES)[number];
 
 /** Small named blobs: seal config, wrapped root key, check value. */
 export interface MetaStore {
+  /** The value stored under `name` (possibly empty), or undefined. */
   get(name: string): Uint8Array | undefined;
-  /** Inserts or replaces. */
+  /** Inserts or replaces; stores exactly the bytes `value` views. */
   put(name: string, value: Uint8Array): void;
   /** Deleting a missing name is not an error. */
   delete(name: string): void;
@@ -39,14 +51,15 @@ export interface ApiKeyRecord {
 }
 
 export interface ApiKeyStore {
-  /** Throws `OV_STORAGE_CONSTRAINT` when the id exists or a field is out of range. */
+  /** Throws `OV_STORAGE_CONSTRAINT` when the id exists, the role is not in {@link ROLES}, or a time is not an integer. */
   insert(r: ApiKeyRecord): void;
+  /** `OV_STORAGE_CORRUPT` when the stored role is not in {@link ROLES}. */
   get(id: string): ApiKeyRecord | undefined;
-  /** All keys, oldest first (createdAt, then id). */
+  /** All keys, oldest first (createdAt, then id). `OV_STORAGE_CORRUPT` as for `get`. */
   list(): ApiKeyRecord[];
   /** Replaces the hash and sets rotatedAt; false when the id is unknown. Sessions are untouched. */
   updateHash(id: string, hash: string, rotatedAt: number): boolean;
-  /** False when the id is unknown. The key's persisted sessions are deleted with it (ON DELETE CASCADE). */
+  /** False when the id is unknown. The key's persisted sessions are deleted with it, in the same step. */
   delete(id: string): boolean;
 }
 
@@ -66,7 +79,9 @@ export interface SessionRecord {
 export interface SessionPersistence {
   /**
    * Throws `OV_STORAGE_CONSTRAINT` when the id or digest exists, the API key does not, the
-   * digest is not 32 bytes, or expiresAt is before issuedAt.
+   * role is not in {@link ROLES}, the digest is not 32 bytes, a time is not an integer, or
+   * expiresAt is before issuedAt (equal is allowed). A deleted session's id and digest may
+   * be inserted again.
    */
   insert(r: SessionRecord): void;
   /** False when the id is unknown. */
@@ -76,9 +91,10 @@ export interface SessionPersistence {
   /** Deletes sessions with expiresAt <= now (a token is dead at its expiry instant); returns how many. */
   deleteExpired(now: number): number;
   /**
-   * Every persisted session, streamed row by row so a million sessions are never held twice.
-   * The connection is busy until the iteration finishes (or is abandoned with `break`):
-   * do not write through this storage while iterating.
+   * Every persisted session, in no particular order, streamed row by row so a million
+   * sessions are never held twice. The storage may be busy until the iteration finishes (or
+   * is abandoned with `break`, after which it is usable again): do not write through it
+   * while iterating. `OV_STORAGE_CORRUPT` when a stored role is not in {@link ROLES}.
    */
   loadAll(): Iterable<SessionRecord>;
   /**
@@ -87,11 +103,13 @@ export interface SessionPersistence {
    * the page before. Each call is its own complete query, so the storage may be written
    * between pages: a row deleted before its page is read is not in it, no row is returned
    * twice, and a row that exists throughout the walk is returned once. A row inserted
-   * during the walk may or may not be returned (SQLite reuses the key of a deleted last
-   * row), so whoever inserts while paging must track those rows itself. Fewer than
-   * `limit` rows means this was the last page.
+   * during the walk may or may not be returned (a backend may reuse the key of a deleted
+   * last row), so whoever inserts while paging must track those rows itself. Fewer than
+   * `limit` rows means this was the last page. `OV_INVALID_ARGUMENT` unless `afterKey` is
+   * a safe integer and `limit` a positive one.
    */
   loadPage(afterKey: number, limit: number): SessionPage;
+  /** Number of persisted sessions. */
   count(): number;
 }
 
@@ -133,7 +151,11 @@ export interface KeyringPolicyRecord {
 }
 
 export interface KeyringStore {
-  /** Throws `OV_STORAGE_CONSTRAINT` when (name, version) exists or the name has no policy row. */
+  /**
+   * Throws `OV_STORAGE_CONSTRAINT` when (name, version) exists, the name has no policy row,
+   * the version is below 1 or the keyId is not 16 bytes. Key rows are never changed or
+   * deleted one by one (rotation only adds versions); only `clear` removes them.
+   */
   insertKey(r: KeyringKeyRecord): void;
   getKey(name: string, version: number): KeyringKeyRecord | undefined;
   /** Every key version, ordered by name then version. */
@@ -143,7 +165,7 @@ export interface KeyringStore {
   listPolicies(): KeyringPolicyRecord[];
   /** Inserts or replaces; `OV_STORAGE_CONSTRAINT` when the versions are out of range. */
   putPolicy(r: KeyringPolicyRecord): void;
-  /** Deletes every key and policy (a forced re-setup); returns the number of key rows deleted. */
+  /** Deletes every key and policy in one step (a forced re-setup); returns the number of key rows deleted. */
   clear(): number;
 }
 
@@ -170,11 +192,16 @@ export interface AuditCheckpointRecord {
 }
 
 /**
- * The audit tables are append-only: the schema refuses UPDATE and DELETE on them (a trigger
- * raises `OV_STORAGE_CONSTRAINT`), so there are no methods to change a row.
+ * The audit tables are append-only: there are no methods to change or remove a row, and a
+ * backend must refuse such a change from anywhere else it can (the SQLite schema's
+ * triggers raise on UPDATE and DELETE). Only rolling back the transaction that appended a
+ * row removes it.
  */
 export interface AuditStore {
-  /** Throws `OV_STORAGE_CONSTRAINT` when the seq exists or a hash is not 32 bytes. */
+  /**
+   * Throws `OV_STORAGE_CONSTRAINT` when the seq exists or is below 1, or a hash is not 32
+   * bytes. The store does not check that seqs are dense or the chain links: src/audit does.
+   */
   append(r: AuditEntryRecord): void;
   /** The row with the highest seq, if any. */
   last(): AuditEntryRecord | undefined;
@@ -182,14 +209,19 @@ export interface AuditStore {
   head(): { seq: number; hash: Uint8Array } | undefined;
   get(seq: number): AuditEntryRecord | undefined;
   /**
-   * Rows with seq >= fromSeq (default 1) in seq order, read lazily a page at a time; the
-   * connection stays usable between rows (appends during a scan are allowed, and rows
-   * appended meanwhile may or may not be included).
+   * Rows with seq >= fromSeq (default 1) in seq order, read lazily (never the whole log at
+   * once); the storage stays usable between rows (appends during a scan are allowed, and
+   * rows appended meanwhile may or may not be included).
    */
   entries(fromSeq?: number): Iterable<AuditEntryRecord>;
+  /** Number of entries. */
   count(): number;
-  /** Throws `OV_STORAGE_CONSTRAINT` when a checkpoint at this seq exists. */
+  /**
+   * Throws `OV_STORAGE_CONSTRAINT` when a checkpoint at this seq exists, the seq or
+   * keyVersion is below 1, or the hash is not 32 bytes. Append-only like the entries.
+   */
   insertCheckpoint(r: AuditCheckpointRecord): void;
+  /** The checkpoint with the highest seq, if any. */
   lastCheckpoint(): AuditCheckpointRecord | undefined;
   /** Seq of the last checkpoint, 0 if none (cheap: no signature read). */
   lastCheckpointSeq(): number;
@@ -208,15 +240,19 @@ export interface Storage {
   /** The schema version (migration number) the open database is at. */
   readonly schemaVersion: number;
   /**
-   * Runs `fn` in one transaction: committed when it returns, rolled back when it throws.
-   * Nested calls become savepoints, so an inner failure that the outer code catches undoes
-   * only the inner writes. `fn` must be synchronous (a returned promise is rejected).
+   * Runs `fn` in one transaction and returns its value: committed when it returns, rolled
+   * back when it throws (every store's writes, the same error rethrown). Nested calls
+   * become savepoints, so an inner failure that the outer code catches undoes only the
+   * inner writes, and an outer failure undoes a committed inner call too. `fn` must be
+   * synchronous: when it returns a promise its writes are rolled back and a `TypeError` is
+   * thrown. Other connections to the same data never see a partial transaction.
    */
   transaction<T>(fn: () => T): T;
   /**
    * Makes everything committed before the call durable, blocking (the rare synchronous
-   * writers: setup, seal, `AuditLog.append`). A no-op under `durability: 'full'`, where
-   * every commit is already fsynced. `OV_IO` when the flush fails or the storage is closed.
+   * writers: setup, seal, `AuditLog.append`). A no-op when every commit is already durable
+   * (`durability: 'full'`, or a backend with nothing on disk). `OV_IO` when the flush fails
+   * or the storage is closed.
    */
   sync(): void;
   /**
@@ -224,16 +260,16 @@ export interface Storage {
    * event loop (the daemon's durability point, docs/adr/0005-audit-chain.md amendment):
    * under `durability: 'async-sync'` one fdatasync of the WAL on libuv's threadpool, shared
    * by every caller that arrives while the previous one runs. Resolves at once under
-   * 'full', read-only or in memory. Rejects with `OV_IO` when the flush fails (and from
+   * 'full', read-only or with nothing on disk. Rejects with `OV_IO` when the flush fails (and from
    * then on: a failed fsync leaves the page cache in an unknown state) or after close.
    */
   syncAsync(): Promise<void>;
-  /** Idempotent. Using the stores after close throws. */
+  /** Idempotent. Using the stores, `transaction` or `sync` after close throws. */
   close(): void;
 }
 
 /**
- * How commits reach the disk. 'full' (default): SQLite fsyncs the WAL on every commit
+ * How commits reach the disk (an option of the SQLite backend's `openStorage`). 'full' (default): SQLite fsyncs the WAL on every commit
  * (synchronous=FULL), so a commit is durable when it returns. 'async-sync': commits are
  * written but not fsynced (synchronous=NORMAL; checkpoints still are), and durability comes
  * from `sync` / `syncAsync` (the daemon, which calls `syncAsync` before answering).

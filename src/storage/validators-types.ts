@@ -1,6 +1,6 @@
 /**
  * Storage contract for validator slots, keys and rotation records (src/validators;
- * schema in ./schema-validators.ts). Same conventions as ./types.ts: synchronous,
+ * SQLite schema in ./schema-validators.ts). Same conventions as ./types.ts: synchronous,
  * integer ms times, Uint8Array blobs, VaultError failures (`OV_STORAGE_CONSTRAINT` for a
  * write a constraint rejects: a second active or pending key in a slot, a public key the
  * chain already has, a key in a slot of another chain, an edit of a record).
@@ -70,46 +70,74 @@ export interface ValidatorCounts {
 }
 
 export interface ValidatorStore {
-  /** `OV_STORAGE_CONSTRAINT` when the name exists or a field is out of range. */
+  /**
+   * `OV_STORAGE_CONSTRAINT` when the name exists or is not 1..64 characters, the chain is
+   * unknown, or labels, metadata or signingState is not valid JSON. Slots are never deleted.
+   */
   insertSlot(r: ValidatorSlotRecord): void;
   getSlot(name: string): ValidatorSlotRecord | undefined;
   /** Every slot, by name. */
   listSlots(): ValidatorSlotRecord[];
-  /** Replaces the signing state; false when the slot is unknown. */
+  /** Replaces the signing state and updatedAt; false when the slot is unknown; `OV_STORAGE_CONSTRAINT` when not JSON. */
   updateSigningState(name: string, signingState: string, updatedAt: number): boolean;
-  /** Replaces labels and metadata; false when the slot is unknown. */
+  /** Replaces labels, metadata and updatedAt; false when the slot is unknown; `OV_STORAGE_CONSTRAINT` when not JSON. */
   updateSlotMetadata(name: string, labels: string, metadata: string, updatedAt: number): boolean;
 
-  /** `OV_STORAGE_CONSTRAINT` on a second active/pending key in the slot, a known public key, or a slot of another chain. */
+  /**
+   * `OV_STORAGE_CONSTRAINT` when the id exists or is not 36 characters; on a second active
+   * or pending key in the slot; a public key the chain already has (destroyed keys
+   * included); a slot that does not exist or is of another chain; a public key not 32 or
+   * 48 bytes; an unknown key type, state or source; a kemVersion below 1; or a row where
+   * `state === 'destroyed'` disagrees with `envelope === null` or `destroyedAt !== null`.
+   */
   insertKey(r: ValidatorKeyRecord): void;
   getKey(id: string): ValidatorKeyRecord | undefined;
   /** The slot's keys, oldest first (created_at, then id); destroyed tombstones included. */
   keysOf(slot: string): ValidatorKeyRecord[];
   /** Every key of every slot, by slot then age. */
   listKeys(): ValidatorKeyRecord[];
+  /** The key with this public key on this chain, destroyed tombstones included. */
   findByPublicKey(chain: ValidatorChainName, publicKey: Uint8Array): ValidatorKeyRecord | undefined;
   /**
-   * Moves key `id` from state `from` to `to` and stamps the matching time column
-   * (activated_at for active, retired_at for retired). False when the key is not in
-   * `from` (nothing changed). Never used for `destroyed`: see `destroyKey`.
+   * Moves key `id` from state `from` to `to` and stamps the matching time (activatedAt
+   * for active, retiredAt for retired; none for pending). False when the key is unknown or
+   * not in `from` (nothing changed). `OV_STORAGE_CONSTRAINT` when the move would break an
+   * insertKey rule (a second active or pending key, a destroyed key without envelope
+   * coming back). Never used for `destroyed`: see `destroyKey`.
    */
   setKeyState(id: string, from: ValidatorKeyStateName, to: 'pending' | 'active' | 'retired', at: number): boolean;
-  /** Wipes a retired key's envelope and marks it destroyed; false unless it was retired. */
+  /**
+   * Drops a retired key's envelope, marks it destroyed and sets destroyedAt; false unless
+   * it was retired. The row stays as a tombstone, keeping its public key taken.
+   */
   destroyKey(id: string, at: number): boolean;
 
-  /** Up to `limit` keys with an envelope sealed under a `kem` version below `kemVersion`, by id after `afterId`. */
+  /**
+   * Up to `limit` keys with an envelope sealed under a KEM version below `kemVersion`,
+   * ordered by id, with id greater than `afterId` ('' for the first page).
+   * `OV_INVALID_ARGUMENT` unless `limit` is a positive safe integer.
+   */
   staleKeys(kemVersion: number, afterId: string, limit: number): ValidatorKeyRecord[];
   /** How many keys with an envelope are sealed below `kemVersion` (the min-decrypt-version guard). */
   countStale(kemVersion: number): number;
-  /** Swaps the envelope of key `id` if it is still `old` (a concurrent change wins); false otherwise. */
+  /**
+   * Swaps the envelope and KEM version of key `id` if its envelope is still `old` (a
+   * concurrent change wins); false otherwise. `OV_STORAGE_CONSTRAINT` when it would swap
+   * but `kemVersion` is below 1.
+   */
   replaceEnvelope(id: string, old: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean;
 
-  /** `OV_STORAGE_CONSTRAINT` when (slot, seq) exists, the slot does not, or the hash is not 32 bytes. */
+  /**
+   * `OV_STORAGE_CONSTRAINT` when (slot, seq) exists, the slot does not, the seq is below
+   * 1, the record is not valid JSON or the hash is not 32 bytes. Records are append-only:
+   * nothing changes or removes one (only rolling back the transaction that appended it).
+   */
   appendRecord(r: ValidatorRecordRow): void;
   /** The slot's record with the highest seq. */
   lastRecord(slot: string): ValidatorRecordRow | undefined;
   /** The slot's records in seq order. */
   records(slot: string): ValidatorRecordRow[];
 
+  /** How many slots, keys (tombstones included) and records exist. */
   counts(): ValidatorCounts;
 }

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage } from '../../../src/storage/sqlite.js';
-import type { ApiKeyRecord, SessionRecord } from '../../../src/storage/types.js';
 
 /**
  * False when the better-sqlite3 addon was compiled for another Node ABI (the Node 24 run of
@@ -33,46 +32,4 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function apiKey(over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
-  return {
-    id: 'key-1',
-    hash: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo',
-    role: 'operator',
-    scope: 'apps/',
-    label: 'ci deploy',
-    createdAt: 1_700_000_000_000,
-    rotatedAt: null,
-    ...over,
-  };
-}
-
-/** A distinct, deterministic 32-byte digest per index (stand-in for SHA-256 of a token). */
-export function digest(i: number): Uint8Array {
-  const d = new Uint8Array(32).fill(0xa5);
-  new DataView(d.buffer).setUint32(0, i);
-  return d;
-}
-
-export function session(i: number, over: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
-    digest: digest(i),
-    apiKeyId: 'key-1',
-    role: 'reader',
-    scope: 'apps/web/',
-    label: 'ci deploy',
-    issuedAt: 1_700_000_000_000 + i,
-    expiresAt: 1_700_000_900_000 + i,
-    ...over,
-  };
-}
-
-/** Runs fn and returns the error it throws (fails the test if it does not throw). */
-export function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
+export { apiKey, digest, session, thrown } from '../../conformance/storage/fixtures.js';

@@ -1,5 +1,5 @@
 /**
- * Storage durability modes (src/storage/sqlite.ts, docs/adr/0005-audit-chain.md amendment)
+ * Storage durability modes (src/storage/sqlite/wal-sync.ts, docs/adr/0005-audit-chain.md amendment)
  * on real files: 'full' keeps synchronous=FULL and its syncs are no-ops; 'async-sync' runs
  * synchronous=NORMAL and `syncAsync` fdatasyncs the WAL with at most one flush in flight,
  * callers arriving meanwhile sharing the next one (counted by the storage itself); a row

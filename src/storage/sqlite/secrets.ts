@@ -1,11 +1,9 @@
 /**
- * SQLite implementation of {@link SecretStore} (tables from ./schema-secrets.ts). Every
+ * SQLite implementation of {@link SecretStore} (tables from ../schema-secrets.ts). Every
  * query is a prepared statement over the primary key or the kem_version index; listings
  * are keyset range scans, so a page costs O(log n + limit) however deep it starts.
  * @module
  */
-import Database from 'better-sqlite3';
-import { VaultError } from '../errors.js';
 import type {
   PathRange,
   SecretCursor,
@@ -14,33 +12,13 @@ import type {
   SecretStore,
   SecretVersionInfo,
   SecretVersionRecord,
-} from './secrets-types.js';
+} from '../secrets-types.js';
+import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driver.js';
 
-/** Same mapping as ./sqlite.ts: driver errors to registry codes, anything else unchanged. */
-function toVaultError(e: unknown): unknown {
-  if (!(e instanceof Database.SqliteError)) return e;
-  const code = e.code;
-  if (code.startsWith('SQLITE_CONSTRAINT')) return new VaultError('OV_STORAGE_CONSTRAINT', { sqlite: code }, { cause: e });
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new VaultError('OV_STORAGE_CORRUPT', { sqlite: code }, { cause: e });
-  return new VaultError('OV_IO', { sqlite: code }, { cause: e });
-}
-
-function guard<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw toVaultError(e);
-  }
-}
-
-function bytes(buf: Buffer): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
+const KINDS: readonly SecretKind[] = ['data', 'binary'];
 
 function kind(value: string): SecretKind {
-  // The CHECK constraint makes anything else unreachable short of an edited schema.
-  if (value !== 'data' && value !== 'binary') throw new VaultError('OV_STORAGE_CORRUPT', { table: 'secret_versions', column: 'kind' });
-  return value;
+  return oneOf(KINDS, value, 'secret_versions', 'kind');
 }
 
 type MetaTuple = [string, number, number, string, number, number, number];
@@ -66,22 +44,22 @@ function toInfo([path, version, k, kemVersion, createdAt, deletedAt, destroyed]:
 }
 
 export class SqliteSecretStore implements SecretStore {
-  readonly #getMeta: Database.Statement<[string], MetaTuple>;
-  readonly #putMeta: Database.Statement<[string, number, number, string, number, number, number]>;
-  readonly #deleteMeta: Database.Statement<[string]>;
-  readonly #getVersion: Database.Statement<[string, number], VersionTuple>;
-  readonly #readVersion: Database.Statement<[number | null, string], ReadTuple>;
-  readonly #listVersions: Database.Statement<[string], InfoTuple>;
-  readonly #insertVersion: Database.Statement<[string, number, string, Uint8Array | null, number, number, number | null, number]>;
-  readonly #setDeleted: Database.Statement<[number | null, string, number]>;
-  readonly #destroy: Database.Statement<[string, number]>;
-  readonly #prune: Database.Statement<[string, number]>;
-  readonly #listPaths: Database.Statement<[string, string, string, string, number], string>;
-  readonly #stale: Database.Statement<[number, string, number, number], VersionTuple>;
-  readonly #countStale: Database.Statement<[number], number>;
-  readonly #replace: Database.Statement<[Uint8Array, number, string, number, Uint8Array]>;
+  readonly #getMeta: Statement<[string], MetaTuple>;
+  readonly #putMeta: Statement<[string, number, number, string, number, number, number]>;
+  readonly #deleteMeta: Statement<[string]>;
+  readonly #getVersion: Statement<[string, number], VersionTuple>;
+  readonly #readVersion: Statement<[number | null, string], ReadTuple>;
+  readonly #listVersions: Statement<[string], InfoTuple>;
+  readonly #insertVersion: Statement<[string, number, string, Uint8Array | null, number, number, number | null, number]>;
+  readonly #setDeleted: Statement<[number | null, string, number]>;
+  readonly #destroy: Statement<[string, number]>;
+  readonly #prune: Statement<[string, number]>;
+  readonly #listPaths: Statement<[string, string, string, string, number], string>;
+  readonly #stale: Statement<[number, string, number, number], VersionTuple>;
+  readonly #countStale: Statement<[number], number>;
+  readonly #replace: Statement<[Uint8Array, number, string, number, Uint8Array]>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Db) {
     this.#getMeta = db.prepare<[string], MetaTuple>(`SELECT ${META_COLUMNS} FROM secret_meta WHERE path = ?`).raw();
     this.#putMeta = db.prepare(
       `INSERT INTO secret_meta (${META_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -176,12 +154,12 @@ export class SqliteSecretStore implements SecretStore {
   }
 
   listPaths(range: PathRange, after: string | undefined, limit: number): string[] {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'limit' });
+    checkLimit(limit);
     return guard(() => this.#listPaths.all(after ?? '', range.from, range.to, range.exact ?? '', limit));
   }
 
   staleVersions(kemVersion: number, cursor: SecretCursor | undefined, limit: number): SecretVersionRecord[] {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'limit' });
+    checkLimit(limit);
     // ('', 0) sorts before every real row: paths are never empty.
     return guard(() => this.#stale.all(kemVersion, cursor?.path ?? '', cursor?.version ?? 0, limit)).map(toVersion);
   }

@@ -1,12 +1,10 @@
 /**
- * SQLite implementation of {@link ValidatorStore} (schema: ./schema-validators.ts).
+ * SQLite implementation of {@link ValidatorStore} (schema: ../schema-validators.ts).
  * Values read back are checked against the contract's enums, so a row edited past the
  * CHECK constraints (another tool, a future schema) surfaces as `OV_STORAGE_CORRUPT`
  * rather than as a key in an unknown state.
  * @module
  */
-import Database from 'better-sqlite3';
-import { VaultError } from '../errors.js';
 import {
   VALIDATOR_CHAINS,
   VALIDATOR_KEY_SOURCES,
@@ -18,7 +16,8 @@ import {
   type ValidatorRecordRow,
   type ValidatorSlotRecord,
   type ValidatorStore,
-} from './validators-types.js';
+} from '../validators-types.js';
+import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driver.js';
 
 type SlotTuple = [string, string, string, string, string, number, number];
 type KeyTuple = [string, string, string, string, Buffer, string | null, string, string, Buffer | null, number, number, number | null, number | null, number | null];
@@ -29,31 +28,8 @@ const KEY_COLUMNS =
   'id, slot, chain, key_type, public_key, path, state, source, envelope, kem_version, created_at, activated_at, retired_at, destroyed_at';
 const RECORD_COLUMNS = 'slot, seq, record, hash';
 
-// Same mapping as ./sqlite.ts (kept private there): constraint failures are
-// OV_STORAGE_CONSTRAINT, damage OV_STORAGE_CORRUPT, anything else from the driver OV_IO.
-function guard<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof Database.SqliteError)) throw e;
-    if (e.code.startsWith('SQLITE_CONSTRAINT')) throw new VaultError('OV_STORAGE_CONSTRAINT', { sqlite: e.code }, { cause: e });
-    if (e.code === 'SQLITE_NOTADB' || e.code.startsWith('SQLITE_CORRUPT')) throw new VaultError('OV_STORAGE_CORRUPT', { sqlite: e.code }, { cause: e });
-    throw new VaultError('OV_IO', { sqlite: e.code }, { cause: e });
-  }
-}
-
-/** better-sqlite3 returns BLOBs as Buffers; callers get plain Uint8Array views. */
-function sqliteBytes(buf: Buffer): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-function oneOf<T extends string>(values: readonly T[], v: string, column: string): T {
-  if (!(values as readonly string[]).includes(v)) throw new VaultError('OV_STORAGE_CORRUPT', { table: 'validator_keys', column });
-  return v as T;
-}
-
 function toSlot([name, chain, labels, metadata, signingState, createdAt, updatedAt]: SlotTuple): ValidatorSlotRecord {
-  return { name, chain: oneOf(VALIDATOR_CHAINS, chain, 'chain'), labels, metadata, signingState, createdAt, updatedAt };
+  return { name, chain: oneOf(VALIDATOR_CHAINS, chain, 'validator_slots', 'chain'), labels, metadata, signingState, createdAt, updatedAt };
 }
 
 function toKey(t: KeyTuple): ValidatorKeyRecord {
@@ -61,13 +37,13 @@ function toKey(t: KeyTuple): ValidatorKeyRecord {
   return {
     id,
     slot,
-    chain: oneOf(VALIDATOR_CHAINS, chain, 'chain'),
-    keyType: oneOf(['BLS12-381', 'Ed25519'] as const, keyType, 'key_type'),
-    publicKey: sqliteBytes(publicKey),
+    chain: oneOf(VALIDATOR_CHAINS, chain, 'validator_keys', 'chain'),
+    keyType: oneOf(['BLS12-381', 'Ed25519'] as const, keyType, 'validator_keys', 'key_type'),
+    publicKey: bytes(publicKey),
     path,
-    state: oneOf(VALIDATOR_KEY_STATES, state, 'state'),
-    source: oneOf(VALIDATOR_KEY_SOURCES, source, 'source'),
-    envelope: envelope === null ? null : sqliteBytes(envelope),
+    state: oneOf(VALIDATOR_KEY_STATES, state, 'validator_keys', 'state'),
+    source: oneOf(VALIDATOR_KEY_SOURCES, source, 'validator_keys', 'source'),
+    envelope: envelope === null ? null : bytes(envelope),
     kemVersion,
     createdAt,
     activatedAt,
@@ -77,33 +53,33 @@ function toKey(t: KeyTuple): ValidatorKeyRecord {
 }
 
 function toRecord([slot, seq, record, hash]: RecordTuple): ValidatorRecordRow {
-  return { slot, seq, record, hash: sqliteBytes(hash) };
+  return { slot, seq, record, hash: bytes(hash) };
 }
 
 export class SqliteValidatorStore implements ValidatorStore {
-  readonly #insertSlot: Database.Statement<[string, string, string, string, string, number, number]>;
-  readonly #getSlot: Database.Statement<[string], SlotTuple>;
-  readonly #listSlots: Database.Statement<[], SlotTuple>;
-  readonly #updateSigningState: Database.Statement<[string, number, string]>;
-  readonly #updateSlotMetadata: Database.Statement<[string, string, number, string]>;
-  readonly #insertKey: Database.Statement<unknown[]>;
-  readonly #getKey: Database.Statement<[string], KeyTuple>;
-  readonly #keysOf: Database.Statement<[string], KeyTuple>;
-  readonly #listKeys: Database.Statement<[], KeyTuple>;
-  readonly #findByPublicKey: Database.Statement<[string, Uint8Array], KeyTuple>;
-  readonly #toActive: Database.Statement<[number, string, string]>;
-  readonly #toRetired: Database.Statement<[number, string, string]>;
-  readonly #toPending: Database.Statement<[string, string]>;
-  readonly #destroy: Database.Statement<[number, string]>;
-  readonly #staleKeys: Database.Statement<[number, string, number], KeyTuple>;
-  readonly #countStale: Database.Statement<[number], number>;
-  readonly #replaceEnvelope: Database.Statement<[Uint8Array, number, string, Uint8Array]>;
-  readonly #appendRecord: Database.Statement<[string, number, string, Uint8Array]>;
-  readonly #lastRecord: Database.Statement<[string], RecordTuple>;
-  readonly #records: Database.Statement<[string], RecordTuple>;
-  readonly #counts: Database.Statement<[], [number, number, number]>;
+  readonly #insertSlot: Statement<[string, string, string, string, string, number, number]>;
+  readonly #getSlot: Statement<[string], SlotTuple>;
+  readonly #listSlots: Statement<[], SlotTuple>;
+  readonly #updateSigningState: Statement<[string, number, string]>;
+  readonly #updateSlotMetadata: Statement<[string, string, number, string]>;
+  readonly #insertKey: Statement<unknown[]>;
+  readonly #getKey: Statement<[string], KeyTuple>;
+  readonly #keysOf: Statement<[string], KeyTuple>;
+  readonly #listKeys: Statement<[], KeyTuple>;
+  readonly #findByPublicKey: Statement<[string, Uint8Array], KeyTuple>;
+  readonly #toActive: Statement<[number, string, string]>;
+  readonly #toRetired: Statement<[number, string, string]>;
+  readonly #toPending: Statement<[string, string]>;
+  readonly #destroy: Statement<[number, string]>;
+  readonly #staleKeys: Statement<[number, string, number], KeyTuple>;
+  readonly #countStale: Statement<[number], number>;
+  readonly #replaceEnvelope: Statement<[Uint8Array, number, string, Uint8Array]>;
+  readonly #appendRecord: Statement<[string, number, string, Uint8Array]>;
+  readonly #lastRecord: Statement<[string], RecordTuple>;
+  readonly #records: Statement<[string], RecordTuple>;
+  readonly #counts: Statement<[], [number, number, number]>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Db) {
     this.#insertSlot = db.prepare(`INSERT INTO validator_slots (${SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#getSlot = db.prepare<[string], SlotTuple>(`SELECT ${SLOT_COLUMNS} FROM validator_slots WHERE name = ?`).raw();
     this.#listSlots = db.prepare<[], SlotTuple>(`SELECT ${SLOT_COLUMNS} FROM validator_slots ORDER BY name`).raw();
@@ -206,6 +182,7 @@ export class SqliteValidatorStore implements ValidatorStore {
   }
 
   staleKeys(kemVersion: number, afterId: string, limit: number): ValidatorKeyRecord[] {
+    checkLimit(limit);
     return guard(() => this.#staleKeys.all(kemVersion, afterId, limit)).map(toKey);
   }
 

@@ -1,0 +1,117 @@
+/**
+ * In-memory {@link AuditStore}: both tables are arrays kept in seq order, and, as in the
+ * SQL schema, nothing can change or remove a row once appended (only a rollback of the
+ * transaction that appended it).
+ * @module
+ */
+import type { AuditCheckpointRecord, AuditEntryRecord, AuditStore } from '../types.js';
+import type { MemoryDb } from './db.js';
+import { Columns, copyBytes, lowerBound } from './values.js';
+
+const log = new Columns('audit_log');
+const cps = new Columns('audit_checkpoints');
+
+const bySeq = (r: { seq: number }, seq: number): number => r.seq - seq;
+
+function copyEntry(r: AuditEntryRecord): AuditEntryRecord {
+  return { ...r, prevHash: copyBytes(r.prevHash), hash: copyBytes(r.hash) };
+}
+
+function copyCheckpoint(r: AuditCheckpointRecord): AuditCheckpointRecord {
+  return { ...r, hash: copyBytes(r.hash), signature: copyBytes(r.signature) };
+}
+
+export class MemoryAuditStore implements AuditStore {
+  readonly #db: MemoryDb;
+  readonly #entries: AuditEntryRecord[] = [];
+  readonly #checkpoints: AuditCheckpointRecord[] = [];
+
+  constructor(db: MemoryDb) {
+    this.#db = db;
+  }
+
+  append(r: AuditEntryRecord): void {
+    this.#db.check();
+    this.#insert(this.#entries, log, {
+      seq: log.int(r.seq, 'seq', 1),
+      time: log.int(r.time, 'time'),
+      entry: log.text(r.entry, 'entry'),
+      prevHash: copyBytes(log.blob(r.prevHash, 'prev_hash', 32)),
+      hash: copyBytes(log.blob(r.hash, 'hash', 32)),
+    });
+  }
+
+  last(): AuditEntryRecord | undefined {
+    this.#db.check();
+    const row = this.#entries[this.#entries.length - 1];
+    return row === undefined ? undefined : copyEntry(row);
+  }
+
+  head(): { seq: number; hash: Uint8Array } | undefined {
+    this.#db.check();
+    const row = this.#entries[this.#entries.length - 1];
+    return row === undefined ? undefined : { seq: row.seq, hash: copyBytes(row.hash) };
+  }
+
+  get(seq: number): AuditEntryRecord | undefined {
+    this.#db.check();
+    const row = this.#entries[lowerBound(this.#entries, seq, bySeq)];
+    return row?.seq === seq ? copyEntry(row) : undefined;
+  }
+
+  *entries(fromSeq = 1): Generator<AuditEntryRecord, void, undefined> {
+    this.#db.check();
+    // Looks the next seq up afresh for every row, so appends (and rollbacks) during the
+    // scan never make it skip or repeat a row.
+    let next = fromSeq;
+    for (;;) {
+      this.#db.check();
+      const row = this.#entries[lowerBound(this.#entries, next, bySeq)];
+      if (row === undefined) return;
+      yield copyEntry(row);
+      next = row.seq + 1;
+    }
+  }
+
+  count(): number {
+    this.#db.check();
+    return this.#entries.length;
+  }
+
+  insertCheckpoint(r: AuditCheckpointRecord): void {
+    this.#db.check();
+    this.#insert(this.#checkpoints, cps, {
+      seq: cps.int(r.seq, 'seq', 1),
+      hash: copyBytes(cps.blob(r.hash, 'hash', 32)),
+      alg: cps.text(r.alg, 'alg'),
+      keyVersion: cps.int(r.keyVersion, 'key_version', 1),
+      signature: copyBytes(cps.blob(r.signature, 'signature')),
+      time: cps.int(r.time, 'time'),
+    });
+  }
+
+  lastCheckpoint(): AuditCheckpointRecord | undefined {
+    this.#db.check();
+    const row = this.#checkpoints[this.#checkpoints.length - 1];
+    return row === undefined ? undefined : copyCheckpoint(row);
+  }
+
+  lastCheckpointSeq(): number {
+    this.#db.check();
+    return this.#checkpoints[this.#checkpoints.length - 1]?.seq ?? 0;
+  }
+
+  checkpoints(): AuditCheckpointRecord[] {
+    this.#db.check();
+    return this.#checkpoints.map(copyCheckpoint);
+  }
+
+  #insert<T extends { seq: number }>(rows: T[], table: Columns, row: T): void {
+    const i = lowerBound(rows, row.seq, bySeq);
+    if (rows[i]?.seq === row.seq) throw table.fail('primary_key', 'seq');
+    rows.splice(i, 0, row);
+    this.#db.undo(() => {
+      rows.splice(lowerBound(rows, row.seq, bySeq), 1);
+    });
+  }
+}

@@ -1,0 +1,88 @@
+/** AuditStore cases: append and the head reads, refusals, checkpoints, the lazy scan. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditCheckpointRecord, Storage } from '../../../src/storage/types.js';
+import { auditRow as row, expectConstraint } from './fixtures.js';
+
+const zero = new Uint8Array(32);
+
+export function auditConformance(open: () => Storage): void {
+  describe('audit', () => {
+    let s: Storage;
+    beforeEach(() => {
+      s = open();
+    });
+    afterEach(() => s.close());
+
+    it('appends and reads head, last, get and count; refuses duplicates, bad hashes, seq 0', () => {
+      expect(s.audit.head()).toBeUndefined();
+      expect(s.audit.last()).toBeUndefined();
+      expect(s.audit.count()).toBe(0);
+      s.audit.append(row(1));
+      s.audit.append(row(2));
+      expect(s.audit.head()).toEqual({ seq: 2, hash: row(2).hash });
+      expect(s.audit.last()).toEqual(row(2));
+      expect(s.audit.get(1)).toEqual(row(1));
+      expect(s.audit.get(3)).toBeUndefined();
+      expectConstraint(() => s.audit.append(row(2)));
+      expectConstraint(() => s.audit.append(row(3, { hash: new Uint8Array(31) })));
+      expectConstraint(() => s.audit.append(row(3, { prevHash: new Uint8Array(33) })));
+      expectConstraint(() => s.audit.append(row(0)));
+      expect(s.audit.count()).toBe(2);
+      expect(s.audit.last()).toEqual(row(2));
+    });
+
+    it('keeps its own copy of the hashes', () => {
+      const r = row(1);
+      s.audit.append(r);
+      r.hash.fill(0);
+      s.audit.get(1)?.hash.fill(0);
+      expect(s.audit.get(1)?.hash).toEqual(row(1).hash);
+    });
+
+    it('stores checkpoints in seq order; refuses a second one at a seq', () => {
+      expect(s.audit.lastCheckpoint()).toBeUndefined();
+      expect(s.audit.lastCheckpointSeq()).toBe(0);
+      expect(s.audit.checkpoints()).toEqual([]);
+      const cp = (seq: number): AuditCheckpointRecord => ({ seq, hash: row(seq).hash, alg: 'ML-DSA-65', keyVersion: 1, signature: Uint8Array.from([5, seq]), time: seq });
+      s.audit.insertCheckpoint(cp(2000));
+      s.audit.insertCheckpoint(cp(1000));
+      expectConstraint(() => s.audit.insertCheckpoint(cp(2000)));
+      expectConstraint(() => s.audit.insertCheckpoint({ ...cp(3000), hash: new Uint8Array(31) }));
+      expectConstraint(() => s.audit.insertCheckpoint({ ...cp(3000), keyVersion: 0 }));
+      expect(s.audit.checkpoints()).toEqual([cp(1000), cp(2000)]);
+      expect(s.audit.lastCheckpoint()).toEqual(cp(2000));
+      expect(s.audit.lastCheckpointSeq()).toBe(2000);
+    });
+
+    it('entries() yields every row in seq order across page boundaries, from any seq', () => {
+      const n = 2050;
+      s.transaction(() => {
+        for (let i = 1; i <= n; i++) s.audit.append(row(i, { prevHash: zero, hash: zero }));
+      });
+      const seqs = [...s.audit.entries()].map((r) => r.seq);
+      expect(seqs).toHaveLength(n);
+      expect(seqs.every((v, i) => v === i + 1)).toBe(true);
+      expect([...s.audit.entries(1024)].map((r) => r.seq).slice(0, 2)).toEqual([1024, 1025]);
+      expect([...s.audit.entries(n)].map((r) => r.seq)).toEqual([n]);
+      expect([...s.audit.entries(n + 1)]).toEqual([]);
+      expect(s.audit.get(1500)).toEqual(row(1500, { prevHash: zero, hash: zero }));
+    });
+
+    it('entries() orders rows by seq whatever the append order, and allows appends during the scan', () => {
+      for (const seq of [3, 1, 2]) s.audit.append(row(seq));
+      expect([...s.audit.entries()].map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(s.audit.last()?.seq).toBe(3);
+      let appended = false;
+      const seen: number[] = [];
+      for (const r of s.audit.entries()) {
+        seen.push(r.seq);
+        if (!appended) {
+          s.audit.append(row(10));
+          appended = true;
+        }
+      }
+      expect(seen.slice(0, 3)).toEqual([1, 2, 3]);
+      expect(s.audit.count()).toBe(4);
+    });
+  });
+}
