@@ -84,6 +84,8 @@ export interface RewrapOptions {
 export interface RewrapResult {
   readonly rewrapped: number;
   readonly failed: number;
+  /** Rows that changed between read and commit. */
+  readonly skipped: number;
   /** Rows still sealed under an older KEM key version. */
   readonly remaining: number;
   readonly keyVersion: number;
@@ -171,5 +173,5 @@ export function rewrapAll<C>(sealed: SealedRecords, source: RewrapSource<C>, opt
     if (r.end) break;
   }
   const remaining = source.countStale(keyVersion);
-  return { rewrapped, failed, remaining, keyVersion, done: remaining === 0 };
+  return { rewrapped, failed, skipped, remaining, keyVersion, done: remaining === 0 };
 }

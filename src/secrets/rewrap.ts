@@ -83,9 +83,10 @@ export function rewrapBatch(service: SecretService, opts: RewrapBatchOptions = {
 
 /** Batches until no stale row is left, or `maxVersions` rows were handled. */
 export function rewrap(service: SecretService, opts: RewrapOptions = {}): RewrapResult {
-  return rewrapAll(service.sealed, secretRewrapSource(service), {
+  const { rewrapped, failed, remaining, keyVersion, done } = rewrapAll(service.sealed, secretRewrapSource(service), {
     ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
     ...(opts.maxVersions === undefined ? {} : { maxRows: opts.maxVersions }),
     ...(opts.beforeCommit === undefined ? {} : { beforeCommit: opts.beforeCommit }),
   });
+  return { rewrapped, failed, remaining, keyVersion, done };
 }
