@@ -39,8 +39,9 @@ export interface SealedValidatorSecret {
 }
 
 /**
- * Seals `secret` for key `keyId` of `slot`. `signer` is ignored: records are signed by the
- * vault's one signing key (src/keyring `vaultSigner`); kept so existing callers compile.
+ * Seals `secret` for key `keyId` of `slot`. `signer` only selects the scheme (Falcon-512 or
+ * ML-DSA-65): the key itself is the vault's current one of that scheme, by the one
+ * signing-key rule (src/keyring `vaultSigner`).
  */
 export function sealValidatorSecret(
   provider: CryptoProvider,
