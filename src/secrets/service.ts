@@ -1,5 +1,5 @@
 /**
- * The versioned secrets service (issue 4; docs/api.md "Secrets"): write with
+ * The versioned secrets service (docs/api.md "Secrets"): write with
  * check-and-set, read latest or a version, soft delete / undelete, destroy, metadata and
  * history, listing with keyset paging, `max_versions` pruning. Transport-free: the HTTP
  * routes (src/http/routes/secrets.ts) check roles and scopes and call this; the bench and
