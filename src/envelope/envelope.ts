@@ -183,13 +183,59 @@ function checkSignature(provider: CryptoProvider, env: ParsedEnvelope, verify: r
 /** Opens an envelope; every failure that depends on the envelope is OV_ENVELOPE_OPEN. */
 export function open(provider: CryptoProvider, opts: OpenOptions): Uint8Array {
   checkOptions(opts, OPEN_KEYS, 'open');
-  const { envelope, key } = opts;
-  if (!(envelope instanceof Uint8Array)) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'envelope' });
-  const maxSize = checkMaxSize(opts.maxSize);
-  if (envelope.length > maxSize) throw new VaultError('OV_ENVELOPE_TOO_LARGE', { max: maxSize });
+  const { key } = opts;
+  checkOpenKey(key);
+  return openDecoded(provider, opts, () => key);
+}
+
+/** What `openWith` tells its key resolver about the envelope, before any key work. */
+export interface EnvelopeHeader {
+  readonly keyVersion: number;
+  readonly keyId: Uint8Array;
+  readonly signed: boolean;
+}
+
+export interface OpenWithOptions extends Omit<OpenOptions, 'key'> {
+  /**
+   * Picks the KEM secret key from the decoded header. What it throws is thrown as is, so
+   * a caller can report a retired or missing key version in its own terms.
+   */
+  readonly key: (header: EnvelopeHeader) => SecretKeyInfo;
+}
+
+/**
+ * `open` for callers that choose the key from the envelope's own header (a keyring with
+ * several versions): the bytes are decoded once, and the same checks apply.
+ */
+export function openWith(provider: CryptoProvider, opts: OpenWithOptions): Uint8Array {
+  checkOptions(opts, OPEN_KEYS, 'openWith');
+  const resolve = opts.key;
+  if (typeof resolve !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'key' });
+  return openDecoded(provider, opts, (header) => {
+    const key = resolve(header);
+    checkOpenKey(key);
+    return key;
+  });
+}
+
+function checkOpenKey(key: SecretKeyInfo | undefined): void {
   if (key?.kind !== 'kem-secret' || suiteForKem(key.alg) === undefined) {
     throw new VaultError('OV_KEY_INVALID', { field: 'key', reason: 'not an envelope KEM secret key' });
   }
+}
+
+/** Thrown by a key resolver: leaves `openDecoded` as the resolver's own error. */
+class ResolverError extends Error {
+  constructor(readonly inner: unknown) {
+    super('key resolver failed');
+  }
+}
+
+function openDecoded(provider: CryptoProvider, opts: Omit<OpenOptions, 'key'>, keyFor: (header: EnvelopeHeader) => SecretKeyInfo): Uint8Array {
+  const { envelope } = opts;
+  if (!(envelope instanceof Uint8Array)) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'envelope' });
+  const maxSize = checkMaxSize(opts.maxSize);
+  if (envelope.length > maxSize) throw new VaultError('OV_ENVELOPE_TOO_LARGE', { max: maxSize });
   const context = contextBytes(opts.context);
   const verify = opts.verify === undefined ? undefined : asList(opts.verify);
   if (verify?.some((k) => k?.kind !== 'sig-public')) {
@@ -200,6 +246,12 @@ export function open(provider: CryptoProvider, opts: OpenOptions): Uint8Array {
   let commitment: Uint8Array | undefined;
   try {
     const env = decodeEnvelope(envelope, maxSize);
+    let key: SecretKeyInfo;
+    try {
+      key = keyFor({ keyVersion: env.keyVersion, keyId: env.keyId, signed: env.signed });
+    } catch (e) {
+      throw new ResolverError(e);
+    }
     const spec = env.suite;
     if (spec.kem !== key.alg || env.keyVersion !== key.keyVersion || !constantTimeEqual(env.keyId, key.keyId)) {
       throw new VaultError('OV_ENVELOPE_OPEN');
@@ -216,6 +268,7 @@ export function open(provider: CryptoProvider, opts: OpenOptions): Uint8Array {
     if (!constantTimeEqual(commitment, env.commitment)) throw new VaultError('OV_ENVELOPE_OPEN');
     return ctx.open(bytes.subarray(0, env.aadEnd), env.ciphertext);
   } catch (e) {
+    if (e instanceof ResolverError) throw e.inner;
     // Oversize is the only failure reported apart; everything else is the one error, without cause.
     if (isVaultError(e, 'OV_ENVELOPE_TOO_LARGE')) throw e;
     throw new VaultError('OV_ENVELOPE_OPEN');

@@ -11,6 +11,6 @@ export type { PublicKeyInfo, SecretKeyInfo } from './keys.js';
 export { decodeKey, encodeKey, generateKey, keyIdHex, publicKeyOf } from './keys.js';
 export type { ArmorLabel } from './armor.js';
 export { armor, dearmor, isArmored, readMaybeArmored } from './armor.js';
-export type { EnvelopeInfo, OpenOptions, SealOptions } from './envelope.js';
-export { inspect, open, seal } from './envelope.js';
+export type { EnvelopeHeader, EnvelopeInfo, OpenOptions, OpenWithOptions, SealOptions } from './envelope.js';
+export { inspect, open, openWith, seal } from './envelope.js';
 export { signDetached, verifyDetached } from './signature.js';

@@ -1,7 +1,7 @@
 /**
- * The versioned secrets (issue 4): the service (./service.ts), the at-rest envelope
- * binding (./sealing.ts), the read cache (./cache.ts), path rules (./path.ts) and rewrap
- * (./rewrap.ts). The HTTP routes are in src/http/routes/secrets.ts.
+ * The versioned secrets: the service (./service.ts), the at-rest binding of a version
+ * (./sealing.ts, over the keyring's sealed records), the read cache (./cache.ts), path
+ * rules (./path.ts) and rewrap (./rewrap.ts). The HTTP routes are in src/http/routes/secrets.ts.
  * @module
  */
 export { ReadCache } from './cache.js';
@@ -11,12 +11,23 @@ export {
   MAX_REWRAP_BATCH,
   rewrap,
   rewrapBatch,
+  secretRewrapSource,
   type RewrapBatchOptions,
   type RewrapBatchResult,
   type RewrapOptions,
   type RewrapResult,
 } from './rewrap.js';
-export { SECRET_CONTEXT_LABEL, openSecret, sealSecret, secretContext, secretSigner, vaultVerifyKeys, type SecretBinding, type SecretSignature } from './sealing.js';
+export {
+  SECRET_CONTEXT_LABEL,
+  openSecret,
+  sealSecret,
+  secretBinding,
+  secretContext,
+  secretSigner,
+  vaultVerifyKeys,
+  type SecretBinding,
+  type SecretSignature,
+} from './sealing.js';
 export {
   DEFAULT_CACHE_BYTES,
   DEFAULT_LIST_LIMIT,

@@ -1,5 +1,5 @@
 /**
- * The versioned secrets service (issue 4; docs/api.md "Secrets"): write with
+ * The versioned secrets service (docs/api.md "Secrets"): write with
  * check-and-set, read latest or a version, soft delete / undelete, destroy, metadata and
  * history, listing with keyset paging, `max_versions` pruning. Transport-free: the HTTP
  * routes (src/http/routes/secrets.ts) check roles and scopes and call this; the bench and
@@ -8,7 +8,7 @@
  * Every write happens in one storage transaction (read metadata, seal, insert, prune), so
  * a crash leaves either the whole version or none of it, and check-and-set compares with
  * the version the transaction itself read. Reads go through the read cache (./cache.ts);
- * a miss opens the envelope (./sealing.ts). Values are validated here, with the limits
+ * a miss opens the envelope through the keyring's sealed records (./sealing.ts binds the row). Values are validated here, with the limits
  * named in the registry: OV_INVALID_ARGUMENT (field names, counts, UTF-8),
  * OV_SECRET_TOO_LARGE (the plaintext cap).
  * @module
@@ -18,11 +18,12 @@ import { utf8 } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/types.js';
 import { VaultError } from '../errors.js';
 import type { Keyring } from '../keyring/index.js';
+import { SealedRecords } from '../keyring/sealed-records.js';
 import type { SecretKind, SecretMetaRecord, SecretVersionInfo } from '../storage/secrets-types.js';
 import type { Storage } from '../storage/types.js';
 import { ReadCache } from './cache.js';
 import { FIELD_NAME, MAX_FIELDS, listRange, parseSecretPath } from './path.js';
-import { openSecret, sealSecret, type SecretSignature } from './sealing.js';
+import { secretBinding, type SecretSignature } from './sealing.js';
 
 /** `max_versions` 0 means this many. */
 export const DEFAULT_MAX_VERSIONS = 10;
@@ -51,6 +52,8 @@ export interface SecretServiceOptions {
   readonly maxValueBytes?: number;
   /** Read cache size in bytes; 0 disables (default 32 MiB). */
   readonly cacheBytes?: number;
+  /** The vault's sealed records; default one built from `provider`, `keyring` and `signature`. */
+  readonly sealed?: SealedRecords;
 }
 
 export interface WriteResult {
@@ -126,10 +129,13 @@ function checkStringMap(m: unknown, field: string, maxEntries: number, maxValue:
 export class SecretService {
   readonly cache: ReadCache;
   readonly maxValueBytes: number;
+  /** How versions are sealed and opened (the keyring's sealed records). */
+  readonly sealed: SealedRecords;
   readonly #o: SecretServiceOptions;
 
   constructor(opts: SecretServiceOptions) {
     this.#o = opts;
+    this.sealed = opts.sealed ?? new SealedRecords({ provider: opts.provider, keyring: opts.keyring, signature: opts.signature });
     this.maxValueBytes = opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.cache = new ReadCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
   }
@@ -176,7 +182,7 @@ export class SecretService {
     const cas = opts.cas;
     if (cas !== undefined && (typeof cas !== 'number' || !Number.isSafeInteger(cas) || cas < 0)) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'cas' });
     const { kind, plaintext } = this.encodeValue(value);
-    const keyring = this.keyring();
+    this.keyring();
     const { storage } = this.#o;
     const now = this.#o.now();
     return storage.transaction(() => {
@@ -185,7 +191,7 @@ export class SecretService {
       if (cas === undefined && meta?.casRequired === true) throw new VaultError('OV_CAS_MISMATCH', { field: 'cas', reason: 'required' });
       if (cas !== undefined && cas !== current) throw new VaultError('OV_CAS_MISMATCH', { field: 'cas', current });
       const version = current + 1;
-      const { envelope, kemVersion } = sealSecret(this.#o.provider, keyring, this.#o.signature, { path, version, kind }, plaintext);
+      const { envelope, kemVersion } = this.sealed.seal(secretBinding({ path, version, kind }), plaintext);
       storage.secrets.putMeta({
         path,
         maxVersions: meta?.maxVersions ?? 0,
@@ -217,12 +223,12 @@ export class SecretService {
     if (v < 1 || v > found.currentVersion || row === undefined) throw new VaultError('OV_SECRET_NOT_FOUND');
     if (row.destroyed || row.envelope === null) throw new VaultError('OV_SECRET_DESTROYED');
     if (row.deletedAt !== null) throw new VaultError('OV_SECRET_DELETED');
-    const keyring = this.keyring();
+    this.keyring();
     const binding = { path, version: v, kind: row.kind };
     const base = { path, version: v, createdAt: row.createdAt, kind: row.kind };
     const hit = this.cache.enabled ? this.cache.get(binding, row.envelope) : undefined;
     if (hit !== undefined) return { ...base, plaintext: hit };
-    const plaintext = openSecret(this.#o.provider, keyring, { ...binding, envelope: row.envelope, kemVersion: row.kemVersion });
+    const plaintext = this.sealed.open(secretBinding(binding), { envelope: row.envelope, kemVersion: row.kemVersion });
     if (this.cache.enabled) this.cache.set(binding, row.envelope, plaintext);
     return { ...base, plaintext };
   }

@@ -40,13 +40,11 @@ export {
   type InterchangeAttestation,
   type InterchangeBlock,
 } from './interchange.js';
+export { carryOver, compareHrs, ethState, ethWatermark, initialSigningState, mergeWatermarks, raiseSigningState, sameState } from './signing-state.js';
 
-// ---- helper E: service, records, keystore envelopes (storage-backed modules) ----------
-// Re-export src/validators/service.ts, records.ts and keystore-envelope.ts here. The
-// format tests import their modules directly, so a re-export that loads better-sqlite3
-// does not break them under Node 24; still prefer type-only re-exports for storage code.
-// Records are pure; the service and keystore envelopes reach storage and the keyring only
-// through type contracts, so nothing re-exported here loads better-sqlite3.
+// ---- service, records, keystore envelopes ---------------------------------------------
+// These reach storage and the keyring only through type contracts, so nothing
+// re-exported here loads better-sqlite3.
 export {
   GENESIS_HASH,
   RECORD_ACTIONS,
@@ -63,12 +61,22 @@ export {
   type SigningStateJson,
   type ValidatorRecord,
 } from './records.js';
-export { openValidatorSecret, sealValidatorSecret, validatorKeyContext, type SealedValidatorSecret } from './keystore-envelope.js';
 export {
+  openValidatorSecret,
+  sealValidatorSecret,
+  validatorKeyBinding,
+  validatorKeyContext,
+  validatorRewrapSource,
+  type SealedValidatorSecret,
+} from './keystore-envelope.js';
+export {
+  MAX_BULK_ITEMS,
+  MAX_MAP_ENTRIES,
+  MIN_EXPORT_PASSWORD,
+  SLOT_NAME_RE,
   ValidatorService,
+  ZERO_ROOT,
   decodeMaterial,
-  initialSigningState,
-  raiseSigningState,
   type BulkImportItem,
   type BulkImportResult,
   type CreateSlotInput,
@@ -78,7 +86,7 @@ export {
   type KeyView,
   type KeymanagerDeleteResult,
   type KeymanagerImportResult,
+  type PublicKeyState,
   type SlotView,
   type ValidatorServiceDeps,
 } from './service.js';
-// ---- end of helper E's section ---------------------------------------------------------

@@ -2,24 +2,22 @@
  * `/v1/keys`: the vault keyring (src/keyring). Listing shows public information only
  * (algorithms, versions, key ids, armored public keys) to any session; rotating a key and
  * raising its minimum decryption version change the whole vault, so they need the
- * daemon admin (role admin, scope `*`). Rotation only adds versions (STYLE.md habit 8).
+ * daemon admin (role admin, scope `*`). Rotation only adds versions.
  *
- * Retiring a `kem` version must not strand a secret: `rewrap` re-seals every validator key
- * envelope and every secret version to the current KEM key (src/validators/service.ts,
- * src/secrets/rewrap.ts), and raising the KEM minimum decryption version is refused with
- * OV_REWRAP_REQUIRED while any live secret version or validator key is still sealed below
- * the requested version. The guard lives here, not in src/keyring, which knows nothing
- * about secrets or validators.
+ * The handlers call the key rotation service (src/keyring/rotation.ts): `rewrap`
+ * re-seals every validator key envelope and every secret version to the current KEM key
+ * through the keyring's one rewrap loop, and raising the KEM minimum decryption version
+ * is refused with OV_REWRAP_REQUIRED while any of them is still sealed below it.
  * @module
  */
 import { Type } from 'typebox';
-import { VaultError } from '../../errors.js';
-import type { Keyring, KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
-import { rewrap } from '../../secrets/index.js';
+import { isVaultError } from '../../errors.js';
+import { KeyRotation, type KeyPolicy, type KeyVersionInfo } from '../../keyring/index.js';
+import { secretRewrapSource } from '../../secrets/index.js';
+import { validatorRewrapSource } from '../../validators/index.js';
 import { ANY_SESSION, DAEMON_ADMIN, iso, type RouteContext, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY } from '../schemas.js';
 import { secretService } from './secrets.js';
-import { validatorService } from './validators.js';
 
 export const REWRAP_BODY = Type.Object(
   {
@@ -60,13 +58,16 @@ function policyInfo(p: KeyPolicy) {
   };
 }
 
-export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
-  const keyring = (): Keyring => {
-    const k = ctx.deps.keyring();
-    if (k === undefined) throw new VaultError('OV_SEALED');
-    return k;
-  };
+/**
+ * The key rotation service over the vault's stores of sealed rows: validator keys first
+ * (few, one per key, so a sliced rewrap finishes them early), then secret versions.
+ */
+export function keyRotation(ctx: RouteContext): KeyRotation {
+  const secrets = secretService(ctx);
+  return new KeyRotation({ sealed: secrets.sealed, now: ctx.now, sources: () => [validatorRewrapSource(ctx.deps.storage), secretRewrapSource(secrets)] });
+}
 
+export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
   app.get(
     '/v1/keys',
     {
@@ -78,7 +79,7 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
         response: { 200: KEY_LIST, ...ERROR_RESPONSES },
       },
     },
-    () => ({ keys: keyring().list().map(policyInfo) }),
+    () => ({ keys: keyRotation(ctx).policies().map(policyInfo) }),
   );
 
   app.post(
@@ -94,7 +95,7 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const info = keyring().rotate(request.params.name, ctx.now());
+      const info = keyRotation(ctx).rotate(request.params.name);
       request.vault.detail = { key: info.name, version: info.version };
       return versionInfo(info);
     },
@@ -114,21 +115,16 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const k = keyring();
       const { name } = request.params;
       const wanted = request.body.version;
-      if (name === 'kem') {
-        const current = k.list().find((x) => x.name === 'kem')?.minDecryptVersion ?? 1;
-        const remaining = wanted > current ? ctx.deps.storage.secrets.countStale(wanted) + ctx.deps.storage.validators.countStale(wanted) : 0;
-        if (remaining > 0) {
-          request.vault.detail = { key: name, min_decrypt_version: wanted, remaining };
-          throw new VaultError('OV_REWRAP_REQUIRED', { remaining });
-        }
+      let p: KeyPolicy;
+      try {
+        p = keyRotation(ctx).setMinDecryptVersion(name, wanted);
+      } catch (e) {
+        if (isVaultError(e, 'OV_REWRAP_REQUIRED')) request.vault.detail = { key: name, min_decrypt_version: wanted, remaining: e.detail?.remaining ?? 0 };
+        throw e;
       }
-      k.setMinDecryptVersion(name, wanted);
-      request.vault.detail = { key: request.params.name, min_decrypt_version: request.body.version };
-      const p = k.list().find((x) => x.name === request.params.name);
-      if (p === undefined) throw new VaultError('OV_KEY_NOT_FOUND');
+      request.vault.detail = { key: name, min_decrypt_version: wanted };
       return policyInfo(p);
     },
   );
@@ -152,20 +148,13 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      if (request.params.name !== 'kem') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'name' });
-      keyring();
       const b = request.body;
-      // Validator key envelopes first: there are few of them (one per key, not per version),
-      // so each call finishes them whole before slicing through the secret versions.
-      const v = validatorService(ctx).rewrap(b.batch_size === undefined ? {} : { batchSize: b.batch_size });
-      const r = rewrap(secretService(ctx), {
+      const r = keyRotation(ctx).rewrap(request.params.name, {
         ...(b.batch_size === undefined ? {} : { batchSize: b.batch_size }),
         ...(b.max_versions === undefined ? {} : { maxVersions: b.max_versions }),
       });
-      const rewrapped = r.rewrapped + v.rewrapped;
-      const remaining = r.remaining + v.remaining;
-      const done = r.done && v.remaining === 0;
-      request.vault.detail = { key: 'kem', rewrapped, remaining, failed: r.failed + v.failed, key_version: r.keyVersion };
+      const { rewrapped, remaining, done } = r;
+      request.vault.detail = { key: 'kem', rewrapped, remaining, failed: r.failed, key_version: r.keyVersion };
       return { rewrapped, remaining, key_version: r.keyVersion, done };
     },
   );

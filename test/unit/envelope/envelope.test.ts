@@ -13,6 +13,7 @@ import {
   generateKey,
   inspect,
   open,
+  openWith,
   publicKeyOf,
   seal,
   type PublicKeyInfo,
@@ -238,6 +239,37 @@ describe('envelope: every failure to open is OV_ENVELOPE_OPEN', () => {
   it('inspect of malformed input is OV_ENVELOPE_OPEN', () => {
     expectOpenFails(() => inspect(new Uint8Array(10)));
     expectOpenFails(() => inspect(signed.subarray(0, signed.length - 1)));
+  });
+});
+
+describe('envelope: openWith picks the key from the decoded header', () => {
+  const to = publicKeyOf(keys.xwing);
+  const signer = keys.sig['ML-DSA-65'];
+  const signed = seal(noble, { to, plaintext: pt, context: 'ctx', sign: signer });
+
+  it('opens like open, telling the resolver the header it decoded', () => {
+    const seen: { keyVersion: number; signed: boolean }[] = [];
+    const out = openWith(noble, {
+      envelope: signed,
+      context: 'ctx',
+      verify: publicKeyOf(signer),
+      key: (h) => {
+        seen.push({ keyVersion: h.keyVersion, signed: h.signed });
+        expect(h.keyId).toEqual(keys.xwing.keyId);
+        return keys.xwing;
+      },
+    });
+    expect(out).toEqual(pt);
+    expect(seen).toEqual([{ keyVersion: 1, signed: true }]);
+  });
+
+  it("the resolver's own error comes out unchanged; every other failure is still OV_ENVELOPE_OPEN", () => {
+    const mine = new Error('no such key version');
+    expect(thrown(() => openWith(noble, { envelope: signed, context: 'ctx', key: () => { throw mine; } }))).toBe(mine);
+    expectCode(() => openWith(noble, { envelope: signed, context: 'ctx', key: () => keys.sig['ML-DSA-65'] }), 'OV_KEY_INVALID');
+    expectOpenFails(() => openWith(noble, { envelope: signed, context: 'ctX', key: () => keys.xwing }));
+    expectOpenFails(() => openWith(noble, { envelope: signed, context: 'ctx', key: () => keys.xwing2 }));
+    expectOpenFails(() => openWith(noble, { envelope: signed.subarray(0, 40), context: 'ctx', key: () => keys.xwing }));
   });
 });
 

@@ -289,6 +289,25 @@ describe.runIf(sqliteLoads)('validator service', () => {
     await f.service.export('b', { format: 'solana' });
   });
 
+  it('refuses a key whose recorded KEM version was edited, or whose KEM version is below the minimum', async () => {
+    const a = await f.service.create({ name: 'm1', chain: 'solana', format: 'generate' });
+    await f.service.create({ name: 'm2', chain: 'solana', format: 'generate' });
+    f.keyring.rotate('kem', f.clock.t);
+    const db = new Database(join(f.dir, 'vault.db'));
+    try {
+      // m1's row claims the new KEM version: it would dodge the rewrap scan and the retire guard.
+      db.prepare('UPDATE validator_keys SET kem_version = 2 WHERE id = ?').run(a.keys[0]?.id);
+    } finally {
+      db.close();
+    }
+    await expectRejects(f.service.export('m1', { format: 'solana' }), 'OV_VALIDATOR_UNREADABLE');
+    expect(f.service.countStale(2)).toBe(1);
+    await f.service.export('m2', { format: 'solana' });
+    // Retired under the service's feet (the HTTP guard would refuse): m2 is below the minimum.
+    f.keyring.setMinDecryptVersion('kem', 2);
+    await expectRejects(f.service.export('m2', { format: 'solana' }), 'OV_VALIDATOR_UNREADABLE');
+  });
+
   it('rewraps envelopes to the current kem version so the old one can be retired', async () => {
     await f.service.create({ name: 'r1', chain: 'solana', format: 'generate' });
     await f.service.create({ name: 'r2', chain: 'ethereum', format: 'generate' });
