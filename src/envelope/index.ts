@@ -1,7 +1,7 @@
 /**
  * The envelope library's public surface (docs/format.md): key files, armor, sealing and
- * opening envelopes, detached signatures. Pure bytes in, bytes out: no I/O, no clock, no
- * environment. Deterministic sealing for vectors lives in internal.ts and is deliberately
+ * opening envelopes, detached signatures, age v1 files (docs/age.md). Pure bytes in,
+ * bytes out: no I/O, no clock, no environment. Deterministic sealing for vectors lives in internal.ts and is deliberately
  * not exported here.
  * @module
  */
@@ -14,3 +14,5 @@ export { armor, dearmor, isArmored, readMaybeArmored } from './armor.js';
 export type { EnvelopeInfo, OpenOptions, SealOptions } from './envelope.js';
 export { inspect, open, seal } from './envelope.js';
 export { signDetached, verifyDetached } from './signature.js';
+export type { AgeIdentity, AgeOpenOptions, AgeRecipient, AgeSealOptions } from './age.js';
+export { isAgeFile, openAgeFile, parseAgeIdentity, parseAgeIdentityFile, parseAgeRecipient, sealAgeFile } from './age.js';
