@@ -1,8 +1,8 @@
 /**
  * The envelope library's public surface (docs/format.md): key files, armor, sealing and
  * opening envelopes, detached signatures, age v1 files (docs/age.md). Pure bytes in,
- * bytes out: no I/O, no clock, no environment. Deterministic sealing for vectors lives in internal.ts and is deliberately
- * not exported here.
+ * bytes out: no I/O, no clock, no environment. Deterministic sealing for vectors lives in
+ * internal.ts and is deliberately not exported here.
  * @module
  */
 export type { KeyAlg, SuiteName } from './format.js';
