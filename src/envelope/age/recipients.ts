@@ -20,7 +20,7 @@ import { concatBytes, randomBytes, utf8, wipe } from '../../crypto/bytes.js';
 import { hkdf } from '../../crypto/kdf.js';
 import type { CryptoProvider } from '../../crypto/types.js';
 import { x25519, x25519Keygen, x25519PublicKey } from '../../crypto/x25519.js';
-import { AEAD_ID, KDF_ID, hpkeSuite, sealBase, setupBaseR, type HpkeSuite } from '../hpke.js';
+import { AEAD_ID, KDF_ID, hpkeSuite, sealBase, setupBaseR, type HpkeSuite, type RecipientContext } from '../hpke.js';
 import { ageFail } from './fail.js';
 import { b64decodeExact, b64encode, type Stanza } from './format.js';
 import type { AgeIdentity, AgeRecipient } from './keys.js';
@@ -74,7 +74,7 @@ function tryOpen(open: () => Uint8Array): Uint8Array | undefined {
 
 function unwrapPq(provider: CryptoProvider, seed: Uint8Array, stanza: Stanza): Uint8Array | undefined {
   const enc = checkShape(stanza, XWING_ENC_LENGTH);
-  let ctx;
+  let ctx: RecipientContext;
   try {
     ctx = setupBaseR(pqSuite(provider), enc, seed, PQ_INFO);
   } catch {
