@@ -78,12 +78,11 @@ export function parseHeader(file: Uint8Array): ParsedHeader {
   const line = (): string => {
     const lf = file.indexOf(0x0a, pos);
     if (lf < 0) ageFail('header');
-    let s = '';
     for (let i = pos; i < lf; i++) {
       const c = file[i] ?? 0;
       if (c < 0x20 || c > 0x7e) ageFail('header');
-      s += String.fromCharCode(c);
     }
+    const s = Buffer.from(file.buffer, file.byteOffset + pos, lf - pos).toString('latin1');
     pos = lf + 1;
     return s;
   };
