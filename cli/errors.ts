@@ -38,6 +38,7 @@ export function usageError(reason: string, commandPath = 'vault'): CliError {
 /** Next steps shown for registry errors wherever they come from. */
 const DEFAULT_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
   OV_PROVIDER_UNKNOWN: ['set ONTOREF_CRYPTO_PROVIDER to auto, noble or native, or unset it'],
+  OV_AGE_MIXED_RECIPIENTS: ['use only age1pq1... recipients, or pass --allow-mixed to accept X25519 protection for the file'],
   OV_PROVIDER_UNAVAILABLE: [
     'native ML-KEM and ML-DSA need Node >= 24.7 with OpenSSL >= 3.5',
     'unset ONTOREF_CRYPTO_PROVIDER or set it to noble',

@@ -37,6 +37,9 @@ export const ERRORS = {
   OV_SIGNATURE_INVALID: { status: 400, message: 'signature verification failed' },
   OV_SIGNATURE_MISSING: { status: 400, message: 'envelope is not signed' },
   OV_ARMOR_INVALID: { status: 400, message: 'armored data is malformed' },
+  // age v1 files: one error for every failure to decrypt, the class in detail.reason
+  OV_AGE_OPEN: { status: 400, message: 'age file cannot be decrypted' },
+  OV_AGE_MIXED_RECIPIENTS: { status: 400, message: 'post-quantum and classic age recipients cannot be mixed' },
 
   // storage (SQLite data file)
   OV_STORAGE_VERSION: { status: 500, message: 'database schema is newer than this version of ontoref-vault' },

@@ -1,11 +1,14 @@
 /**
  * Shared helpers of the `vault envelope` commands: algorithm names as typed on the command
  * line, loading public and secret key files (armored or binary), recipients given as
- * `age1pq1...` strings, and the lazy import of the envelope library (so `--help` never
- * loads the crypto stack).
+ * `age1pq1...` strings, age recipients and identities (strings, age's recipient and
+ * identity files, or X-Wing key files), and the lazy import of the envelope library (so
+ * `--help` never loads the crypto stack).
  * @module
  */
 import type { KemName, SignatureName } from '../../src/crypto/types.js';
+import type * as AgeLib from '../../src/envelope/age.js';
+import type { AgeIdentity, AgeRecipient } from '../../src/envelope/age.js';
 import type * as EnvelopeIndex from '../../src/envelope/index.js';
 import type { PublicKeyInfo, SecretKeyInfo } from '../../src/envelope/index.js';
 import type { CommandContext } from '../command.js';
@@ -96,23 +99,102 @@ const KIND_TEXT = {
   'sig-public': 'a signature public key',
 } as const;
 
+function readSecretKeyFile(ctx: CommandContext<unknown>, path: string | undefined, want: string): Promise<Uint8Array> {
+  return readSecretFile(ctx, path, { explainUnsafe: (d) => (looksLikePublicKey(d) ? wrongKind(path, want) : undefined) });
+}
+
+async function decodeSecretKey(
+  ctx: CommandContext<unknown>,
+  data: Uint8Array,
+  path: string | undefined,
+  kind: 'kem-secret' | 'sig-secret' | undefined,
+): Promise<SecretKeyInfo> {
+  const key = await decodeKeyFile(ctx, data, 'SECRET KEY');
+  if (key.kind !== 'kem-secret' && key.kind !== 'sig-secret') throw wrongKind(path, 'a secret key');
+  if (kind !== undefined && key.kind !== kind) throw wrongKind(path, KIND_TEXT[kind]);
+  return key;
+}
+
 /** Reads a secret key file (permission-checked) and checks its kind when `kind` is given. */
 export async function loadSecretKey(
   ctx: CommandContext<unknown>,
   path: string | undefined,
   kind?: 'kem-secret' | 'sig-secret',
 ): Promise<SecretKeyInfo> {
-  const data = await readSecretFile(ctx, path, {
-    explainUnsafe: (d) => (looksLikePublicKey(d) ? wrongKind(path, kind === undefined ? 'a secret key' : KIND_TEXT[kind]) : undefined),
-  });
+  const data = await readSecretKeyFile(ctx, path, kind === undefined ? 'a secret key' : KIND_TEXT[kind]);
   try {
-    const key = await decodeKeyFile(ctx, data, 'SECRET KEY');
-    if (key.kind !== 'kem-secret' && key.kind !== 'sig-secret') throw wrongKind(path, 'a secret key');
-    if (kind !== undefined && key.kind !== kind) throw wrongKind(path, KIND_TEXT[kind]);
-    return key;
+    return await decodeSecretKey(ctx, data, path, kind);
   } finally {
     data.fill(0);
   }
+}
+
+let ageLib: Promise<typeof AgeLib> | undefined;
+export function ageLibrary(): Promise<typeof AgeLib> {
+  ageLib ??= import('../../src/envelope/age.js');
+  return ageLib;
+}
+
+/** What `open --key` names: a vault secret key file, or age identities from an age identity file. */
+export type OpenKey = { readonly kind: 'vault'; readonly key: SecretKeyInfo } | { readonly kind: 'age'; readonly identities: readonly AgeIdentity[] };
+
+/**
+ * `open --key`: an age identity file (`AGE-SECRET-KEY-PQ-1...` / `AGE-SECRET-KEY-1...`
+ * lines, as `age-keygen` writes them) or a vault encryption secret key file; either way
+ * permission-checked like every secret key file.
+ */
+export async function loadOpenKey(ctx: CommandContext<unknown>, path: string | undefined): Promise<OpenKey> {
+  const data = await readSecretKeyFile(ctx, path, KIND_TEXT['kem-secret']);
+  try {
+    const age = await ageLibrary();
+    const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    if (age.looksLikeAgeIdentityFile(text)) return { kind: 'age', identities: age.parseAgeIdentityFile(text) };
+    return { kind: 'vault', key: await decodeSecretKey(ctx, data, path, 'kem-secret') };
+  } finally {
+    data.fill(0);
+  }
+}
+
+/** The age identities of an `open --key`: an X-Wing vault key is an `mlkem768x25519` identity. */
+export function ageIdentitiesOf(key: OpenKey, path: string | undefined): readonly AgeIdentity[] {
+  if (key.kind === 'age') return key.identities;
+  if (key.key.alg !== 'X-Wing') throw wrongKind(path, 'an age identity file or an x-wing secret key');
+  return [{ type: 'mlkem768x25519', seed: key.key.secretKey }];
+}
+
+/**
+ * `seal --age -r`: an `age1pq1...` / `age1...` string, or a file holding either a vault
+ * X-Wing public key or recipient lines as age's `-R` files do (`#` comments and blank
+ * lines ignored).
+ */
+export async function loadAgeRecipients(ctx: CommandContext<unknown>, specs: readonly string[]): Promise<AgeRecipient[]> {
+  const age = await ageLibrary();
+  const out: AgeRecipient[] = [];
+  for (const spec of specs) {
+    if (spec.startsWith('age1')) {
+      out.push(age.parseAgeRecipient(spec));
+      continue;
+    }
+    const data = isStdio(spec) ? await readInput(ctx, spec, { max: MAX_KEY_FILE_BYTES }) : await readFileCapped(spec, MAX_KEY_FILE_BYTES);
+    if (looksLikePublicKey(data)) {
+      const key = await decodeKeyFile(ctx, data, 'PUBLIC KEY');
+      if (key.kind !== 'kem-public' || key.alg !== 'X-Wing') throw wrongKind(spec, 'an x-wing public key or an age recipients file');
+      out.push({ type: 'mlkem768x25519', publicKey: key.publicKey });
+      continue;
+    }
+    const lines = Buffer.from(data).toString('latin1').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    const before = out.length;
+    for (const line of lines) {
+      if (line.trim() === '' || line.startsWith('#')) continue;
+      try {
+        out.push(age.parseAgeRecipient(line));
+      } catch {
+        throw wrongKind(spec, 'an x-wing public key or an age recipients file');
+      }
+    }
+    if (out.length === before) throw wrongKind(spec, 'an x-wing public key or an age recipients file');
+  }
+  return out;
 }
 
 /** Reads a public key file and checks its kind. */

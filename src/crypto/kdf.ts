@@ -107,6 +107,16 @@ export function hkdfExpand(hash: HashName, prk: Uint8Array, info: readonly Uint8
   }
 }
 
+/** HKDF (RFC 5869): Extract with `salt`, then Expand with `info` to `length` bytes. */
+export function hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const prk = hkdfExtract(hash, salt, ikm);
+  try {
+    return hkdfExpand(hash, prk, [info], length);
+  } finally {
+    prk.fill(0);
+  }
+}
+
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   return digestParts('sha256', parts);
 }
