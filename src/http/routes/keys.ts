@@ -14,12 +14,10 @@
  */
 import { Type } from 'typebox';
 import { VaultError } from '../../errors.js';
-import type { Keyring, KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
+import type { KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
 import { rewrap } from '../../secrets/index.js';
-import { ANY_SESSION, DAEMON_ADMIN, iso, type RouteContext, type VaultApp } from '../context.js';
+import { ANY_SESSION, audit, DAEMON_ADMIN, iso, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY } from '../schemas.js';
-import { secretService } from './secrets.js';
-import { validatorService } from './validators.js';
 
 export const REWRAP_BODY = Type.Object(
   {
@@ -60,15 +58,15 @@ function policyInfo(p: KeyPolicy) {
   };
 }
 
-export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
-  const keyring = (): Keyring => {
-    const k = ctx.deps.keyring();
-    if (k === undefined) throw new VaultError('OV_SEALED');
-    return k;
-  };
+/** Registered under `/v1/keys`. */
+export const keyRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const { vault } = ctx;
+  const keys = vault.keys;
+  const keyring = () => keys.keyring();
 
   app.get(
-    '/v1/keys',
+    '',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -82,9 +80,12 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.post(
-    '/v1/keys/:name/rotate',
+    '/:name/rotate',
     {
-      config: { access: DAEMON_ADMIN },
+      config: {
+        access: DAEMON_ADMIN,
+        audit: audit<object, { name: string; version: number }>({ result: (info) => ({ key: info.name, version: info.version }) }),
+      },
       schema: {
         summary: 'Add a new version of a key and make it current (daemon admin)',
         tags: ['keys'],
@@ -93,17 +94,18 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
         response: { 200: KEY_VERSION_INFO, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      const info = keyring().rotate(request.params.name, ctx.now());
-      request.vault.detail = { key: info.name, version: info.version };
-      return versionInfo(info);
-    },
+    (request) => versionInfo(keyring().rotate(request.params.name, vault.now())),
   );
 
   app.post(
-    '/v1/keys/:name/min-decrypt-version',
+    '/:name/min-decrypt-version',
     {
-      config: { access: DAEMON_ADMIN },
+      config: {
+        access: DAEMON_ADMIN,
+        audit: audit<{ Params: { name: string }; Body: { version: number } }>({
+          result: (_policy, request) => ({ key: request.params.name, min_decrypt_version: request.body.version }),
+        }),
+      },
       schema: {
         summary: 'Retire the versions below `version` (never lowers; daemon admin)',
         tags: ['keys'],
@@ -119,14 +121,13 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
       const wanted = request.body.version;
       if (name === 'kem') {
         const current = k.list().find((x) => x.name === 'kem')?.minDecryptVersion ?? 1;
-        const remaining = wanted > current ? ctx.deps.storage.secrets.countStale(wanted) + ctx.deps.storage.validators.countStale(wanted) : 0;
+        const remaining = wanted > current ? keys.countStale(wanted) : 0;
         if (remaining > 0) {
           request.vault.detail = { key: name, min_decrypt_version: wanted, remaining };
           throw new VaultError('OV_REWRAP_REQUIRED', { remaining });
         }
       }
       k.setMinDecryptVersion(name, wanted);
-      request.vault.detail = { key: request.params.name, min_decrypt_version: request.body.version };
       const p = k.list().find((x) => x.name === request.params.name);
       if (p === undefined) throw new VaultError('OV_KEY_NOT_FOUND');
       return policyInfo(p);
@@ -134,7 +135,7 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.post(
-    '/v1/keys/:name/rewrap',
+    '/:name/rewrap',
     {
       config: { access: DAEMON_ADMIN },
       // The body is optional: a bare POST means all defaults.
@@ -157,16 +158,18 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
       const b = request.body;
       // Validator key envelopes first: there are few of them (one per key, not per version),
       // so each call finishes them whole before slicing through the secret versions.
-      const v = validatorService(ctx).rewrap(b.batch_size === undefined ? {} : { batchSize: b.batch_size });
-      const r = rewrap(secretService(ctx), {
+      const v = vault.validators.rewrap(b.batch_size === undefined ? {} : { batchSize: b.batch_size });
+      const r = rewrap(vault.secrets, {
         ...(b.batch_size === undefined ? {} : { batchSize: b.batch_size }),
         ...(b.max_versions === undefined ? {} : { maxVersions: b.max_versions }),
       });
       const rewrapped = r.rewrapped + v.rewrapped;
       const remaining = r.remaining + v.remaining;
       const done = r.done && v.remaining === 0;
+      // The failure count is not in the answer: recorded here.
       request.vault.detail = { key: 'kem', rewrapped, remaining, failed: r.failed + v.failed, key_version: r.keyVersion };
       return { rewrapped, remaining, key_version: r.keyVersion, done };
     },
   );
-}
+  done();
+};

@@ -16,12 +16,11 @@
  * @module
  */
 import { Type } from 'typebox';
-import { authenticateApiKey } from '../../auth/apikeys.js';
 import { scopeContains } from '../../auth/scope.js';
 import { newSessionId, tokenDigest, type Session } from '../../auth/session-store.js';
 import { parseDuration } from '../../config.js';
 import { isVaultError, VaultError } from '../../errors.js';
-import { ADMIN, ANY_SESSION, iso, PUBLIC, type RouteContext, type VaultApp } from '../context.js';
+import { ADMIN, ANY_SESSION, audit, callerOf, iso, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
 import {
   CREATE_SESSION_BODY,
   CREATE_SESSION_RESPONSE,
@@ -48,19 +47,14 @@ export function sessionInfo(s: Session) {
   };
 }
 
-function callerOf(request: { vault: { session: Session | undefined } }): Session {
-  const s = request.vault.session;
-  // The auth hook guarantees a session on every non-public route; this is a backstop.
-  if (s === undefined) throw new VaultError('OV_AUTH_INVALID');
-  return s;
-}
-
-export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
-  const { deps } = ctx;
-  const { config } = deps;
+/** Registered under `/v1/sessions`. */
+export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const { vault } = ctx;
+  const { config } = vault;
 
   app.post(
-    '/v1/sessions',
+    '',
     {
       config: { access: PUBLIC },
       schema: {
@@ -72,7 +66,7 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     async (request) => {
       const state = request.vault;
-      const now = ctx.now();
+      const now = vault.now();
       const address = request.ip;
       const keyId = KEY_ID_RE.exec(request.body.key)?.[1];
       const refuse = (retryAfter: number): never => {
@@ -98,10 +92,10 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
       if (!ctx.enterExchange()) refuse(1);
       let record;
       try {
-        record = await authenticateApiKey(deps.storage.apiKeys, request.body.key);
+        record = await vault.apiKeys.authenticate(request.body.key);
       } catch (e) {
         if (isVaultError(e, 'OV_AUTH_INVALID')) {
-          const at = ctx.now();
+          const at = vault.now();
           ctx.limits.address.record(address, at);
           if (keyId !== undefined) ctx.limits.key.record(keyId, at);
           state.auditType = 'auth';
@@ -113,8 +107,8 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
         ctx.leaveExchange();
       }
 
-      const store = await ctx.sessions();
-      const issuedAt = ctx.now();
+      const store = await vault.sessions();
+      const issuedAt = vault.now();
       const id = newSessionId();
       const expiresAt = issuedAt + ttlMs;
       const token = ctx.signToken({
@@ -147,7 +141,7 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.get(
-    '/v1/sessions',
+    '',
     {
       config: { access: ADMIN },
       schema: {
@@ -160,9 +154,9 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      const store = await ctx.sessions();
+      const store = await vault.sessions();
       const list = store.list({
-        now: ctx.now(),
+        now: vault.now(),
         scope: caller.scope,
         limit: request.query.limit ?? DEFAULT_LIST_LIMIT,
         ...(request.query.api_key_id === undefined ? {} : { apiKeyId: request.query.api_key_id }),
@@ -172,7 +166,7 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.get(
-    '/v1/sessions/self',
+    '/self',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -186,7 +180,7 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.delete(
-    '/v1/sessions/self',
+    '/self',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -198,16 +192,19 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const store = await ctx.sessions();
+      const store = await vault.sessions();
       store.revokeById(caller.id);
       return reply.code(204).send(null);
     },
   );
 
   app.delete(
-    '/v1/sessions/:id',
+    '/:id',
     {
-      config: { access: ANY_SESSION },
+      config: {
+        access: ANY_SESSION,
+        audit: audit<{ Params: { id: string } }>({ result: (_r, request) => ({ revoked: request.params.id }) }),
+      },
       schema: {
         summary: "Revoke a session by id (admin within its scope, or the caller's own)",
         tags: ['sessions'],
@@ -218,15 +215,15 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const store = await ctx.sessions();
-      const target = store.getById(request.params.id, ctx.now());
+      const store = await vault.sessions();
+      const target = store.getById(request.params.id, vault.now());
       const own = target !== undefined && target.id === caller.id;
       if (!own && caller.role !== 'admin') throw new VaultError('OV_FORBIDDEN');
       // Outside the caller's scope looks exactly like a session that does not exist.
       if (target === undefined || (!own && !scopeContains(caller.scope, target.scope))) throw new VaultError('OV_NOT_FOUND');
       store.revokeById(target.id);
-      request.vault.detail = { revoked: target.id };
       return reply.code(204).send(null);
     },
   );
-}
+  done();
+};
