@@ -1,7 +1,7 @@
 /**
- * HTTP read benchmark (MISSION.md "How good is good enough": an authenticated secret read
- * over HTTP reaches at least half the requests per second of a bare fastify route serving
- * a constant, measured in the same run).
+ * HTTP read benchmark: the target is that an authenticated secret read over HTTP reaches
+ * at least half the requests per second of a bare fastify route serving a constant,
+ * measured in the same run.
  *
  * What runs where, identical for every case (the machine has 2 cores):
  * - the server under test is a child process pinned to CPU 1 (`taskset -c 1`): first a

@@ -1,5 +1,5 @@
 /**
- * Rewrap throughput (issue 4): versions re-sealed per second by `rewrap` (src/secrets,
+ * Rewrap throughput: versions re-sealed per second by `rewrap` (src/secrets,
  * what `POST /v1/keys/kem/rewrap` runs: keyset-ordered batches of 100, each row opened
  * with full checks, sealed again to the new KEM key and signed, the batch committed in
  * one transaction, then the count of what remains) in a store of 10k and of 100k secret

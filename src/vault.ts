@@ -16,6 +16,7 @@
  */
 import { AuditLog } from './audit/index.js';
 import { ApiKeyService } from './auth/apikey-service.js';
+import { SessionService } from './auth/session-service.js';
 import { SessionStore, type LoadReport } from './auth/session-store.js';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
@@ -24,7 +25,7 @@ import type { SecretKeyInfo } from './envelope/keys.js';
 import { VaultError } from './errors.js';
 import { Keyring } from './keyring/index.js';
 import { SealManager } from './seal/index.js';
-import { SecretService, parseSecretPath } from './secrets/index.js';
+import { SecretService, parseSecretPath, rewrap as rewrapSecrets } from './secrets/index.js';
 import type { Storage } from './storage/types.js';
 import { ValidatorService } from './validators/service.js';
 
@@ -58,6 +59,23 @@ export interface KeysService {
   keyring(): Keyring;
   /** Live secret versions and validator key envelopes still sealed below KEM `version`. */
   countStale(version: number): number;
+  /**
+   * Re-seals what is sealed under an older version of key `name` (only `kem` has
+   * sealed data: OV_INVALID_ARGUMENT otherwise) to its current version: validator key
+   * envelopes first (one per key, few), then up to `maxVersions` secret versions, in
+   * transactions of `batchSize`. Resumable: call again until `done`.
+   */
+  rewrap(name: string, opts: { readonly batchSize?: number | undefined; readonly maxVersions?: number | undefined }): RewrapReport;
+}
+
+export interface RewrapReport {
+  readonly rewrapped: number;
+  /** Still sealed under an older version. */
+  readonly remaining: number;
+  readonly failed: number;
+  /** The current KEM key version. */
+  readonly keyVersion: number;
+  readonly done: boolean;
 }
 
 export interface Vault {
@@ -73,6 +91,8 @@ export interface Vault {
   /** The store if already loaded (for callers that must not wait). */
   loadedSessions(): SessionStore | undefined;
   readonly apiKeys: ApiKeyService;
+  /** Session rules: lifetimes, issue, listing and revocation within scope. */
+  readonly sessionService: SessionService;
   readonly secrets: SecretService;
   readonly validators: ValidatorService;
   readonly keys: KeysService;
@@ -163,6 +183,7 @@ export function createVault(opts: VaultOptions): Vault {
   const validators = new ValidatorService({ storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, readSecretField });
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
+  const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
   const keys: KeysService = {
     keyring(): Keyring {
       const k = keyring;
@@ -170,6 +191,22 @@ export function createVault(opts: VaultOptions): Vault {
       return k;
     },
     countStale: (version) => storage.secrets.countStale(version) + storage.validators.countStale(version),
+    rewrap(name, o): RewrapReport {
+      if (name !== 'kem') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'name' });
+      keys.keyring();
+      const v = validators.rewrap(o.batchSize === undefined ? {} : { batchSize: o.batchSize });
+      const r = rewrapSecrets(secrets, {
+        ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
+        ...(o.maxVersions === undefined ? {} : { maxVersions: o.maxVersions }),
+      });
+      return {
+        rewrapped: r.rewrapped + v.rewrapped,
+        remaining: r.remaining + v.remaining,
+        failed: r.failed + v.failed,
+        keyVersion: r.keyVersion,
+        done: r.done && v.remaining === 0,
+      };
+    },
   };
 
   const offUnseal = seal.onUnseal(() => {
@@ -213,6 +250,7 @@ export function createVault(opts: VaultOptions): Vault {
     sessions,
     loadedSessions: () => loaded,
     apiKeys,
+    sessionService,
     secrets,
     validators,
     keys,

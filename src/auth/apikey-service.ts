@@ -12,6 +12,8 @@ import { authenticateApiKey, generateApiKey, rotateApiKey } from './apikeys.js';
 import { parseScope, scopeContains } from './scope.js';
 import type { SessionStore } from './session-store.js';
 
+export type { ApiKeyRecord } from '../storage/types.js';
+
 export interface ApiKeyServiceDeps {
   readonly store: ApiKeyStore;
   /** The session store, once loaded (revocations wait for it). */

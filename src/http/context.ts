@@ -4,8 +4,9 @@
  * helpers (the caller's session, times as RFC 3339).
  * @module
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginCallback, FastifyRequest, RouteGenericInterface, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginCallback, FastifyRequest, RouteGenericInterface, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { SessionTokenClaims } from '../auth/session-service.js';
 import type { Session } from '../auth/session-store.js';
 import { VaultError } from '../errors.js';
 import type { Role } from '../storage/types.js';
@@ -101,18 +102,14 @@ export interface LoggerSettings {
 export interface ServerOptions {
   /** false (default) for no logging. */
   readonly logger?: LoggerSettings | false;
+  /** Observer told about every route as it is registered (tests check schemas with it). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export type VaultApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export interface TokenClaims {
-  readonly sub: string;
-  readonly jti: string;
-  readonly role: Role;
-  readonly scope: string;
-  readonly iat: number;
-  readonly exp: number;
-}
+/** The claims of a session token (issued by the session service, signed by the server). */
+export type TokenClaims = SessionTokenClaims;
 
 /** What every route plugin is registered with: the vault and the server's own HTTP state. */
 export interface RouteContext {

@@ -225,6 +225,10 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     done();
   });
 
+  if (opts.onRoute !== undefined) {
+    const observe = opts.onRoute;
+    app.addHook('onRoute', (route) => observe(route));
+  }
   await app.register(sysRoutes, { ctx, prefix: '/v1/sys' });
   await app.register(sessionRoutes, { ctx, prefix: '/v1/sessions' });
   await app.register(apiKeyRoutes, { ctx, prefix: '/v1/apikeys' });

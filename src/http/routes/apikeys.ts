@@ -6,7 +6,7 @@
  * @module
  */
 import { Type } from 'typebox';
-import type { ApiKeyRecord } from '../../storage/types.js';
+import type { ApiKeyRecord } from '../../auth/apikey-service.js';
 import { ADMIN, audit, callerOf, iso, type RoutePlugin, type VaultApp } from '../context.js';
 import { API_KEY_ID_PARAMS, API_KEY_LIST, API_KEY_WITH_SECRET, CREATE_API_KEY_BODY, ERROR_RESPONSES } from '../schemas.js';
 

@@ -2,7 +2,7 @@
  * `/v1/keys`: the vault keyring (src/keyring). Listing shows public information only
  * (algorithms, versions, key ids, armored public keys) to any session; rotating a key and
  * raising its minimum decryption version change the whole vault, so they need the
- * daemon admin (role admin, scope `*`). Rotation only adds versions (STYLE.md habit 8).
+ * daemon admin (role admin, scope `*`). Rotation only adds versions.
  *
  * Retiring a `kem` version must not strand a secret: `rewrap` re-seals every validator key
  * envelope and every secret version to the current KEM key (src/validators/service.ts,
@@ -15,7 +15,6 @@
 import { Type } from 'typebox';
 import { VaultError } from '../../errors.js';
 import type { KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
-import { rewrap } from '../../secrets/index.js';
 import { ANY_SESSION, audit, DAEMON_ADMIN, iso, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY } from '../schemas.js';
 
@@ -153,22 +152,11 @@ export const keyRoutes: RoutePlugin = (instance, { ctx }, done) => {
       },
     },
     (request) => {
-      if (request.params.name !== 'kem') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'name' });
-      keyring();
       const b = request.body;
-      // Validator key envelopes first: there are few of them (one per key, not per version),
-      // so each call finishes them whole before slicing through the secret versions.
-      const v = vault.validators.rewrap(b.batch_size === undefined ? {} : { batchSize: b.batch_size });
-      const r = rewrap(vault.secrets, {
-        ...(b.batch_size === undefined ? {} : { batchSize: b.batch_size }),
-        ...(b.max_versions === undefined ? {} : { maxVersions: b.max_versions }),
-      });
-      const rewrapped = r.rewrapped + v.rewrapped;
-      const remaining = r.remaining + v.remaining;
-      const done = r.done && v.remaining === 0;
+      const r = keys.rewrap(request.params.name, { batchSize: b.batch_size, maxVersions: b.max_versions });
       // The failure count is not in the answer: recorded here.
-      request.vault.detail = { key: 'kem', rewrapped, remaining, failed: r.failed + v.failed, key_version: r.keyVersion };
-      return { rewrapped, remaining, key_version: r.keyVersion, done };
+      request.vault.detail = { key: 'kem', rewrapped: r.rewrapped, remaining: r.remaining, failed: r.failed, key_version: r.keyVersion };
+      return { rewrapped: r.rewrapped, remaining: r.remaining, key_version: r.keyVersion, done: r.done };
     },
   );
   done();

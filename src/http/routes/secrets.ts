@@ -1,6 +1,5 @@
 /**
- * `/v1/secrets`: the versioned secrets API (src/secrets; docs/api.md "Secrets", the
- * issue 4 HTTP contract). Paths are read from the raw URL after the route prefix, never
+ * `/v1/secrets`: the versioned secrets API (src/secrets; docs/api.md "Secrets"). Paths are read from the raw URL after the route prefix, never
  * decoded or normalised (src/secrets/path.ts): a `%`, `//`, a trailing `/` or a dot
  * segment is 400 OV_PATH_INVALID before anything else is looked at. The caller's scope
  * must cover the path before its existence is checked, so a denial (403) reveals nothing.
@@ -14,12 +13,12 @@
  * and signed by the vault. Every answer that carries a version sets `x-ontoref-version`.
  * @module
  */
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { decodeAgeRecipient, looksLikeAgeRecipient } from '../../envelope/age.js';
 import { armor, decodeKey, seal, type PublicKeyInfo } from '../../envelope/index.js';
 import { deriveKeyId } from '../../envelope/keys.js';
 import { VaultError, isVaultError } from '../../errors.js';
-import type { FastifyRequest } from 'fastify';
 import { FIELD_NAME, parseSecretPath, rawPathAfter, secretSigner, type SecretMetadata, type SecretValue } from '../../secrets/index.js';
 import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, iso, type AuditSpec, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES } from '../schemas.js';

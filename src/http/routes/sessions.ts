@@ -1,6 +1,6 @@
 /**
- * `/v1/sessions`: the key -> token exchange and session management (MISSION.md, "Key ->
- * token exchange"; ADR 0004).
+ * `/v1/sessions`: the key -> token exchange and session management (ADR 0004), over the
+ * vault's API-key and session services (src/auth).
  *
  * The exchange verifies the API key once (argon2id, ~100 ms), then issues an HS256 JWT
  * under the keyring's current `token` key (`kid` = key version; claims `sub` = API key
@@ -16,9 +16,7 @@
  * @module
  */
 import { Type } from 'typebox';
-import { scopeContains } from '../../auth/scope.js';
-import { newSessionId, tokenDigest, type Session } from '../../auth/session-store.js';
-import { parseDuration } from '../../config.js';
+import type { Session } from '../../auth/session-store.js';
 import { isVaultError, VaultError } from '../../errors.js';
 import { ADMIN, ANY_SESSION, audit, callerOf, iso, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
 import {
@@ -51,7 +49,6 @@ export function sessionInfo(s: Session) {
 export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
   const app = instance as VaultApp;
   const { vault } = ctx;
-  const { config } = vault;
 
   app.post(
     '',
@@ -82,11 +79,13 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
         if (byKey > 0) refuse(byKey);
       }
 
-      let ttlMs = config.sessions.defaultTtlMs;
-      if (request.body.ttl !== undefined) {
-        const t = parseDuration(request.body.ttl);
-        if (t === undefined || t < 1000 || t > config.sessions.maxTtlMs) throw new VaultError('OV_BAD_REQUEST', { field: 'body/ttl' });
-        ttlMs = t;
+      let ttlMs: number;
+      try {
+        ttlMs = vault.sessionService.ttl(request.body.ttl);
+      } catch (e) {
+        // The service names `ttl`; it is the body's field.
+        if (isVaultError(e, 'OV_BAD_REQUEST')) throw new VaultError('OV_BAD_REQUEST', { field: 'body/ttl' });
+        throw e;
       }
 
       if (!ctx.enterExchange()) refuse(1);
@@ -107,36 +106,12 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
         ctx.leaveExchange();
       }
 
-      const store = await vault.sessions();
-      const issuedAt = vault.now();
-      const id = newSessionId();
-      const expiresAt = issuedAt + ttlMs;
-      const token = ctx.signToken({
-        sub: record.id,
-        jti: id,
-        role: record.role,
-        scope: record.scope,
-        iat: Math.floor(issuedAt / 1000),
-        // Rounded up: the session store, in milliseconds, is what decides the exact end.
-        exp: Math.ceil(expiresAt / 1000),
-      });
-      const { session } = store.create({
-        digest: tokenDigest(token),
-        id,
-        apiKeyId: record.id,
-        role: record.role,
-        scope: record.scope,
-        label: record.label,
-        ttlMs,
-        now: issuedAt,
-      });
+      const { token, session, undo } = await vault.sessionService.issue(record, ttlMs, (claims) => ctx.signToken(claims));
       state.session = session;
       state.apiKey = record.id;
       // The token never leaves if its issue cannot be audited; then it must not work either.
-      state.onAuditFailure = () => {
-        store.revokeById(id);
-      };
-      return { token, id, expires_at: iso(session.expiresAt), role: session.role, scope: session.scope };
+      state.onAuditFailure = undo;
+      return { token, id: session.id, expires_at: iso(session.expiresAt), role: session.role, scope: session.scope };
     },
   );
 
@@ -153,14 +128,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      const store = await vault.sessions();
-      const list = store.list({
-        now: vault.now(),
-        scope: caller.scope,
-        limit: request.query.limit ?? DEFAULT_LIST_LIMIT,
-        ...(request.query.api_key_id === undefined ? {} : { apiKeyId: request.query.api_key_id }),
-      });
+      const list = await vault.sessionService.list(callerOf(request), { limit: request.query.limit ?? DEFAULT_LIST_LIMIT, apiKeyId: request.query.api_key_id });
       return { sessions: list.map(sessionInfo) };
     },
   );
@@ -191,9 +159,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const store = await vault.sessions();
-      store.revokeById(caller.id);
+      await vault.sessionService.end(callerOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -214,14 +180,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const store = await vault.sessions();
-      const target = store.getById(request.params.id, vault.now());
-      const own = target !== undefined && target.id === caller.id;
-      if (!own && caller.role !== 'admin') throw new VaultError('OV_FORBIDDEN');
-      // Outside the caller's scope looks exactly like a session that does not exist.
-      if (target === undefined || (!own && !scopeContains(caller.scope, target.scope))) throw new VaultError('OV_NOT_FOUND');
-      store.revokeById(target.id);
+      await vault.sessionService.revoke(callerOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );

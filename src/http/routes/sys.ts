@@ -1,5 +1,5 @@
 /**
- * `/v1/sys/*`: the routes that answer while sealed (MISSION.md, "Surfaces"): health with
+ * `/v1/sys/*`: the routes that answer while sealed: health with
  * Vault-like status codes (200 unsealed, 503 sealed, 501 not initialised), seal status,
  * unseal (one share, the passphrase, or a reset of the attempt), seal, self-description,
  * Prometheus metrics and the OpenAPI document.
@@ -180,8 +180,15 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
 
   app.get(
     '/openapi',
-    { config: { access: PUBLIC }, schema: { hide: true } },
-    async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+    {
+      config: { access: PUBLIC },
+      schema: {
+        hide: true,
+        response: { 200: Type.Object({}, { additionalProperties: true, description: 'the OpenAPI 3.0 document' }), ...ERROR_RESPONSES },
+      },
+    },
+    // A prebuilt string goes out as is (fastify serialises objects only).
+    async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger()) as never),
   );
   done();
 };

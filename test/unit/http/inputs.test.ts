@@ -1,6 +1,6 @@
 /**
  * Bad inputs: each gets its exact code, the answer never echoes what was sent, and
- * nothing changes (MISSION.md, "How good is good enough"). Also: the audit trail (every
+ * nothing changes. Also: the audit trail (every
  * request, sealed ones included, fail-closed on a failed append) and log redaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
