@@ -54,8 +54,9 @@ export type AuditDetail = Record<string, string | number | boolean>;
  * What a route records in its audit entry's detail, declared with the route
  * (`config.audit`) and applied by the audit plugin. `request` runs once the request is
  * authorised and validated, just before the handler (its detail stays when the handler
- * then fails); `result` runs on success with the handler's value and replaces it.
- * Either may return undefined for "no change".
+ * then fails); `result` runs on success with the value the handler returns and replaces
+ * it, before the answer is sent, so a route with `result` returns its value rather than
+ * calling `reply.send` itself. Either may return undefined for "no change".
  */
 export interface AuditSpec {
   readonly request?: (request: FastifyRequest) => AuditDetail | undefined;

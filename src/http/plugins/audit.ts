@@ -46,6 +46,12 @@ function auditPluginImpl(app: FastifyInstance, opts: AuditPluginOptions): void {
       const out = handler.call(this, request, reply);
       if (after === undefined) return out;
       const record = (value: unknown): unknown => {
+        // A handler that sent its own answer (and returned the reply) has had it audited
+        // already: a route that declares `result` returns its value instead.
+        if (value === reply) {
+          request.log.error({ route: route.url }, 'audit result declared on a route whose handler sends its own answer');
+          return value;
+        }
         const d = after(value, request);
         if (d !== undefined) request.vault.detail = d;
         return value;

@@ -181,7 +181,9 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
     },
     async (request, reply) => {
       await vault.sessionService.revoke(callerOf(request), request.params.id);
-      return reply.code(204).send(null);
+      // Returned, not sent: the audit detail is taken from the result before the answer leaves.
+      void reply.code(204);
+      return null;
     },
   );
   done();

@@ -158,6 +158,12 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(web.token) }), 401, 'OV_AUTH_INVALID');
     expect([...v.storage.sessions.loadAll()].some((s) => s.id === web.id)).toBe(false);
     expectError(await v.app.inject({ method: 'DELETE', url: `/v1/sessions/${web.id}`, headers: bearer(scoped.token) }), 404, 'OV_NOT_FOUND');
+    // The revocation is on record with the id it touched; the refused repeat records none.
+    const revocations = auditEntries(v).filter((e) => e.method === 'DELETE' && e.path === `/v1/sessions/${web.id}`);
+    expect(revocations.map((e) => [e.status, (e.detail as Record<string, unknown> | undefined)?.['revoked']])).toEqual([
+      [204, web.id],
+      [404, undefined],
+    ]);
 
     // DELETE /v1/sessions/self ends the caller's own session.
     expect((await v.app.inject({ method: 'DELETE', url: '/v1/sessions/self', headers: bearer(other.token) })).statusCode).toBe(204);
