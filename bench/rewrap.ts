@@ -17,12 +17,13 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveConfig, type Config } from '../src/config.js';
 import { selectProvider } from '../src/crypto/provider.js';
-import { createRuntime } from '../src/http/runtime.js';
 import { readUnsealKeyFile } from '../src/seal/index.js';
 import { rewrap, SecretService } from '../src/secrets/index.js';
 import { DB_FILE, setupVault } from '../src/setup.js';
 import { openStorage } from '../src/storage/index.js';
+import { createVault } from '../src/vault.js';
 import { printHeader, printResult, ratio, type Result } from './harness.js';
 
 const SAMPLE = 200;
@@ -41,10 +42,11 @@ interface Opened {
 async function openVault(dir: string): Promise<Opened> {
   const provider = selectProvider();
   const storage = openStorage(join(dir, DB_FILE));
-  const runtime = createRuntime({ storage, provider, signature: 'ML-DSA-65', now: Date.now });
+  const config = resolveConfig({}, {}, { baseDir: dir }).config as Config;
+  const vault = createVault({ config, storage, provider });
   const key = readUnsealKeyFile(join(dir, KEY_FILE));
-  await runtime.seal.unsealWithKeyFile(key);
-  const keyring = runtime.keyring;
+  await vault.seal.unsealWithKeyFile(key);
+  const keyring = vault.keyring;
   const service = new SecretService({ storage, provider, keyring, signature: 'ML-DSA-65', now: Date.now });
   return {
     service,
@@ -54,7 +56,7 @@ async function openVault(dir: string): Promise<Opened> {
       k.rotate('kem', Date.now());
     },
     close: () => {
-      runtime.close();
+      vault.close();
       storage.close();
     },
   };

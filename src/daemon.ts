@@ -1,6 +1,6 @@
 /**
- * `vault server`: opens the data dir's database, builds the seal manager, keyring holder,
- * audit log and session store (src/http/runtime.ts), optionally unseals itself from the
+ * `vault server`: opens the data dir's database, builds the vault over it (createVault,
+ * src/vault.ts) and its HTTP server, optionally unseals itself from the
  * configured unseal key file, serves src/http on the configured address, sweeps expired
  * sessions every minute, and shuts down cleanly on SIGTERM / SIGINT.
  *
@@ -8,7 +8,7 @@
  * store is the only step that grows with the data (about 10-15 us per session on a busy
  * 2-core machine: seconds for a million). So it starts once the socket is bound and runs
  * a page at a time (SessionStore.loadIncrementally), yielding to the event loop between
- * pages: health and seal status answer at once, while requests that need the store
+ * pages (Vault.loadSessions): health and seal status answer at once, while requests that need the store
  * (authentication, session and API-key routes) wait for the load to finish (measured
  * with 1M sessions: health 200 at 0.8 s, as with none; the load done at 7-8 s). A shutdown
  * during the load stops it at the next page; requests still waiting then fail.
@@ -27,19 +27,17 @@
  * @module
  */
 import { join } from 'node:path';
-import { SessionStore } from './auth/session-store.js';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
-import { VaultError } from './errors.js';
 import type { LoggerSettings, VaultApp } from './http/context.js';
-import { createRuntime } from './http/runtime.js';
 import { buildServer } from './http/server.js';
 import { readUnsealKeyFile } from './seal/index.js';
 import { DB_FILE } from './setup.js';
 import { openStorage } from './storage/index.js';
+import { createVault } from './vault.js';
 
-export const SWEEP_INTERVAL_MS = 60_000;
+export { SWEEP_INTERVAL_MS } from './vault.js';
 /**
  * At most one audit checkpoint signature per second under load (ADR 0005, amendment of
  * 2026-12-02): the unsigned tail is then at most 1,000 entries or one second of traffic,
@@ -78,15 +76,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const now = opts.now ?? Date.now;
   const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync' });
   let app: VaultApp | undefined;
-  const runtime = createRuntime({
+  const vault = createVault({
+    config,
     storage,
     provider,
-    signature: config.crypto.signature,
     now,
-    checkpointIntervalMs: AUDIT_CHECKPOINT_INTERVAL_MS,
+    audit: { checkpointIntervalMs: AUDIT_CHECKPOINT_INTERVAL_MS },
     onError: (what, err) => app?.log.error({ err }, `${what} failed`),
   });
-  let sweeper: NodeJS.Timeout | undefined;
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let closing: Promise<void> | undefined;
   let stopping = false;
@@ -98,12 +95,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const shutdown = async (): Promise<void> => {
     stopping = true;
     for (const [sig, fn] of signalHandlers) process.removeListener(sig, fn);
-    if (sweeper !== undefined) clearInterval(sweeper);
+    // The sweep and a session load in progress stop first; requests waiting for the load then fail.
+    vault.stop();
     try {
       if (app !== undefined) await app.close();
     } finally {
       try {
-        runtime.close();
+        vault.close();
       } finally {
         storage.close();
         resolveClosed();
@@ -113,73 +111,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const close = (): Promise<void> => (closing ??= shutdown());
 
   try {
-    // Settled by the load started after listen(); buildServer makes requests wait on it.
-    let loadDone!: (store: SessionStore) => void;
-    let loadFailed!: (err: unknown) => void;
-    const sessions = new Promise<SessionStore>((resolve, reject) => {
-      loadDone = resolve;
-      loadFailed = reject;
-    });
-
     if (config.seal.unsealKeyFile !== null) {
       const key = readUnsealKeyFile(config.seal.unsealKeyFile);
       try {
-        await runtime.seal.unsealWithKeyFile(key);
+        await vault.seal.unsealWithKeyFile(key);
       } finally {
         wipe(key);
       }
     }
 
-    app = await buildServer({
-      storage,
-      seal: runtime.seal,
-      sessions,
-      keyring: runtime.keyring,
-      audit: runtime.audit,
-      provider,
-      config,
-      now,
-      logger: opts.logger ?? { level: config.logLevel },
-    });
+    app = await buildServer(vault, { logger: opts.logger ?? { level: config.logLevel } });
     const server = app;
     await server.listen({ host: config.listen.host, port: config.listen.port });
 
-    const shuttingDown = (): VaultError => new VaultError('OV_IO', { reason: 'shutting down' });
     // After the first turn of the event loop, so the listening socket is up first.
     setImmediate(() => {
-      if (stopping) {
-        loadFailed(shuttingDown());
-        return;
-      }
-      try {
-        const { store, loaded } = SessionStore.loadIncrementally(storage.sessions, now(), {
-          yield: () =>
-            new Promise<void>((resolve, reject) => {
-              setImmediate(() => (stopping ? reject(shuttingDown()) : resolve()));
-            }),
-        });
-        loaded.then(
-          (report) => {
-            server.log.info({ sessions: report }, 'sessions loaded');
-            loadDone(store);
-          },
-          (err: unknown) => {
-            if (!stopping) server.log.error({ err }, 'session store could not be loaded');
-            loadFailed(err);
-          },
-        );
-      } catch (err) {
-        server.log.error({ err }, 'session store could not be loaded');
-        loadFailed(err);
-      }
+      vault.loadSessions().then(
+        (report) => server.log.info({ sessions: report }, 'sessions loaded'),
+        (err: unknown) => {
+          if (!stopping) server.log.error({ err }, 'session store could not be loaded');
+        },
+      );
     });
-
-    sweeper = setInterval(() => {
-      void sessions
-        .then((store) => store.sweep(now()))
-        .catch((err: unknown) => server.log.error({ err }, 'session sweep failed'));
-    }, SWEEP_INTERVAL_MS);
-    sweeper.unref();
+    vault.start();
 
     if (opts.handleSignals !== false) {
       for (const sig of ['SIGTERM', 'SIGINT'] as const) {
@@ -195,7 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const addr = server.server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : config.listen.port;
     const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-    server.log.info({ sealed: runtime.keyring() === undefined, initialized: runtime.seal.status().initialized }, 'vault daemon ready');
+    server.log.info({ sealed: vault.keyring() === undefined, initialized: vault.seal.status().initialized }, 'vault daemon ready');
     return { url: `http://${host}:${port}`, app: server, close, closed };
   } catch (e) {
     await close().catch(() => undefined);

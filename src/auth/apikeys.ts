@@ -52,7 +52,7 @@ export interface GenerateOptions {
   readonly params?: Argon2Params;
 }
 
-/** Unknown option keys are refused (STYLE habit 2): a typo must not silently fall back to defaults. */
+/** Unknown option keys are refused: a typo must not silently fall back to defaults. */
 function checkOptions(opts: GenerateOptions): void {
   for (const k of Object.keys(opts)) {
     if (k !== 'now' && k !== 'params') throw new VaultError('OV_INVALID_ARGUMENT', { option: k });

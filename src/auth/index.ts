@@ -1,7 +1,7 @@
 /**
  * Authentication building blocks for the daemon: API keys (argon2id-hashed, shown once),
- * path scopes, and the dual-indexed session store behind the key -> token exchange
- * (MISSION.md, "Key -> token exchange").
+ * path scopes, the dual-indexed session store behind the key -> token exchange, and the
+ * API-key and session services built on them.
  * @module
  */
 export {

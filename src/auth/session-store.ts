@@ -1,7 +1,6 @@
 /**
  * The session store: the daemon's record of every live session token, so that a
- * revocation takes effect on the very next request (MISSION.md, "Key -> token
- * exchange").
+ * revocation takes effect on the very next request.
  *
  * Three in-memory indexes, each O(1) per session touched:
  * - token digest -> session: every authenticated request; the store never sees a token,

@@ -1,18 +1,16 @@
 /**
- * What the routes share: the server's dependencies, per-request state (who is calling,
- * what to audit), access rules, and the small helpers every route uses (times as RFC 3339,
- * the session store that may still be loading).
+ * What the route plugins share: the vault, per-request state (who is calling, what to
+ * audit), the access and audit declarations a route makes in its config, and small
+ * helpers (the caller's session, times as RFC 3339).
  * @module
  */
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginCallback, FastifyRequest, RouteGenericInterface, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AuditLog } from '../audit/index.js';
-import type { Session, SessionStore } from '../auth/session-store.js';
-import type { Config } from '../config.js';
-import type { CryptoProvider } from '../crypto/types.js';
-import type { Keyring } from '../keyring/index.js';
-import type { SealManager } from '../seal/index.js';
-import type { Role, Storage } from '../storage/types.js';
+import type { SessionTokenClaims } from '../auth/session-service.js';
+import type { Session } from '../auth/session-store.js';
+import { VaultError } from '../errors.js';
+import type { Role } from '../storage/types.js';
+import type { Vault } from '../vault.js';
 import type { Metrics } from './metrics.js';
 import type { FailureWindow } from './ratelimit.js';
 
@@ -42,10 +40,38 @@ export interface RequestState {
   apiKey: string | undefined;
   /** Error code answered, for the audit entry. */
   errorCode: string | undefined;
-  /** Small, non-secret facts for the audit entry. */
-  detail: Record<string, string | number | boolean> | undefined;
+  /** Small, non-secret facts for the audit entry (see AuditSpec). */
+  detail: AuditDetail | undefined;
+  /** The route's `scopePath`, once the auth plugin found it within the caller's scope. */
+  target: string | undefined;
   /** Undo for a side effect whose answer must not leave if its audit entry cannot be written. */
   onAuditFailure: (() => void) | undefined;
+}
+
+export type AuditDetail = Record<string, string | number | boolean>;
+
+/**
+ * What a route records in its audit entry's detail, declared with the route
+ * (`config.audit`) and applied by the audit plugin. `request` runs once the request is
+ * authorised and validated, just before the handler (its detail stays when the handler
+ * then fails); `result` runs on success with the value the handler returns and replaces
+ * it, before the answer is sent, so a route with `result` returns its value rather than
+ * calling `reply.send` itself. Either may return undefined for "no change".
+ */
+export interface AuditSpec {
+  readonly request?: (request: FastifyRequest) => AuditDetail | undefined;
+  readonly result?: (result: unknown, request: FastifyRequest) => AuditDetail | undefined;
+}
+
+/**
+ * Typed `AuditSpec`: `Req` names the route's validated request parts, `Res` the value its
+ * handler returns (the route's schema guarantees both by the time these run).
+ */
+export function audit<Req extends RouteGenericInterface = RouteGenericInterface, Res = unknown>(spec: {
+  readonly request?: (request: FastifyRequest<Req>) => AuditDetail | undefined;
+  readonly result?: (result: Res, request: FastifyRequest<Req>) => AuditDetail | undefined;
+}): AuditSpec {
+  return spec as AuditSpec;
 }
 
 declare module 'fastify' {
@@ -54,11 +80,17 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access;
+    audit?: AuditSpec;
+    /**
+     * The scope path the caller's session must cover (`pathInScope`), checked by the auth
+     * plugin after validation and before the handler: 403 whether the target exists or not.
+     */
+    scopePath?: (request: FastifyRequest) => string;
   }
 }
 
 export function newRequestState(): RequestState {
-  return { session: undefined, auditType: 'request', apiKey: undefined, errorCode: undefined, detail: undefined, onAuditFailure: undefined };
+  return { session: undefined, auditType: 'request', apiKey: undefined, errorCode: undefined, detail: undefined, target: undefined, onAuditFailure: undefined };
 }
 
 /** Pino logger settings the server accepts; redaction is always added by buildServer. */
@@ -68,48 +100,41 @@ export interface LoggerSettings {
   readonly stream?: { write(msg: string): void };
 }
 
-export interface ServerDeps {
-  readonly storage: Storage;
-  readonly seal: SealManager;
-  /** The session store, or the promise of it while it loads (requests that need it wait). */
-  readonly sessions: SessionStore | Promise<SessionStore>;
-  /** The open keyring; undefined while sealed. */
-  readonly keyring: () => Keyring | undefined;
-  readonly audit: AuditLog;
-  readonly provider: CryptoProvider;
-  readonly config: Config;
-  /** Clock, ms since the epoch (default Date.now). */
-  readonly now?: () => number;
+export interface ServerOptions {
   /** false (default) for no logging. */
   readonly logger?: LoggerSettings | false;
+  /** Observer told about every route as it is registered (tests check schemas with it). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export type VaultApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export interface TokenClaims {
-  readonly sub: string;
-  readonly jti: string;
-  readonly role: Role;
-  readonly scope: string;
-  readonly iat: number;
-  readonly exp: number;
-}
+/** The claims of a session token (issued by the session service, signed by the server). */
+export type TokenClaims = SessionTokenClaims;
 
+/** What every route plugin is registered with: the vault and the server's own HTTP state. */
 export interface RouteContext {
-  readonly deps: ServerDeps;
-  readonly now: () => number;
+  readonly vault: Vault;
   readonly version: string;
   readonly metrics: Metrics;
   readonly startedAt: number;
   /** Failed exchanges per client address and per API key id; failed unseals per address. */
   readonly limits: { readonly address: FailureWindow; readonly key: FailureWindow; readonly unseal: FailureWindow };
-  sessions(): Promise<SessionStore>;
-  /** The store if already loaded (metrics must not wait). */
-  loadedSessions(): SessionStore | undefined;
   signToken(claims: TokenClaims): string;
   /** True while a token-exchange slot is free; take it with `enterExchange`. */
   enterExchange(): boolean;
   leaveExchange(): void;
+}
+
+/** A route group: an encapsulated plugin registered under its prefix with the route context. */
+export type RoutePlugin = FastifyPluginCallback<{ readonly ctx: RouteContext }>;
+
+/** The session the auth plugin accepted; every non-public route has one. */
+export function callerOf(request: { vault: { session: Session | undefined } }): Session {
+  const s = request.vault.session;
+  // The auth plugin guarantees a session on every non-public route; this is a backstop.
+  if (s === undefined) throw new VaultError('OV_AUTH_INVALID');
+  return s;
 }
 
 /** RFC 3339 (UTC, milliseconds). */

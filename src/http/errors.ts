@@ -1,7 +1,7 @@
 /**
  * One mapping from anything a request can throw to the daemon's error answer,
  * `{"error": {"code", "message", "field"?}}` with the registry's status (src/errors.ts,
- * docs/errors.md; STYLE.md habit 1).
+ * docs/errors.md).
  *
  * Messages always come from the registry, never from the thrown error: fastify's own
  * messages and a library's exception text may quote the request (a JSON parse error

@@ -1,8 +1,8 @@
 /**
- * The daemon's HTTP layer: `buildServer(deps)` (never listens, never reads the
- * environment), the runtime that ties the seal, keyring and audit log to one storage,
- * and the types both share. src/daemon.ts wires them to a socket; docs/api.md describes
- * the routes.
+ * The daemon's HTTP layer: `buildServer(vault, opts)` over a vault from createVault
+ * (never listens, never reads the environment, never touches storage), and the access
+ * and audit declarations routes make. src/daemon.ts wires it to a socket; docs/api.md
+ * describes the routes.
  * @module
  */
 export {
@@ -11,12 +11,14 @@ export {
   DAEMON_ADMIN,
   OPERATOR,
   PUBLIC,
+  audit,
   type Access,
+  type AuditDetail,
+  type AuditSpec,
   type LoggerSettings,
-  type ServerDeps,
+  type ServerOptions,
   type TokenClaims,
   type VaultApp,
 } from './context.js';
 export { errorBody, mapError, type ErrorBody, type MappedError } from './errors.js';
-export { createRuntime, type RuntimeOptions, type VaultRuntime } from './runtime.js';
-export { buildServer, LOG_REDACT_PATHS, MAX_CONCURRENT_EXCHANGES, packageVersion } from './server.js';
+export { buildServer, LOG_REDACT_PATHS, MAX_CONCURRENT_EXCHANGES, MAX_VERIFIED_TOKENS, packageVersion } from './server.js';

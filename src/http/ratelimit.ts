@@ -1,6 +1,5 @@
 /**
- * Small in-memory limiters for the daemon (STYLE.md habit 7: cap every cost an attacker
- * can choose).
+ * Small in-memory limiters for the daemon: every cost an attacker can choose is capped.
  *
  * - {@link FailureWindow}: failed key exchanges (and failed unseals) per client address
  *   and per API key id over a sliding window. Each argon2id verification costs ~100 ms of

@@ -22,9 +22,9 @@ describe.runIf(sqliteLoads)('rewrap', () => {
     written.set(`${path}@${r.json<{ version: number }>().version}`, value);
   };
   const kemVersions = () =>
-    v.runtime.storage.secrets
+    v.storage.secrets
       .listPaths({ from: '', to: '\u007f' }, undefined, 1000)
-      .flatMap((p) => v.runtime.storage.secrets.listVersions(p).map((r) => r.kemVersion));
+      .flatMap((p) => v.storage.secrets.listVersions(p).map((r) => r.kemVersion));
 
   beforeAll(async () => {
     v = await makeVault();
@@ -48,7 +48,7 @@ describe.runIf(sqliteLoads)('rewrap', () => {
     // Retiring KEM v1 is refused while rows are sealed under it.
     expectError(await call('POST', '/v1/keys/kem/min-decrypt-version', { version: 2 }), 409, 'OV_REWRAP_REQUIRED');
 
-    const svc = new SecretService({ storage: v.runtime.storage, provider: selectProvider('noble'), keyring: v.runtime.keyring, signature: 'ML-DSA-65', now: () => v.clock.t });
+    const svc = new SecretService({ storage: v.storage, provider: selectProvider('noble'), keyring: v.vault.keyring, signature: 'ML-DSA-65', now: () => v.clock.t });
     const first = rewrapBatch(svc, { batchSize: 4 });
     expect(first).toMatchObject({ rewrapped: 4, failed: 0, skipped: 0, end: false, keyVersion: 2 });
     expect(() =>
@@ -61,7 +61,7 @@ describe.runIf(sqliteLoads)('rewrap', () => {
       }),
     ).toThrow('simulated crash');
     // The crashed batch left nothing behind: exactly the first batch is done.
-    expect(v.runtime.storage.secrets.countStale(2)).toBe(5);
+    expect(v.storage.secrets.countStale(2)).toBe(5);
 
     const slice = await call('POST', '/v1/keys/kem/rewrap', { batch_size: 2, max_versions: 2 });
     expect(slice.json()).toEqual({ rewrapped: 2, remaining: 3, key_version: 2, done: false });

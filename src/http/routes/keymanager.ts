@@ -19,9 +19,9 @@ import { Type } from 'typebox';
 import { scopeContains } from '../../auth/scope.js';
 import type { Session } from '../../auth/session-store.js';
 import { VaultError } from '../../errors.js';
-import { ANY_SESSION, OPERATOR, type RouteContext, type VaultApp } from '../context.js';
+import { ANY_SESSION, audit, callerOf, OPERATOR, type AuditDetail, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES } from '../schemas.js';
-import { VALIDATOR_BULK_BODY_LIMIT, validatorService } from './validators.js';
+import { VALIDATOR_BULK_BODY_LIMIT } from './validators.js';
 
 const closed = { additionalProperties: false } as const;
 const PUBKEY = Type.String({ pattern: '^0x[a-fA-F0-9]{96}$', description: 'BLS public key, 0x-hex' });
@@ -73,34 +73,51 @@ export const KEYMANAGER_SCHEMAS = { KEYMANAGER_LIST, KEYMANAGER_IMPORT_BODY, KEY
 /** The scope these routes need: all of `validators`. */
 const SCOPE = 'validators';
 
-function session(request: { vault: { session: Session | undefined } }): Session {
-  const s = request.vault.session;
-  if (s === undefined) throw new VaultError('OV_AUTH_INVALID');
-  if (!scopeContains(s.scope, SCOPE)) throw new VaultError('OV_FORBIDDEN');
-  return s;
+/**
+ * Every route here addresses keys by public key, not by slot: the session's scope must
+ * cover the whole `validators` tree (checked before the handler).
+ */
+function wholeTree(request: { vault: { session: Session | undefined } }, _reply: unknown, done: (err?: Error) => void): void {
+  let err: Error | undefined;
+  try {
+    if (!scopeContains(callerOf(request).scope, SCOPE)) err = new VaultError('OV_FORBIDDEN');
+  } catch (e) {
+    err = e as Error;
+  }
+  done(err);
 }
 
-export function registerKeymanagerRoutes(app: VaultApp, ctx: RouteContext): void {
-  const service = validatorService(ctx);
+const counts = (kind: string, data: readonly { status: string }[], statuses: readonly string[]): AuditDetail => {
+  const out: AuditDetail = { action: kind, items: data.length };
+  for (const st of statuses) out[st] = data.filter((d) => d.status === st).length;
+  return out;
+};
+
+/** Registered under `/eth/v1/keystores`. */
+export const keymanagerRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const service = ctx.vault.validators;
   const common = { tags: ['keymanager'], security: [{ bearer: [] }] };
 
   app.get(
-    '/eth/v1/keystores',
+    '',
     {
       config: { access: ANY_SESSION },
+      preHandler: wholeTree,
       schema: { ...common, summary: 'Keymanager ListKeys: the active Ethereum keys', response: { 200: KEYMANAGER_LIST, ...ERROR_RESPONSES } },
     },
-    (request) => {
-      session(request);
-      return { data: service.keymanagerList() };
-    },
+    () => ({ data: service.keymanagerList() }),
   );
 
   app.post(
-    '/eth/v1/keystores',
+    '',
     {
-      bodyLimit: Math.max(ctx.deps.config.limits.bodyLimit, VALIDATOR_BULK_BODY_LIMIT),
-      config: { access: OPERATOR },
+      bodyLimit: Math.max(ctx.vault.config.limits.bodyLimit, VALIDATOR_BULK_BODY_LIMIT),
+      config: {
+        access: OPERATOR,
+        audit: audit<object, { data: { status: string }[] }>({ result: (r) => counts('keymanager-import', r.data, ['imported', 'duplicate', 'error']) }),
+      },
+      preHandler: wholeTree,
       schema: {
         ...common,
         summary: 'Keymanager ImportKeystores: per-item imported | duplicate | error; slashing protection raises watermarks',
@@ -109,19 +126,19 @@ export function registerKeymanagerRoutes(app: VaultApp, ctx: RouteContext): void
       },
     },
     async (request) => {
-      session(request);
       const b = request.body;
-      const data = await service.keymanagerImport(b.keystores, b.passwords, b.slashing_protection);
-      const count = (s: string): number => data.filter((d) => d.status === s).length;
-      request.vault.detail = { action: 'keymanager-import', items: data.length, imported: count('imported'), duplicate: count('duplicate'), error: count('error') };
-      return { data };
+      return { data: await service.keymanagerImport(b.keystores, b.passwords, b.slashing_protection) };
     },
   );
 
   app.delete(
-    '/eth/v1/keystores',
+    '',
     {
-      config: { access: OPERATOR },
+      config: {
+        access: OPERATOR,
+        audit: audit<object, { data: { status: string }[] }>({ result: (r) => counts('keymanager-delete', r.data, ['deleted', 'not_active', 'not_found']) }),
+      },
+      preHandler: wholeTree,
       schema: {
         ...common,
         summary: 'Keymanager DeleteKeys: disable (retire) first, then return the EIP-3076 interchange',
@@ -129,12 +146,7 @@ export function registerKeymanagerRoutes(app: VaultApp, ctx: RouteContext): void
         response: { 200: KEYMANAGER_DELETE_RESPONSE, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      session(request);
-      const out = service.keymanagerDelete(request.body.pubkeys);
-      const count = (s: string): number => out.data.filter((d) => d.status === s).length;
-      request.vault.detail = { action: 'keymanager-delete', items: out.data.length, deleted: count('deleted'), not_active: count('not_active'), not_found: count('not_found') };
-      return out;
-    },
+    (request) => service.keymanagerDelete(request.body.pubkeys),
   );
-}
+  done();
+};

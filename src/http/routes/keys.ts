@@ -4,20 +4,16 @@
  * raising its minimum decryption version change the whole vault, so they need the
  * daemon admin (role admin, scope `*`). Rotation only adds versions.
  *
- * The handlers call the key rotation service (src/keyring/rotation.ts): `rewrap`
- * re-seals every validator key envelope and every secret version to the current KEM key
- * through the keyring's one rewrap loop, and raising the KEM minimum decryption version
- * is refused with OV_REWRAP_REQUIRED while any of them is still sealed below it.
+ * The rules (rewrap before retiring a KEM version, OV_REWRAP_REQUIRED while anything is
+ * still sealed below it) belong to the key rotation service (src/keyring/rotation.ts);
+ * these routes only translate HTTP to its calls.
  * @module
  */
 import { Type } from 'typebox';
 import { isVaultError } from '../../errors.js';
-import { KeyRotation, type KeyPolicy, type KeyVersionInfo } from '../../keyring/index.js';
-import { secretRewrapSource } from '../../secrets/index.js';
-import { validatorRewrapSource } from '../../validators/index.js';
-import { ANY_SESSION, DAEMON_ADMIN, iso, type RouteContext, type VaultApp } from '../context.js';
+import type { KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
+import { ANY_SESSION, audit, DAEMON_ADMIN, iso, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY } from '../schemas.js';
-import { secretService } from './secrets.js';
 
 export const REWRAP_BODY = Type.Object(
   {
@@ -58,18 +54,14 @@ function policyInfo(p: KeyPolicy) {
   };
 }
 
-/**
- * The key rotation service over the vault's stores of sealed rows: validator keys first
- * (few, one per key, so a sliced rewrap finishes them early), then secret versions.
- */
-export function keyRotation(ctx: RouteContext): KeyRotation {
-  const secrets = secretService(ctx);
-  return new KeyRotation({ sealed: secrets.sealed, now: ctx.now, sources: () => [validatorRewrapSource(ctx.deps.storage), secretRewrapSource(secrets)] });
-}
+/** Registered under `/v1/keys`. */
+export const keyRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const { vault } = ctx;
+  const keys = vault.keys;
 
-export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
   app.get(
-    '/v1/keys',
+    '',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -79,13 +71,16 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
         response: { 200: KEY_LIST, ...ERROR_RESPONSES },
       },
     },
-    () => ({ keys: keyRotation(ctx).policies().map(policyInfo) }),
+    () => ({ keys: keys.policies().map(policyInfo) }),
   );
 
   app.post(
-    '/v1/keys/:name/rotate',
+    '/:name/rotate',
     {
-      config: { access: DAEMON_ADMIN },
+      config: {
+        access: DAEMON_ADMIN,
+        audit: audit<object, { name: string; version: number }>({ result: (info) => ({ key: info.name, version: info.version }) }),
+      },
       schema: {
         summary: 'Add a new version of a key and make it current (daemon admin)',
         tags: ['keys'],
@@ -94,17 +89,18 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
         response: { 200: KEY_VERSION_INFO, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      const info = keyRotation(ctx).rotate(request.params.name);
-      request.vault.detail = { key: info.name, version: info.version };
-      return versionInfo(info);
-    },
+    (request) => versionInfo(keys.rotate(request.params.name)),
   );
 
   app.post(
-    '/v1/keys/:name/min-decrypt-version',
+    '/:name/min-decrypt-version',
     {
-      config: { access: DAEMON_ADMIN },
+      config: {
+        access: DAEMON_ADMIN,
+        audit: audit<{ Params: { name: string }; Body: { version: number } }>({
+          result: (_policy, request) => ({ key: request.params.name, min_decrypt_version: request.body.version }),
+        }),
+      },
       schema: {
         summary: 'Retire the versions below `version` (never lowers; daemon admin)',
         tags: ['keys'],
@@ -117,20 +113,18 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
     (request) => {
       const { name } = request.params;
       const wanted = request.body.version;
-      let p: KeyPolicy;
       try {
-        p = keyRotation(ctx).setMinDecryptVersion(name, wanted);
+        return policyInfo(keys.setMinDecryptVersion(name, wanted));
       } catch (e) {
+        // How much is left to rewrap is not in the error answer: recorded here.
         if (isVaultError(e, 'OV_REWRAP_REQUIRED')) request.vault.detail = { key: name, min_decrypt_version: wanted, remaining: e.detail?.remaining ?? 0 };
         throw e;
       }
-      request.vault.detail = { key: name, min_decrypt_version: wanted };
-      return policyInfo(p);
     },
   );
 
   app.post(
-    '/v1/keys/:name/rewrap',
+    '/:name/rewrap',
     {
       config: { access: DAEMON_ADMIN },
       // The body is optional: a bare POST means all defaults.
@@ -149,13 +143,14 @@ export function registerKeyRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     (request) => {
       const b = request.body;
-      const r = keyRotation(ctx).rewrap(request.params.name, {
+      const r = keys.rewrap(request.params.name, {
         ...(b.batch_size === undefined ? {} : { batchSize: b.batch_size }),
         ...(b.max_versions === undefined ? {} : { maxVersions: b.max_versions }),
       });
-      const { rewrapped, remaining, done } = r;
-      request.vault.detail = { key: 'kem', rewrapped, remaining, failed: r.failed, key_version: r.keyVersion };
-      return { rewrapped, remaining, key_version: r.keyVersion, done };
+      // The failure count is not in the answer: recorded here.
+      request.vault.detail = { key: 'kem', rewrapped: r.rewrapped, remaining: r.remaining, failed: r.failed, key_version: r.keyVersion };
+      return { rewrapped: r.rewrapped, remaining: r.remaining, key_version: r.keyVersion, done: r.done };
     },
   );
-}
+  done();
+};

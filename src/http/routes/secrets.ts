@@ -1,6 +1,5 @@
 /**
- * `/v1/secrets`: the versioned secrets API (src/secrets; docs/api.md "Secrets", the
- * issue 4 HTTP contract). Paths are read from the raw URL after the route prefix, never
+ * `/v1/secrets`: the versioned secrets API (src/secrets; docs/api.md "Secrets"). Paths are read from the raw URL after the route prefix, never
  * decoded or normalised (src/secrets/path.ts): a `%`, `//`, a trailing `/` or a dot
  * segment is 400 OV_PATH_INVALID before anything else is looked at. The caller's scope
  * must cover the path before its existence is checked, so a denial (403) reveals nothing.
@@ -14,15 +13,14 @@
  * and signed by the vault. Every answer that carries a version sets `x-ontoref-version`.
  * @module
  */
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { pathInScope } from '../../auth/scope.js';
-import type { Session } from '../../auth/session-store.js';
 import { decodeAgeRecipient, looksLikeAgeRecipient } from '../../envelope/age.js';
 import { armor, decodeKey, seal, type PublicKeyInfo } from '../../envelope/index.js';
 import { deriveKeyId } from '../../envelope/keys.js';
 import { VaultError, isVaultError } from '../../errors.js';
-import { FIELD_NAME, parseSecretPath, rawPathAfter, secretSigner, SecretService, type SecretMetadata, type SecretValue } from '../../secrets/index.js';
-import { ADMIN, ANY_SESSION, OPERATOR, iso, type RouteContext, type VaultApp } from '../context.js';
+import { FIELD_NAME, parseSecretPath, rawPathAfter, secretSigner, type SecretMetadata, type SecretValue } from '../../secrets/index.js';
+import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, iso, type AuditSpec, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
@@ -137,39 +135,9 @@ const MAX_RECIPIENT = 4096;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DECIMAL = /^[1-9][0-9]{0,15}$/;
 
-const services = new WeakMap<RouteContext, SecretService>();
-
-/**
- * The server's secret service (one per buildServer, shared with the keys routes). Its
- * read cache is wiped when the vault seals.
- */
-export function secretService(ctx: RouteContext): SecretService {
-  let s = services.get(ctx);
-  if (s === undefined) {
-    const { deps } = ctx;
-    s = new SecretService({
-      storage: deps.storage,
-      provider: deps.provider,
-      keyring: deps.keyring,
-      signature: deps.config.crypto.signature,
-      now: ctx.now,
-      maxValueBytes: deps.config.secrets.maxValueBytes,
-      cacheBytes: deps.config.secrets.cacheBytes,
-    });
-    services.set(ctx, s);
-  }
-  return s;
-}
-
 function rawQuery(url: string): string | undefined {
   const q = url.indexOf('?');
   return q === -1 ? undefined : url.slice(q + 1);
-}
-
-function callerOf(request: { vault: { session: Session | undefined } }): Session {
-  const s = request.vault.session;
-  if (s === undefined) throw new VaultError('OV_AUTH_INVALID');
-  return s;
 }
 
 /** Strict base64 (canonical padding); OV_INVALID_ARGUMENT otherwise. */
@@ -233,34 +201,42 @@ function metadataBody(m: SecretMetadata) {
   };
 }
 
-export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
-  const svc = secretService(ctx);
-  const off = ctx.deps.seal.onSeal(() => svc.cache.wipe());
-  app.addHook('onClose', (_instance, done) => {
-    off();
-    svc.cache.wipe();
-    done();
-  });
+/**
+ * The path of a `/v1/<route>/{path}` request, checked (400 OV_PATH_INVALID); the auth
+ * plugin then requires it within the caller's scope before anything else is looked at.
+ */
+const pathAfter =
+  (prefix: string) =>
+  (request: FastifyRequest): string =>
+    parseSecretPath(rawPathAfter(request.url, prefix) ?? '');
 
-  /**
-   * The path of a `/v1/<route>/{path}` request, checked and within the caller's scope.
-   * Recorded in the audit entry's detail (the path is already in the entry's URL).
-   */
-  const target = (request: { url: string; vault: { session: Session | undefined; detail: Record<string, string | number | boolean> | undefined } }, prefix: string): string => {
-    const raw = rawPathAfter(request.url, prefix);
-    const path = parseSecretPath(raw ?? '');
-    if (!pathInScope(callerOf(request).scope, path)) throw new VaultError('OV_FORBIDDEN');
-    request.vault.detail = { path };
-    return path;
-  };
+/** The checked path (set by the auth plugin from the route's `scopePath`). */
+function target(request: { vault: { target: string | undefined } }): string {
+  const t = request.vault.target;
+  if (t === undefined) throw new VaultError('OV_FORBIDDEN');
+  return t;
+}
+
+/** Every path route records its path; the path is already in the entry's URL. */
+const PATH: AuditSpec = { request: (request) => ({ path: target(request) }) };
+/** ... and, on success, the versions it changed. */
+const PATH_VERSIONS: AuditSpec = audit<object, { path: string; versions: number[] }>({
+  request: (request) => ({ path: target(request) }),
+  result: (r) => ({ path: r.path, versions: r.versions.join(',') }),
+});
+
+/** Registered under `/v1`: `/secrets`, `/secrets-metadata`, `/secrets-undelete`, `/secrets-destroy`. */
+export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const svc = ctx.vault.secrets;
 
   const tags = ['secrets'];
   const security = [{ bearer: [] }];
 
   app.put(
-    '/v1/secrets/*',
+    '/secrets/*',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, scopePath: pathAfter('/v1/secrets/'), audit: audit<object, { path: string; version: number }>({ request: (request) => ({ path: target(request) }), result: (r) => ({ path: r.path, version: r.version }) }) },
       schema: {
         summary: 'Write a new version of a secret (operator)',
         tags,
@@ -270,7 +246,7 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const path = target(request, '/v1/secrets/');
+      const path = target(request);
       const { data, binary, cas } = request.body;
       if ((data === undefined) === (binary === undefined)) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'body' });
       const value: SecretValue = data !== undefined ? { kind: 'data', data } : { kind: 'binary', bytes: fromBase64(binary as string, 'binary') };
@@ -282,15 +258,14 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
         if (isVaultError(e, 'OV_CAS_MISMATCH')) throw new VaultError('OV_CAS_MISMATCH', { ...e.detail, field: 'body/cas' });
         throw e;
       }
-      request.vault.detail = { path, version: r.version };
       return { path: r.path, version: r.version, created_at: iso(r.createdAt) };
     },
   );
 
   app.get(
-    '/v1/secrets/*',
+    '/secrets/*',
     {
-      config: { access: ANY_SESSION },
+      config: { access: ANY_SESSION, scopePath: pathAfter('/v1/secrets/'), audit: PATH },
       schema: {
         summary: 'Read the latest version of a secret, or ?version=N; ?field=NAME answers one field as text (reader)',
         tags,
@@ -300,7 +275,7 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (request, reply) => {
-      const path = target(request, '/v1/secrets/');
+      const path = target(request);
       const q = request.query;
       const version = q.version === undefined ? undefined : positive(q.version, 'version');
       if (q.field !== undefined && !FIELD_NAME.test(q.field)) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'field' });
@@ -336,15 +311,15 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       // A prebuilt string goes out as is (fastify serialises objects only).
       if (recipient === undefined) return reply.type(type).send(body as never);
       const keyring = svc.keyring();
-      const envelope = seal(ctx.deps.provider, { to: recipient, plaintext: Buffer.from(body, 'utf8'), sign: secretSigner(keyring, svc.signature) });
+      const envelope = seal(ctx.vault.provider, { to: recipient, plaintext: Buffer.from(body, 'utf8'), sign: secretSigner(keyring, svc.signature) });
       return reply.type(ENVELOPE_MEDIA_TYPE).send(armor('ENVELOPE', envelope) as never);
     },
   );
 
   app.delete(
-    '/v1/secrets/*',
+    '/secrets/*',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, scopePath: pathAfter('/v1/secrets/'), audit: PATH_VERSIONS },
       schema: {
         summary: 'Soft-delete the latest version of a secret, or ?versions=1,2 (operator)',
         tags,
@@ -354,7 +329,7 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const path = target(request, '/v1/secrets/');
+      const path = target(request);
       const q = request.query.versions;
       let versions: number[] | undefined;
       if (q !== undefined) {
@@ -362,16 +337,14 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
         if (parts.length > 100) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'versions' });
         versions = parts.map((p) => positive(p, 'versions'));
       }
-      const done = svc.delete(path, versions);
-      request.vault.detail = { path, versions: done.join(',') };
-      return { path, versions: done };
+      return { path, versions: svc.delete(path, versions) };
     },
   );
 
   app.get(
-    '/v1/secrets',
+    '/secrets',
     {
-      config: { access: ANY_SESSION },
+      config: { access: ANY_SESSION, audit: audit<object, { paths: string[] }>({ result: (r) => ({ listed: r.paths.length }) }) },
       schema: {
         summary: "List secret paths in the caller's scope, by prefix, a page at a time (reader)",
         tags,
@@ -391,15 +364,14 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
         ...(q.after === undefined ? {} : { after: q.after }),
         ...(limit === undefined ? {} : { limit }),
       });
-      request.vault.detail = { listed: r.paths.length };
       return r;
     },
   );
 
   app.get(
-    '/v1/secrets-metadata/*',
+    '/secrets-metadata/*',
     {
-      config: { access: ANY_SESSION },
+      config: { access: ANY_SESSION, scopePath: pathAfter('/v1/secrets-metadata/'), audit: PATH },
       schema: {
         summary: 'Metadata and version history of a secret (reader)',
         tags,
@@ -407,13 +379,13 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
         response: { 200: SECRET_METADATA, ...ERROR_RESPONSES },
       },
     },
-    (request) => metadataBody(svc.metadata(target(request, '/v1/secrets-metadata/'))),
+    (request) => metadataBody(svc.metadata(target(request))),
   );
 
   app.put(
-    '/v1/secrets-metadata/*',
+    '/secrets-metadata/*',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, scopePath: pathAfter('/v1/secrets-metadata/'), audit: PATH },
       schema: {
         summary: 'Update (or create) the settings of a secret: max_versions, cas_required, custom_metadata (operator)',
         tags,
@@ -423,7 +395,7 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const path = target(request, '/v1/secrets-metadata/');
+      const path = target(request);
       const b = request.body;
       return metadataBody(
         svc.putMetadata(path, {
@@ -436,9 +408,9 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.delete(
-    '/v1/secrets-metadata/*',
+    '/secrets-metadata/*',
     {
-      config: { access: ADMIN },
+      config: { access: ADMIN, scopePath: pathAfter('/v1/secrets-metadata/'), audit: PATH },
       schema: {
         summary: 'Destroy every version of a secret and its metadata (admin)',
         tags,
@@ -447,15 +419,15 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (request, reply) => {
-      svc.destroyAll(target(request, '/v1/secrets-metadata/'));
+      svc.destroyAll(target(request));
       return reply.code(204).send(null);
     },
   );
 
   app.post(
-    '/v1/secrets-undelete/*',
+    '/secrets-undelete/*',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, scopePath: pathAfter('/v1/secrets-undelete/'), audit: PATH_VERSIONS },
       schema: {
         summary: 'Restore soft-deleted versions of a secret (operator)',
         tags,
@@ -465,17 +437,15 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const path = target(request, '/v1/secrets-undelete/');
-      const done = svc.undelete(path, request.body.versions);
-      request.vault.detail = { path, versions: done.join(',') };
-      return { path, versions: done };
+      const path = target(request);
+      return { path, versions: svc.undelete(path, request.body.versions) };
     },
   );
 
   app.post(
-    '/v1/secrets-destroy/*',
+    '/secrets-destroy/*',
     {
-      config: { access: ADMIN },
+      config: { access: ADMIN, scopePath: pathAfter('/v1/secrets-destroy/'), audit: PATH_VERSIONS },
       schema: {
         summary: 'Wipe the envelopes of versions of a secret, irreversibly (admin)',
         tags,
@@ -485,10 +455,9 @@ export function registerSecretRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const path = target(request, '/v1/secrets-destroy/');
-      const done = svc.destroy(path, request.body.versions);
-      request.vault.detail = { path, versions: done.join(',') };
-      return { path, versions: done };
+      const path = target(request);
+      return { path, versions: svc.destroy(path, request.body.versions) };
     },
   );
-}
+  done();
+};

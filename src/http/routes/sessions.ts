@@ -1,6 +1,6 @@
 /**
- * `/v1/sessions`: the key -> token exchange and session management (MISSION.md, "Key ->
- * token exchange"; ADR 0004).
+ * `/v1/sessions`: the key -> token exchange and session management (ADR 0004), over the
+ * vault's API-key and session services (src/auth).
  *
  * The exchange verifies the API key once (argon2id, ~100 ms), then issues an HS256 JWT
  * under the keyring's current `token` key (`kid` = key version; claims `sub` = API key
@@ -16,12 +16,9 @@
  * @module
  */
 import { Type } from 'typebox';
-import { authenticateApiKey } from '../../auth/apikeys.js';
-import { scopeContains } from '../../auth/scope.js';
-import { newSessionId, tokenDigest, type Session } from '../../auth/session-store.js';
-import { parseDuration } from '../../config.js';
+import type { Session } from '../../auth/session-store.js';
 import { isVaultError, VaultError } from '../../errors.js';
-import { ADMIN, ANY_SESSION, iso, PUBLIC, type RouteContext, type VaultApp } from '../context.js';
+import { ADMIN, ANY_SESSION, audit, callerOf, iso, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
 import {
   CREATE_SESSION_BODY,
   CREATE_SESSION_RESPONSE,
@@ -48,19 +45,13 @@ export function sessionInfo(s: Session) {
   };
 }
 
-function callerOf(request: { vault: { session: Session | undefined } }): Session {
-  const s = request.vault.session;
-  // The auth hook guarantees a session on every non-public route; this is a backstop.
-  if (s === undefined) throw new VaultError('OV_AUTH_INVALID');
-  return s;
-}
-
-export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
-  const { deps } = ctx;
-  const { config } = deps;
+/** Registered under `/v1/sessions`. */
+export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const { vault } = ctx;
 
   app.post(
-    '/v1/sessions',
+    '',
     {
       config: { access: PUBLIC },
       schema: {
@@ -72,7 +63,7 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     async (request) => {
       const state = request.vault;
-      const now = ctx.now();
+      const now = vault.now();
       const address = request.ip;
       const keyId = KEY_ID_RE.exec(request.body.key)?.[1];
       const refuse = (retryAfter: number): never => {
@@ -88,20 +79,22 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
         if (byKey > 0) refuse(byKey);
       }
 
-      let ttlMs = config.sessions.defaultTtlMs;
-      if (request.body.ttl !== undefined) {
-        const t = parseDuration(request.body.ttl);
-        if (t === undefined || t < 1000 || t > config.sessions.maxTtlMs) throw new VaultError('OV_BAD_REQUEST', { field: 'body/ttl' });
-        ttlMs = t;
+      let ttlMs: number;
+      try {
+        ttlMs = vault.sessionService.ttl(request.body.ttl);
+      } catch (e) {
+        // The service names `ttl`; it is the body's field.
+        if (isVaultError(e, 'OV_BAD_REQUEST')) throw new VaultError('OV_BAD_REQUEST', { field: 'body/ttl' });
+        throw e;
       }
 
       if (!ctx.enterExchange()) refuse(1);
       let record;
       try {
-        record = await authenticateApiKey(deps.storage.apiKeys, request.body.key);
+        record = await vault.apiKeys.authenticate(request.body.key);
       } catch (e) {
         if (isVaultError(e, 'OV_AUTH_INVALID')) {
-          const at = ctx.now();
+          const at = vault.now();
           ctx.limits.address.record(address, at);
           if (keyId !== undefined) ctx.limits.key.record(keyId, at);
           state.auditType = 'auth';
@@ -113,41 +106,17 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
         ctx.leaveExchange();
       }
 
-      const store = await ctx.sessions();
-      const issuedAt = ctx.now();
-      const id = newSessionId();
-      const expiresAt = issuedAt + ttlMs;
-      const token = ctx.signToken({
-        sub: record.id,
-        jti: id,
-        role: record.role,
-        scope: record.scope,
-        iat: Math.floor(issuedAt / 1000),
-        // Rounded up: the session store, in milliseconds, is what decides the exact end.
-        exp: Math.ceil(expiresAt / 1000),
-      });
-      const { session } = store.create({
-        digest: tokenDigest(token),
-        id,
-        apiKeyId: record.id,
-        role: record.role,
-        scope: record.scope,
-        label: record.label,
-        ttlMs,
-        now: issuedAt,
-      });
+      const { token, session, undo } = await vault.sessionService.issue(record, ttlMs, (claims) => ctx.signToken(claims));
       state.session = session;
       state.apiKey = record.id;
       // The token never leaves if its issue cannot be audited; then it must not work either.
-      state.onAuditFailure = () => {
-        store.revokeById(id);
-      };
-      return { token, id, expires_at: iso(session.expiresAt), role: session.role, scope: session.scope };
+      state.onAuditFailure = undo;
+      return { token, id: session.id, expires_at: iso(session.expiresAt), role: session.role, scope: session.scope };
     },
   );
 
   app.get(
-    '/v1/sessions',
+    '',
     {
       config: { access: ADMIN },
       schema: {
@@ -159,20 +128,13 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      const store = await ctx.sessions();
-      const list = store.list({
-        now: ctx.now(),
-        scope: caller.scope,
-        limit: request.query.limit ?? DEFAULT_LIST_LIMIT,
-        ...(request.query.api_key_id === undefined ? {} : { apiKeyId: request.query.api_key_id }),
-      });
+      const list = await vault.sessionService.list(callerOf(request), { limit: request.query.limit ?? DEFAULT_LIST_LIMIT, apiKeyId: request.query.api_key_id });
       return { sessions: list.map(sessionInfo) };
     },
   );
 
   app.get(
-    '/v1/sessions/self',
+    '/self',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -186,7 +148,7 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.delete(
-    '/v1/sessions/self',
+    '/self',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -197,17 +159,18 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const store = await ctx.sessions();
-      store.revokeById(caller.id);
+      await vault.sessionService.end(callerOf(request));
       return reply.code(204).send(null);
     },
   );
 
   app.delete(
-    '/v1/sessions/:id',
+    '/:id',
     {
-      config: { access: ANY_SESSION },
+      config: {
+        access: ANY_SESSION,
+        audit: audit<{ Params: { id: string } }>({ result: (_r, request) => ({ revoked: request.params.id }) }),
+      },
       schema: {
         summary: "Revoke a session by id (admin within its scope, or the caller's own)",
         tags: ['sessions'],
@@ -217,16 +180,11 @@ export function registerSessionRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const store = await ctx.sessions();
-      const target = store.getById(request.params.id, ctx.now());
-      const own = target !== undefined && target.id === caller.id;
-      if (!own && caller.role !== 'admin') throw new VaultError('OV_FORBIDDEN');
-      // Outside the caller's scope looks exactly like a session that does not exist.
-      if (target === undefined || (!own && !scopeContains(caller.scope, target.scope))) throw new VaultError('OV_NOT_FOUND');
-      store.revokeById(target.id);
-      request.vault.detail = { revoked: target.id };
-      return reply.code(204).send(null);
+      await vault.sessionService.revoke(callerOf(request), request.params.id);
+      // Returned, not sent: the audit detail is taken from the result before the answer leaves.
+      void reply.code(204);
+      return null;
     },
   );
-}
+  done();
+};

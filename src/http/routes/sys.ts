@@ -1,5 +1,5 @@
 /**
- * `/v1/sys/*`: the routes that answer while sealed (MISSION.md, "Surfaces"): health with
+ * `/v1/sys/*`: the routes that answer while sealed: health with
  * Vault-like status codes (200 unsealed, 503 sealed, 501 not initialised), seal status,
  * unseal (one share, the passphrase, or a reset of the attempt), seal, self-description,
  * Prometheus metrics and the OpenAPI document.
@@ -11,13 +11,15 @@ import { isVaultError, VaultError } from '../../errors.js';
 import { SUITES } from '../../envelope/format.js';
 import type { KemName, SignatureName } from '../../crypto/types.js';
 import type { SealStatus } from '../../seal/index.js';
-import { DAEMON_ADMIN, OPERATOR, PUBLIC, type RouteContext, type VaultApp } from '../context.js';
+import { audit, DAEMON_ADMIN, OPERATOR, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
 import { DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../schemas.js';
 
 const KEMS: readonly KemName[] = ['X-Wing', 'ML-KEM-768', 'ML-KEM-1024'];
 const SIGNATURES: readonly SignatureName[] = ['ML-DSA-65', 'ML-DSA-87', 'Falcon-512-r3', 'Falcon-1024-r3'];
 
 /** What this build can do, for clients deciding which calls to make. */
+const unsealAction = (body: { reset?: unknown; share?: unknown }): string => ('reset' in body ? 'reset' : 'share' in body ? 'share' : 'passphrase');
+
 export const CAPABILITIES: readonly string[] = Object.freeze([
   'sessions',
   'sessions.revoke-by-id',
@@ -33,13 +35,15 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   'openapi',
 ]);
 
-export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
-  const { deps } = ctx;
+/** Registered under `/v1/sys`. */
+export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const { vault } = ctx;
 
   const sealStatus = (s: SealStatus) => ({ ...s, version: ctx.version });
 
   app.get(
-    '/v1/sys/health',
+    '/health',
     {
       config: { access: PUBLIC },
       schema: {
@@ -49,26 +53,37 @@ export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (_request, reply) => {
-      const s = deps.seal.status();
-      const sealed = deps.keyring() === undefined;
+      const s = vault.seal.status();
+      const sealed = vault.keyring() === undefined;
       const code = !s.initialized ? 501 : sealed ? 503 : 200;
       return reply.code(code).send({ initialized: s.initialized, sealed, version: ctx.version });
     },
   );
 
   app.get(
-    '/v1/sys/seal-status',
+    '/seal-status',
     {
       config: { access: PUBLIC },
       schema: { summary: 'Seal state and unseal progress', tags: ['sys'], response: { 200: SEAL_STATUS, ...ERROR_RESPONSES } },
     },
-    () => sealStatus(deps.seal.status()),
+    () => sealStatus(vault.seal.status()),
   );
 
   app.post(
-    '/v1/sys/unseal',
+    '/unseal',
     {
-      config: { access: PUBLIC },
+      config: {
+        access: PUBLIC,
+        audit: audit<{ Body: { reset?: unknown; share?: unknown } }, SealStatus>({
+          request: (request) => ({ action: unsealAction(request.body) }),
+          result: (status, request) => ({ action: unsealAction(request.body), progress: status.progress, sealed: status.sealed }),
+        }),
+      },
+      // Wrong shares or passphrases brake per address, before anything is looked at.
+      preHandler: (request, _reply, done) => {
+        const wait = ctx.limits.unseal.retryAfter(request.ip, vault.now());
+        done(wait > 0 ? new VaultError('OV_RATE_LIMITED', { retryAfter: wait }) : undefined);
+      },
       schema: {
         summary: 'Submit one unseal share or the passphrase, or reset the attempt',
         tags: ['sys'],
@@ -78,17 +93,12 @@ export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
     },
     async (request) => {
       const body = request.body;
-      const now = ctx.now();
-      const wait = ctx.limits.unseal.retryAfter(request.ip, now);
-      if (wait > 0) throw new VaultError('OV_RATE_LIMITED', { retryAfter: wait });
-      const action = 'reset' in body ? 'reset' : 'share' in body ? 'share' : 'passphrase';
-      request.vault.detail = { action };
+      const now = vault.now();
       try {
         let status: SealStatus;
-        if ('reset' in body) status = deps.seal.reset();
-        else if ('share' in body) status = await deps.seal.submitShare(body.share);
-        else status = await deps.seal.unsealWithPassphrase(body.passphrase);
-        request.vault.detail = { action, progress: status.progress, sealed: status.sealed };
+        if ('reset' in body) status = vault.seal.reset();
+        else if ('share' in body) status = await vault.seal.submitShare(body.share);
+        else status = await vault.seal.unsealWithPassphrase(body.passphrase);
         return sealStatus(status);
       } catch (e) {
         // Wrong shares or a wrong passphrase: the same brake as a wrong API key.
@@ -99,7 +109,7 @@ export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.post(
-    '/v1/sys/seal',
+    '/seal',
     {
       config: { access: DAEMON_ADMIN },
       schema: {
@@ -110,33 +120,33 @@ export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (_request, reply) => {
-      deps.seal.seal();
+      vault.seal.seal();
       return reply.code(204).send(null);
     },
   );
 
   app.get(
-    '/v1/sys/describe',
+    '/describe',
     {
       config: { access: PUBLIC },
       schema: { summary: 'Versions, suites, crypto provider, capabilities, config schema', tags: ['sys'], response: { 200: DESCRIBE, ...ERROR_RESPONSES } },
     },
     () => {
-      const p = deps.provider;
+      const p = vault.provider;
       const algorithms: Record<string, string> = {};
       for (const k of KEMS) algorithms[k] = p.name;
       for (const s of SIGNATURES) algorithms[s] = p.signature(s).implementation;
-      const s = deps.seal.status();
+      const s = vault.seal.status();
       return {
         name: 'ontoref-vault',
         version: ctx.version,
         api: 'v1',
         node: process.versions.node,
         initialized: s.initialized,
-        sealed: deps.keyring() === undefined,
+        sealed: vault.keyring() === undefined,
         provider: { name: p.name, algorithms },
         suites: SUITES.map((x) => ({ id: x.id, name: x.name, kem: x.kem, kdf_id: x.kdfId, aead_id: x.aeadId })),
-        signature: deps.config.crypto.signature,
+        signature: vault.config.crypto.signature,
         capabilities: [...CAPABILITIES],
         config_schema: CONFIG_FILE_SCHEMA,
       };
@@ -144,7 +154,7 @@ export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
   );
 
   app.get(
-    '/v1/sys/metrics',
+    '/metrics',
     {
       config: { access: OPERATOR },
       schema: {
@@ -156,27 +166,29 @@ export function registerSysRoutes(app: VaultApp, ctx: RouteContext): void {
       },
     },
     async (_request, reply) => {
-      const s = deps.seal.status();
-      let auditEntries: number | undefined;
-      try {
-        auditEntries = deps.storage.audit.last()?.seq ?? 0;
-      } catch {
-        auditEntries = undefined;
-      }
+      const s = vault.seal.status();
       const text = ctx.metrics.render({
-        sealed: deps.keyring() === undefined,
+        sealed: vault.keyring() === undefined,
         initialized: s.initialized,
-        sessionsActive: ctx.loadedSessions()?.size ?? 0,
-        auditEntries,
-        uptimeSeconds: (ctx.now() - ctx.startedAt) / 1000,
+        sessionsActive: vault.loadedSessions()?.size ?? 0,
+        auditEntries: vault.auditEntries(),
+        uptimeSeconds: (vault.now() - ctx.startedAt) / 1000,
       });
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
     },
   );
 
   app.get(
-    '/v1/sys/openapi',
-    { config: { access: PUBLIC }, schema: { hide: true } },
-    async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+    '/openapi',
+    {
+      config: { access: PUBLIC },
+      schema: {
+        hide: true,
+        response: { 200: Type.Object({}, { additionalProperties: true, description: 'the OpenAPI 3.0 document' }), ...ERROR_RESPONSES },
+      },
+    },
+    // A prebuilt string goes out as is (fastify serialises objects only).
+    async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger()) as never),
   );
-}
+  done();
+};

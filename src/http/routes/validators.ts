@@ -12,13 +12,11 @@
  * registry message only. Audit entries get the slot name, the action and key ids.
  * @module
  */
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { pathInScope } from '../../auth/scope.js';
-import type { Session } from '../../auth/session-store.js';
 import { VaultError } from '../../errors.js';
-import { SecretService, parseSecretPath } from '../../secrets/index.js';
-import { ValidatorService } from '../../validators/service.js';
-import { ADMIN, ANY_SESSION, OPERATOR, type RouteContext, type VaultApp } from '../context.js';
+import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, type AuditDetail, type RoutePlugin, type VaultApp } from '../context.js';
 import { ERROR_RESPONSES } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
@@ -184,52 +182,40 @@ export const VALIDATOR_SCHEMAS = {
 };
 
 /** promote and retire take no input: no body, or `{}`; anything else is refused (unknown keys). */
-function emptyBody(body: unknown): void {
+function emptyBody(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
+  const body = request.body;
   const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
-  if (!empty) throw new VaultError('OV_BAD_REQUEST', { field: 'body' });
+  done(empty ? undefined : new VaultError('OV_BAD_REQUEST', { field: 'body' }));
 }
 
-function caller(request: { vault: { session: Session | undefined } }): Session {
-  const s = request.vault.session;
-  if (s === undefined) throw new VaultError('OV_AUTH_INVALID');
-  return s;
-}
+/** A slot's scope path (`validators/<name>`): out of scope is 403 whether it exists or not. */
+const slotPath = (request: FastifyRequest): string => `validators/${(request.params as { name: string }).name}`;
 
-/** The service a server's routes share (stateless apart from its dependencies). */
-export function validatorService(ctx: RouteContext): ValidatorService {
-  const { deps } = ctx;
-  // Only for EIP-2333 derivation from a slot's mnemonic_ref. No read cache: a mnemonic is
-  // read once per derivation and should not linger in the cache's memory.
-  const secrets = new SecretService({ storage: deps.storage, provider: deps.provider, keyring: deps.keyring, signature: deps.config.crypto.signature, now: ctx.now, cacheBytes: 0 });
-  const readSecretField = (path: string, field: string): string => {
-    const r = secrets.get(parseSecretPath(path, 'mnemonic_ref'));
-    if (r.kind !== 'data') throw new VaultError('OV_FIELD_NOT_FOUND');
-    const fields = JSON.parse(new TextDecoder().decode(r.plaintext)) as Record<string, unknown>;
-    const value = Object.prototype.hasOwnProperty.call(fields, field) ? fields[field] : undefined;
-    if (typeof value !== 'string') throw new VaultError('OV_FIELD_NOT_FOUND');
-    return value;
-  };
-  return new ValidatorService({
-    storage: deps.storage,
-    provider: deps.provider,
-    keyring: deps.keyring,
-    signature: deps.config.crypto.signature,
-    now: ctx.now,
-    readSecretField,
-  });
-}
+const createDetail = (b: { name: string; chain: string; format: string }): AuditDetail => ({ validator: b.name, action: 'import', chain: b.chain, format: b.format });
+const rotateDetail = (r: { params: { name: string }; body: { format: string } }): AuditDetail => ({ validator: r.params.name, action: 'rotate', format: r.body.format });
+/** Slot operations whose detail is the slot and the action. */
+const action = (name: string) => audit<{ Params: { name: string } }>({ request: (request) => ({ validator: request.params.name, action: name }) });
 
-export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void {
-  const service = validatorService(ctx);
+type Slot = { keys: readonly { id: string; state: string }[] };
+/** The detail plus the id of the slot's first key in `state` (or its first key), when there is one. */
+const withKey = (detail: AuditDetail | undefined, slot: Slot, state?: string): AuditDetail | undefined => {
+  const key = state === undefined ? slot.keys[0] : slot.keys.find((k) => k.state === state);
+  return key === undefined ? undefined : { ...detail, key_id: key.id };
+};
+const counts = (items: readonly { status: string }[], statuses: readonly string[]): AuditDetail => {
+  const out: AuditDetail = { items: items.length };
+  for (const st of statuses) out[st] = items.filter((r) => r.status === st).length;
+  return out;
+};
 
-  /** 403 unless the caller's scope covers the slot (checked before existence). */
-  const inScope = (request: { vault: { session: Session | undefined } }, name: string): void => {
-    if (!pathInScope(caller(request).scope, `validators/${name}`)) throw new VaultError('OV_FORBIDDEN');
-  };
+/** Registered under `/v1/validators`. */
+export const validatorRoutes: RoutePlugin = (instance, { ctx }, done) => {
+  const app = instance as VaultApp;
+  const service = ctx.vault.validators;
   const common = { tags: ['validators'], security: [{ bearer: [] }] };
 
   app.get(
-    '/v1/validators',
+    '',
     {
       config: { access: ANY_SESSION },
       schema: {
@@ -240,7 +226,7 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
       },
     },
     (request) => {
-      const scope = caller(request).scope;
+      const scope = callerOf(request).scope;
       const q = request.query;
       return {
         validators: service.list({
@@ -253,9 +239,16 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
   );
 
   app.post(
-    '/v1/validators',
+    '',
     {
-      config: { access: OPERATOR },
+      config: {
+        access: OPERATOR,
+        scopePath: (request) => `validators/${(request.body as { name: string }).name}`,
+        audit: audit<{ Body: { name: string; chain: string; format: string } }, Slot>({
+          request: (request) => createDetail(request.body),
+          result: (slot, request) => withKey(createDetail(request.body), slot),
+        }),
+      },
       schema: {
         ...common,
         summary: 'Create a slot with its first key (imported or generated), active',
@@ -264,21 +257,22 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
       },
     },
     async (request, reply) => {
-      const b = request.body;
-      inScope(request, b.name);
-      request.vault.detail = { validator: b.name, action: 'import', chain: b.chain, format: b.format };
-      const slot = await service.create(b);
-      const key = slot.keys[0];
-      if (key !== undefined) request.vault.detail = { ...request.vault.detail, key_id: key.id };
-      return reply.code(201).send(slot);
+      const slot = await service.create(request.body);
+      void reply.code(201);
+      return slot;
     },
   );
 
   app.post(
-    '/v1/validators/import',
+    '/import',
     {
-      bodyLimit: Math.max(ctx.deps.config.limits.bodyLimit, VALIDATOR_BULK_BODY_LIMIT),
-      config: { access: OPERATOR },
+      bodyLimit: Math.max(ctx.vault.config.limits.bodyLimit, VALIDATOR_BULK_BODY_LIMIT),
+      config: {
+        access: OPERATOR,
+        audit: audit<object, { results: { status: string }[] }>({
+          result: (r) => ({ action: 'bulk-import', ...counts(r.results, ['imported', 'duplicate', 'error']) }),
+        }),
+      },
       schema: {
         ...common,
         summary: 'Bulk import of EIP-2335 keystores, one active slot each; per-item results in input order',
@@ -287,30 +281,25 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
       },
     },
     async (request) => {
-      const scope = caller(request).scope;
+      const scope = callerOf(request).scope;
       const results = await service.importBulk(request.body.items, { allowed: (name) => pathInScope(scope, `validators/${name}`) });
-      const count = (s: string): number => results.filter((r) => r.status === s).length;
-      request.vault.detail = { action: 'bulk-import', items: results.length, imported: count('imported'), duplicate: count('duplicate'), error: count('error') };
       return { results };
     },
   );
 
   app.get(
-    '/v1/validators/:name',
+    '/:name',
     {
-      config: { access: ANY_SESSION },
+      config: { access: ANY_SESSION, scopePath: slotPath },
       schema: { ...common, summary: 'One slot with its keys', params: NAME_PARAMS, response: { 200: VALIDATOR_SLOT, ...ERROR_RESPONSES } },
     },
-    (request) => {
-      inScope(request, request.params.name);
-      return service.get(request.params.name);
-    },
+    (request) => service.get(request.params.name),
   );
 
   app.put(
-    '/v1/validators/:name/signing-state',
+    '/:name/signing-state',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, scopePath: slotPath, audit: action('signing-state') },
       schema: {
         ...common,
         summary: 'Raise the slot signing state (never lowers)',
@@ -319,18 +308,20 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
         response: { 200: VALIDATOR_SLOT, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      const name = request.params.name;
-      inScope(request, name);
-      request.vault.detail = { validator: name, action: 'signing-state' };
-      return service.setSigningState(name, request.body);
-    },
+    (request) => service.setSigningState(request.params.name, request.body),
   );
 
   app.post(
-    '/v1/validators/:name/rotate',
+    '/:name/rotate',
     {
-      config: { access: OPERATOR },
+      config: {
+        access: OPERATOR,
+        scopePath: slotPath,
+        audit: audit<{ Params: { name: string }; Body: { format: string } }, Slot>({
+          request: (request) => rotateDetail(request),
+          result: (slot, request) => withKey(rotateDetail(request), slot, 'pending'),
+        }),
+      },
       schema: {
         ...common,
         summary: 'Add the next key (generated or imported) as pending',
@@ -340,21 +331,25 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
       },
     },
     async (request, reply) => {
-      const name = request.params.name;
-      inScope(request, name);
-      request.vault.detail = { validator: name, action: 'rotate', format: request.body.format };
-      const scope = caller(request).scope;
-      const slot = await service.rotate(name, request.body, { secretAllowed: (path) => pathInScope(scope, path) });
-      const pending = slot.keys.find((k) => k.state === 'pending');
-      if (pending !== undefined) request.vault.detail = { ...request.vault.detail, key_id: pending.id };
-      return reply.code(201).send(slot);
+      const scope = callerOf(request).scope;
+      const slot = await service.rotate(request.params.name, request.body, { secretAllowed: (path) => pathInScope(scope, path) });
+      void reply.code(201);
+      return slot;
     },
   );
 
   app.post(
-    '/v1/validators/:name/promote',
+    '/:name/promote',
     {
-      config: { access: OPERATOR },
+      config: {
+        access: OPERATOR,
+        scopePath: slotPath,
+        audit: audit<{ Params: { name: string } }, Slot>({
+          request: (request) => ({ validator: request.params.name, action: 'promote' }),
+          result: (slot, request) => withKey({ validator: request.params.name, action: 'promote' }, slot, 'active'),
+        }),
+      },
+      preHandler: emptyBody,
       schema: {
         ...common,
         summary: 'pending -> active, active -> retired, in one transaction',
@@ -362,22 +357,14 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
         response: { 200: VALIDATOR_SLOT, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      const name = request.params.name;
-      inScope(request, name);
-      emptyBody(request.body);
-      request.vault.detail = { validator: name, action: 'promote' };
-      const slot = service.promote(name);
-      const active = slot.keys.find((k) => k.state === 'active');
-      if (active !== undefined) request.vault.detail = { ...request.vault.detail, key_id: active.id };
-      return slot;
-    },
+    (request) => service.promote(request.params.name),
   );
 
   app.post(
-    '/v1/validators/:name/retire',
+    '/:name/retire',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, scopePath: slotPath, audit: action('retire') },
+      preHandler: emptyBody,
       schema: {
         ...common,
         summary: 'active -> retired (no active key left)',
@@ -385,19 +372,19 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
         response: { 200: VALIDATOR_SLOT, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      const name = request.params.name;
-      inScope(request, name);
-      emptyBody(request.body);
-      request.vault.detail = { validator: name, action: 'retire' };
-      return service.retire(name);
-    },
+    (request) => service.retire(request.params.name),
   );
 
   app.post(
-    '/v1/validators/:name/export',
+    '/:name/export',
     {
-      config: { access: ADMIN },
+      config: {
+        access: ADMIN,
+        scopePath: slotPath,
+        audit: audit<{ Params: { name: string }; Body: { format: string } }>({
+          request: (request) => ({ validator: request.params.name, action: 'export', format: request.body.format }),
+        }),
+      },
       schema: {
         ...common,
         summary: "Export a key (default: the active one) in its chain's file format (admin)",
@@ -407,24 +394,22 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
       },
     },
     async (request) => {
-      const name = request.params.name;
-      inScope(request, name);
       const b = request.body;
-      request.vault.detail = { validator: name, action: 'export', format: b.format };
-      const { files, key_id } = await service.export(name, {
+      const { files, key_id } = await service.export(request.params.name, {
         format: b.format,
         ...(b.key_id === undefined ? {} : { key_id: b.key_id }),
         ...(b.password === undefined ? {} : { password: b.password }),
       });
+      // The exported key's id is not in the answer: recorded here.
       request.vault.detail = { ...request.vault.detail, key_id };
       return { files };
     },
   );
 
   app.get(
-    '/v1/validators/:name/history',
+    '/:name/history',
     {
-      config: { access: ANY_SESSION },
+      config: { access: ANY_SESSION, scopePath: slotPath },
       schema: {
         ...common,
         summary: 'Signed rotation records and the vault signature public keys that verify them',
@@ -432,16 +417,19 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
         response: { 200: VALIDATOR_HISTORY, ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      inScope(request, request.params.name);
-      return service.history(request.params.name);
-    },
+    (request) => service.history(request.params.name),
   );
 
   app.delete(
-    '/v1/validators/:name/keys/:id',
+    '/:name/keys/:id',
     {
-      config: { access: ADMIN },
+      config: {
+        access: ADMIN,
+        scopePath: slotPath,
+        audit: audit<{ Params: { name: string; id: string } }>({
+          request: (request) => ({ validator: request.params.name, action: 'destroy', key_id: request.params.id }),
+        }),
+      },
       schema: {
         ...common,
         summary: 'Destroy a retired key (admin); ?confirm= must be its public key',
@@ -450,11 +438,7 @@ export function registerValidatorRoutes(app: VaultApp, ctx: RouteContext): void 
         response: { 200: Type.Object({ destroyed: KEY_ID }, closed), ...ERROR_RESPONSES },
       },
     },
-    (request) => {
-      const { name, id } = request.params;
-      inScope(request, name);
-      request.vault.detail = { validator: name, action: 'destroy', key_id: id };
-      return service.destroy(name, id, request.query.confirm);
-    },
+    (request) => service.destroy(request.params.name, request.params.id, request.query.confirm),
   );
-}
+  done();
+};

@@ -15,6 +15,7 @@ import { setupVault } from '../../../src/setup.js';
 import { openStorage } from '../../../src/storage/index.js';
 import { SessionStore } from '../../../src/auth/session-store.js';
 import { buildServer } from '../../../src/http/server.js';
+import { createVault } from '../../../src/vault.js';
 import { bearer, login, makeVault, sqliteLoads, testConfig, unseal } from './helpers.js';
 
 describe.runIf(sqliteLoads)('startDaemon', () => {
@@ -121,16 +122,10 @@ describe.runIf(sqliteLoads)('a session store still loading', () => {
       const pending = new Promise<SessionStore>((resolve) => {
         finish = resolve;
       });
-      const app = await buildServer({
-        storage: v.runtime.storage,
-        seal: v.runtime.seal,
-        sessions: pending,
-        keyring: v.runtime.keyring,
-        audit: v.runtime.audit,
-        provider: v.runtime.provider,
-        config: v.config,
-        now: () => v.clock.t,
-      });
+      // A second vault over the same storage, whose store is still loading.
+      const loading = createVault({ config: v.config, storage: v.storage, provider: v.vault.provider, now: () => v.clock.t, sessions: pending });
+      for (const share of (v.setup?.shares ?? []).slice(0, 3)) await loading.seal.submitShare(share);
+      const app = await buildServer(loading);
       try {
         expect((await app.inject({ method: 'GET', url: '/v1/sys/health' })).statusCode).toBe(200);
         let done = false;
@@ -140,10 +135,11 @@ describe.runIf(sqliteLoads)('a session store still loading', () => {
         });
         await new Promise((r) => setTimeout(r, 50));
         expect(done).toBe(false);
-        finish(SessionStore.load(v.runtime.storage.sessions, v.clock.t));
+        finish(SessionStore.load(v.storage.sessions, v.clock.t));
         expect((await self).statusCode).toBe(200);
       } finally {
         await app.close();
+        loading.close();
       }
     } finally {
       await v.cleanup();

@@ -1,7 +1,8 @@
 /**
- * Fixtures for the HTTP tests: a real vault in a temporary data dir (setupVault), a
- * runtime over its SQLite storage and a server built with buildServer, driven with
- * inject(). The clock is injected so expiry can be tested without waiting.
+ * Fixtures for the HTTP tests: a real vault in a temporary data dir (setupVault), the
+ * vault built over its SQLite storage by createVault and a server built with
+ * buildServer, driven with inject(). The clock is injected so expiry can be tested
+ * without waiting.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,11 @@ import { resolveConfig, type Config } from '../../../src/config.js';
 import { selectProvider } from '../../../src/crypto/provider.js';
 import type { ErrorCode } from '../../../src/errors.js';
 import type { VaultApp } from '../../../src/http/context.js';
-import { createRuntime, type VaultRuntime } from '../../../src/http/runtime.js';
 import { buildServer } from '../../../src/http/server.js';
 import { setupVault, type SetupMode, type SetupResult } from '../../../src/setup.js';
 import { openStorage } from '../../../src/storage/index.js';
+import type { Storage } from '../../../src/storage/types.js';
+import { createVault, type Vault } from '../../../src/vault.js';
 
 export { sqliteLoads } from '../storage/helpers.js';
 
@@ -28,7 +30,9 @@ export interface TestVault {
   readonly dir: string;
   readonly setup: SetupResult | undefined;
   readonly adminKey: string | undefined;
-  readonly runtime: VaultRuntime;
+  /** The vault's storage, for assertions on what was stored (the server never sees it). */
+  readonly storage: Storage;
+  readonly vault: Vault;
   readonly app: VaultApp;
   readonly clock: Clock;
   readonly config: Config;
@@ -60,36 +64,31 @@ export async function makeVault(opts: { mode?: SetupMode | null; config?: Record
   const config = testConfig(dir, opts.config);
   const storage = openStorage(join(dir, 'vault.db'));
   const auditFault = { on: false };
-  const runtime = createRuntime({
-    storage,
-    provider,
-    signature: config.crypto.signature,
-    now: () => (auditFault.on ? Number.NaN : clock.t),
-    ...(opts.checkpointEvery === undefined ? {} : { checkpointEvery: opts.checkpointEvery }),
-  });
-  const sessions = SessionStore.load(storage.sessions, clock.t);
-  const app = await buildServer({
-    storage,
-    seal: runtime.seal,
-    sessions,
-    keyring: runtime.keyring,
-    audit: runtime.audit,
-    provider,
+  const vault = createVault({
     config,
+    storage,
+    provider,
     now: () => clock.t,
+    sessions: SessionStore.load(storage.sessions, clock.t),
+    audit: {
+      now: () => (auditFault.on ? Number.NaN : clock.t),
+      ...(opts.checkpointEvery === undefined ? {} : { checkpointEvery: opts.checkpointEvery }),
+    },
   });
+  const app = await buildServer(vault);
   return {
     dir,
     setup,
     adminKey,
-    runtime,
+    storage,
+    vault,
     app,
     clock,
     config,
     auditFault,
     async cleanup() {
       await app.close();
-      runtime.close();
+      vault.close();
       storage.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -97,22 +96,12 @@ export async function makeVault(opts: { mode?: SetupMode | null; config?: Record
 }
 
 /**
- * A second server over the vault's runtime whose pino output is captured: `lines` holds
+ * A second server over the same vault whose pino output is captured: `lines` holds
  * every JSON line it writes at `level`. The caller closes `app`.
  */
 export async function loggedServer(v: TestVault, level: 'trace' | 'debug' | 'info'): Promise<{ app: VaultApp; lines: string[] }> {
   const lines: string[] = [];
-  const app = await buildServer({
-    storage: v.runtime.storage,
-    seal: v.runtime.seal,
-    sessions: SessionStore.load(v.runtime.storage.sessions, v.clock.t),
-    keyring: v.runtime.keyring,
-    audit: v.runtime.audit,
-    provider: v.runtime.provider,
-    config: v.config,
-    now: () => v.clock.t,
-    logger: { level, stream: { write: (m: string) => lines.push(m) } },
-  });
+  const app = await buildServer(v.vault, { logger: { level, stream: { write: (m: string) => lines.push(m) } } });
   return { app, lines };
 }
 
@@ -122,7 +111,7 @@ export async function unseal(v: TestVault): Promise<void> {
     const r = await v.app.inject({ method: 'POST', url: '/v1/sys/unseal', payload: { share } });
     expect(r.statusCode).toBe(200);
   }
-  expect(v.runtime.keyring()).toBeDefined();
+  expect(v.vault.keyring()).toBeDefined();
 }
 
 export async function login(v: TestVault, key: string, remoteAddress = '127.0.0.1'): Promise<{ token: string; id: string }> {
@@ -145,5 +134,5 @@ export function expectError(r: LightMyRequestResponse, status: number, code: Err
 
 /** The audit entries (parsed), oldest first. */
 export function auditEntries(v: TestVault): Record<string, unknown>[] {
-  return [...v.runtime.storage.audit.entries()].map((e) => JSON.parse(e.entry) as Record<string, unknown>);
+  return [...v.storage.audit.entries()].map((e) => JSON.parse(e.entry) as Record<string, unknown>);
 }

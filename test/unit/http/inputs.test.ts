@@ -10,8 +10,8 @@ describe.runIf(sqliteLoads)('bad inputs', () => {
   let v: TestVault;
   let admin: string;
   const snapshot = () => ({
-    keys: v.runtime.storage.apiKeys.list().map((k) => `${k.id}:${k.hash}`),
-    sessions: [...v.runtime.storage.sessions.loadAll()].map((s) => s.id).sort(),
+    keys: v.storage.apiKeys.list().map((k) => `${k.id}:${k.hash}`),
+    sessions: [...v.storage.sessions.loadAll()].map((s) => s.id).sort(),
   });
 
   beforeAll(async () => {
@@ -100,7 +100,7 @@ describe.runIf(sqliteLoads)('bad inputs', () => {
   });
 
   it('unknown query parameters: 400 OV_BAD_REQUEST naming the query, on routes with and without a query schema', async () => {
-    const sessionsBefore = v.runtime.storage.sessions.count();
+    const sessionsBefore = v.storage.sessions.count();
     for (const url of ['/v1/sys/health?standbyok=true', '/v1/sessions/self?x=1', '/v1/sessions?verbose=1']) {
       const r = await v.app.inject({ method: 'GET', url, headers: bearer(admin) });
       expectError(r, 400, 'OV_BAD_REQUEST');
@@ -108,7 +108,7 @@ describe.runIf(sqliteLoads)('bad inputs', () => {
     }
     // An anonymous request with a bad query is still 401 first: nothing about routes leaks.
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self?x=1' }), 401, 'OV_AUTH_INVALID');
-    expect(v.runtime.storage.sessions.count()).toBe(sessionsBefore);
+    expect(v.storage.sessions.count()).toBe(sessionsBefore);
   });
 
   it('authentication comes before the body: an anonymous malformed request is 401, not 400', async () => {
@@ -126,7 +126,7 @@ describe.runIf(sqliteLoads)('audit trail', () => {
   });
 
   it('records every request, sealed ones included, without secrets; a token while sealed is redacted', async () => {
-    const start = v.runtime.storage.audit.last()?.seq ?? 0;
+    const start = v.storage.audit.last()?.seq ?? 0;
     await v.app.inject({ method: 'GET', url: '/v1/sys/health' });
     await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer('a.b.c') });
     await unseal(v);
@@ -151,13 +151,13 @@ describe.runIf(sqliteLoads)('audit trail', () => {
     expect(entries[6]).toMatchObject({ session: s.id, apiKey: v.setup?.adminKeyId });
     expect(entries[7]).toMatchObject({ type: 'auth', code: 'OV_AUTH_INVALID' });
     expect((entries[7]?.detail as { token: string }).token).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
-    const raw = [...v.runtime.storage.audit.entries()].map((e) => e.entry).join('\n');
+    const raw = [...v.storage.audit.entries()].map((e) => e.entry).join('\n');
     for (const secret of [v.adminKey as string, s.token, ...(v.setup?.shares ?? [])]) expect(raw).not.toContain(secret);
   });
 
   it('fails closed: when the audit append fails the answer is 500 OV_AUDIT_FAILED and an issued token is revoked', async () => {
-    const before = v.runtime.storage.sessions.count();
-    const seq = v.runtime.storage.audit.last()?.seq;
+    const before = v.storage.sessions.count();
+    const seq = v.storage.audit.last()?.seq;
     v.auditFault.on = true;
     let r;
     try {
@@ -167,8 +167,8 @@ describe.runIf(sqliteLoads)('audit trail', () => {
     }
     expectError(r, 500, 'OV_AUDIT_FAILED');
     expect(r.body).not.toContain('token');
-    expect(v.runtime.storage.sessions.count()).toBe(before);
-    expect(v.runtime.storage.audit.last()?.seq).toBe(seq);
+    expect(v.storage.sessions.count()).toBe(before);
+    expect(v.storage.audit.last()?.seq).toBe(seq);
     // The next request, audited again, goes through.
     await login(v, v.adminKey as string);
   });

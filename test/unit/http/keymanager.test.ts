@@ -95,7 +95,7 @@ describe.runIf(sqliteLoads)('keymanager API', () => {
   });
 
   it('refuses a malformed request as a whole, importing nothing', async () => {
-    const before = v.runtime.storage.validators.counts();
+    const before = v.storage.validators.counts();
     expectError(await call(operator, 'POST', '/eth/v1/keystores', { keystores: [files[2]], passwords: [] }), 400, 'OV_INVALID_ARGUMENT');
     expectError(await call(operator, 'POST', '/eth/v1/keystores', { keystores: [files[2]], passwords: ['password-2'], slashing_protection: '{"metadata":{}}' }), 400, 'OV_INTERCHANGE_INVALID');
     expectError(await call(operator, 'POST', '/eth/v1/keystores', { keystores: [files[2]], passwords: ['password-2'], extra: 1 }), 400, 'OV_BAD_REQUEST');
@@ -103,7 +103,7 @@ describe.runIf(sqliteLoads)('keymanager API', () => {
     expectError(await call(reader, 'POST', '/eth/v1/keystores', { keystores: [files[2]], passwords: ['password-2'] }), 403, 'OV_FORBIDDEN');
     expectError(await call(scoped, 'GET', '/eth/v1/keystores'), 403, 'OV_FORBIDDEN');
     expectError(await v.app.inject({ method: 'GET', url: '/eth/v1/keystores' }), 401, 'OV_AUTH_INVALID');
-    expect(v.runtime.storage.validators.counts()).toEqual(before);
+    expect(v.storage.validators.counts()).toEqual(before);
   });
 
   it('deletes by disabling first and returns the interchange for deleted and not_active keys', async () => {

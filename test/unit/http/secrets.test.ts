@@ -39,7 +39,7 @@ describe.runIf(sqliteLoads)('secrets routes', () => {
   };
   /** Everything the secrets tables hold, to prove a refused request changed nothing. */
   const snapshot = () => {
-    const s = v.runtime.storage.secrets;
+    const s = v.storage.secrets;
     const paths = s.listPaths({ from: '', to: '\u007f' }, undefined, 10_000);
     return paths.map((p) => ({ meta: s.getMeta(p), versions: s.listVersions(p) }));
   };
@@ -143,7 +143,7 @@ describe.runIf(sqliteLoads)('secrets routes', () => {
     const x = await call('POST', '/v1/secrets-destroy/app/life', tokens.appAdmin, { versions: [1] });
     expect(x.json()).toEqual({ path: 'app/life', versions: [1] });
     expectError(await get('/v1/secrets/app/life?version=1'), 404, 'OV_SECRET_DESTROYED');
-    expect(v.runtime.storage.secrets.getVersion('app/life', 1)?.envelope).toBeNull();
+    expect(v.storage.secrets.getVersion('app/life', 1)?.envelope).toBeNull();
     // A destroyed version cannot be undeleted.
     expect((await call('POST', '/v1/secrets-undelete/app/life', tokens.operator, { versions: [1] })).json()).toEqual({ path: 'app/life', versions: [] });
     // Writing after a deleted latest is allowed.
@@ -154,7 +154,7 @@ describe.runIf(sqliteLoads)('secrets routes', () => {
     const all = await call('DELETE', '/v1/secrets-metadata/app/life', tokens.appAdmin);
     expect(all.statusCode).toBe(204);
     expectError(await get('/v1/secrets/app/life'), 404, 'OV_SECRET_NOT_FOUND');
-    expect(v.runtime.storage.secrets.listVersions('app/life')).toEqual([]);
+    expect(v.storage.secrets.listVersions('app/life')).toEqual([]);
   });
 
   it('prunes beyond max_versions, on write and when lowered', async () => {
@@ -217,7 +217,7 @@ describe.runIf(sqliteLoads)('secrets routes', () => {
     expect(r.headers['content-type']).toBe('application/vnd.ontoref.envelope');
     expect(r.headers['x-ontoref-version']).toBe('1');
     expect(r.body).not.toContain('hunter2');
-    const signKeys = v.runtime.keyring()?.publicKeys().filter((k) => k.kind === 'sig-public') ?? [];
+    const signKeys = v.vault.keyring()?.publicKeys().filter((k) => k.kind === 'sig-public') ?? [];
     // age recipients are version 1 X-Wing keys, like `vault envelope keygen`.
     const ageSk = { ...sk, keyVersion: 1 };
     const doc = JSON.parse(Buffer.from(open(provider, { envelope: dearmor(r.body, 'ENVELOPE'), key: ageSk, verify: signKeys })).toString('utf8')) as { data: Record<string, string> };

@@ -37,7 +37,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     expect(r.statusCode, r.body).toBe(201);
     return r.json<KeyBody>();
   };
-  const sessionCount = (): number => v.runtime.storage.sessions.count();
+  const sessionCount = (): number => v.storage.sessions.count();
 
   beforeAll(async () => {
     v = await makeVault();
@@ -74,7 +74,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
       expires_at: body.expires_at,
     });
     // Only the digest is stored: the token itself is nowhere in the session row.
-    const rows = [...v.runtime.storage.sessions.loadAll()];
+    const rows = [...v.storage.sessions.loadAll()];
     expect(rows.find((x) => x.id === body.id)?.digest).toHaveLength(32);
   });
 
@@ -91,7 +91,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     const k = await createKey(admin, { role: 'reader', label: 'ci reader', scope: 'apps/web' });
     expect(k).toMatchObject({ role: 'reader', scope: 'apps/web', label: 'ci reader', rotated_at: null });
     expect(k.key).toMatch(new RegExp(`^ovk_${k.id}_[A-Za-z0-9_-]{43}$`));
-    const keysBefore = v.runtime.storage.apiKeys.list().length;
+    const keysBefore = v.storage.apiKeys.list().length;
     const reader = (await login(v, k.key)).token;
     expect((await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(reader) })).json<SessionBody>().role).toBe('reader');
     expect((await v.app.inject({ method: 'GET', url: '/v1/keys', headers: bearer(reader) })).statusCode).toBe(200);
@@ -105,8 +105,8 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     expectError(await v.app.inject({ method: 'POST', url: '/v1/keys/token/rotate', headers: bearer(reader) }), 403, 'OV_FORBIDDEN');
     expectError(await v.app.inject({ method: 'POST', url: '/v1/sys/seal', headers: bearer(reader) }), 403, 'OV_FORBIDDEN');
     expectError(await v.app.inject({ method: 'DELETE', url: `/v1/sessions/${adminSessionId}`, headers: bearer(reader) }), 403, 'OV_FORBIDDEN');
-    expect(v.runtime.storage.apiKeys.list()).toHaveLength(keysBefore);
-    expect(v.runtime.keyring()).toBeDefined();
+    expect(v.storage.apiKeys.list()).toHaveLength(keysBefore);
+    expect(v.vault.keyring()).toBeDefined();
     expect((await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(admin) })).statusCode).toBe(200);
   });
 
@@ -156,8 +156,14 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     // Revoke by id inside the scope: the very next request with that token is refused.
     expect((await v.app.inject({ method: 'DELETE', url: `/v1/sessions/${web.id}`, headers: bearer(scoped.token) })).statusCode).toBe(204);
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(web.token) }), 401, 'OV_AUTH_INVALID');
-    expect([...v.runtime.storage.sessions.loadAll()].some((s) => s.id === web.id)).toBe(false);
+    expect([...v.storage.sessions.loadAll()].some((s) => s.id === web.id)).toBe(false);
     expectError(await v.app.inject({ method: 'DELETE', url: `/v1/sessions/${web.id}`, headers: bearer(scoped.token) }), 404, 'OV_NOT_FOUND');
+    // The revocation is on record with the id it touched; the refused repeat records none.
+    const revocations = auditEntries(v).filter((e) => e.method === 'DELETE' && e.path === `/v1/sessions/${web.id}`);
+    expect(revocations.map((e) => [e.status, (e.detail as Record<string, unknown> | undefined)?.['revoked']])).toEqual([
+      [204, web.id],
+      [404, undefined],
+    ]);
 
     // DELETE /v1/sessions/self ends the caller's own session.
     expect((await v.app.inject({ method: 'DELETE', url: '/v1/sessions/self', headers: bearer(other.token) })).statusCode).toBe(204);
@@ -184,7 +190,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     // Deleting the key revokes its sessions too, and the key is gone.
     expect((await v.app.inject({ method: 'DELETE', url: `/v1/apikeys/${k.id}`, headers: bearer(admin) })).statusCode).toBe(204);
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(s3.token) }), 401, 'OV_AUTH_INVALID');
-    expect(v.runtime.storage.apiKeys.get(k.id)).toBeUndefined();
+    expect(v.storage.apiKeys.get(k.id)).toBeUndefined();
     expectError(await v.app.inject({ method: 'DELETE', url: `/v1/apikeys/${k.id}`, headers: bearer(admin) }), 404, 'OV_NOT_FOUND');
     expectError(await v.app.inject({ method: 'POST', url: `/v1/apikeys/${k.id}/rotate`, headers: bearer(admin) }), 404, 'OV_NOT_FOUND');
   });
@@ -219,7 +225,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
     // A token signed with the real key for a session the store does not know (never issued).
     const unknown = v.app.jwt.sign(
       { sub: v.setup?.adminKeyId, jti: '00000000-0000-4000-8000-000000000000', role: 'admin', scope: '*', iat: v.clock.t / 1000, exp: v.clock.t / 1000 + 600, iss: 'ontoref-vault' },
-      { key: Buffer.from(v.runtime.keyring()?.secret('token').key ?? new Uint8Array(32)), algorithm: 'HS256', kid: '1' },
+      { key: Buffer.from(v.vault.keyring()?.secret('token').key ?? new Uint8Array(32)), algorithm: 'HS256', kid: '1' },
     );
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(unknown) }), 401, 'OV_AUTH_INVALID');
     // The genuine token still works: nothing above disturbed it.
@@ -281,7 +287,7 @@ describe.runIf(sqliteLoads)('rate limiting of failed exchanges', () => {
   it('answers 429 after 5 wrong secrets for one key id, audits every failure, and recovers after a minute', async () => {
     const id = v.setup?.adminKeyId as string;
     const wrong = `ovk_${id}_${'A'.repeat(43)}`;
-    const startSeq = v.runtime.storage.audit.last()?.seq ?? 0;
+    const startSeq = v.storage.audit.last()?.seq ?? 0;
     for (let i = 0; i < 5; i++) {
       // Different addresses: only the per-key limit can trip.
       expectError(await v.app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: wrong }, remoteAddress: `10.0.0.${i + 1}` }), 401, 'OV_AUTH_INVALID');
@@ -292,7 +298,7 @@ describe.runIf(sqliteLoads)('rate limiting of failed exchanges', () => {
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     // Even the right key is held back for this id while the window is full.
     expectError(await v.app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: v.adminKey }, remoteAddress: '10.0.1.2' }), 429, 'OV_RATE_LIMITED');
-    expect(v.runtime.storage.sessions.count()).toBe(0);
+    expect(v.storage.sessions.count()).toBe(0);
 
     const entries = auditEntries(v).filter((e) => (e.seq as number) > startSeq);
     const failures = entries.filter((e) => e.type === 'auth' && e.code === 'OV_AUTH_INVALID');
@@ -300,7 +306,7 @@ describe.runIf(sqliteLoads)('rate limiting of failed exchanges', () => {
     for (const f of failures) expect(f).toMatchObject({ apiKey: id, path: '/v1/sessions', method: 'POST', status: 401 });
     expect(entries.filter((e) => e.type === 'auth' && e.code === 'OV_RATE_LIMITED')).toHaveLength(2);
     // The key itself is never in the log.
-    const raw = [...v.runtime.storage.audit.entries()].map((e) => e.entry).join('\n');
+    const raw = [...v.storage.audit.entries()].map((e) => e.entry).join('\n');
     expect(raw).not.toContain(wrong);
     expect(raw).not.toContain(v.adminKey);
     expect(raw).not.toContain('A'.repeat(43));

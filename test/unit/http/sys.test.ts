@@ -70,7 +70,7 @@ describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
   });
   afterEach(async () => {
     // Each test starts from a sealed vault with no shares pending.
-    if (v.runtime.keyring() !== undefined) v.runtime.seal.seal();
+    if (v.vault.keyring() !== undefined) v.vault.seal.seal();
     await post({ reset: true });
   });
 
@@ -86,7 +86,7 @@ describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
     expect(b2).toMatchObject({ sealed: true, progress: 2, nonce: b1.nonce });
     const b3 = (await post({ share: shares[2] })).json<SealStatusBody>();
     expect(b3).toMatchObject({ sealed: false, progress: 0, nonce: '' });
-    expect(v.runtime.keyring()).toBeDefined();
+    expect(v.vault.keyring()).toBeDefined();
     expect((await v.app.inject({ method: 'GET', url: '/v1/sys/health' })).statusCode).toBe(200);
   });
 
@@ -98,7 +98,7 @@ describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
     expect(await progress()).toBe(1);
     expectError(await post({ share: shares[0] }), 400, 'OV_UNSEAL_DUPLICATE_SHARE');
     expect(await progress()).toBe(1);
-    expect(v.runtime.keyring()).toBeUndefined();
+    expect(v.vault.keyring()).toBeUndefined();
   });
 
   it('drops every share when the threshold combines to a key of another vault', async () => {
@@ -110,7 +110,7 @@ describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
     // Share number 3 of another vault: well-formed, so it is only caught by the root-key check.
     expectError(await post({ share: foreign.shares[2] }), 400, 'OV_UNSEAL_FAILED');
     expect(await progress()).toBe(0);
-    expect(v.runtime.keyring()).toBeUndefined();
+    expect(v.vault.keyring()).toBeUndefined();
   });
 
   it('resets a pending attempt', async () => {
@@ -132,7 +132,7 @@ describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
     expect((await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(token) })).statusCode).toBe(200);
     const sealed = await v.app.inject({ method: 'POST', url: '/v1/sys/seal', headers: bearer(token) });
     expect(sealed.statusCode).toBe(204);
-    expect(v.runtime.keyring()).toBeUndefined();
+    expect(v.vault.keyring()).toBeUndefined();
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(token) }), 503, 'OV_SEALED');
     expectError(await v.app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: v.adminKey } }), 503, 'OV_SEALED');
     expectError(await v.app.inject({ method: 'GET', url: '/v1/keys', headers: bearer(token) }), 503, 'OV_SEALED');

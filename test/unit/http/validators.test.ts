@@ -48,7 +48,7 @@ describe.runIf(sqliteLoads)('validator routes', () => {
   };
   const call = (t: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
     v.app.inject({ method, url, headers: bearer(t), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
-  const counts = () => v.runtime.storage.validators.counts();
+  const counts = () => v.storage.validators.counts();
 
   beforeAll(async () => {
     v = await makeVault();
@@ -283,14 +283,14 @@ describe.runIf(sqliteLoads)('validator routes', () => {
     const pub = created.json<SlotBody>().keys[0]?.public_key;
     const rot = await call(admin, 'POST', '/v1/keys/kem/rotate');
     expect(rot.statusCode, rot.body).toBe(200);
-    const stale = v.runtime.storage.validators.countStale(2);
+    const stale = v.storage.validators.countStale(2);
     expect(stale).toBeGreaterThan(0);
     expectError(await call(admin, 'POST', '/v1/keys/kem/min-decrypt-version', { version: 2 }), 409, 'OV_REWRAP_REQUIRED');
     const rw = await call(admin, 'POST', '/v1/keys/kem/rewrap', {});
     expect(rw.statusCode, rw.body).toBe(200);
     expect(rw.json()).toMatchObject({ remaining: 0, done: true, key_version: 2 });
     expect(rw.json<{ rewrapped: number }>().rewrapped).toBeGreaterThanOrEqual(stale);
-    expect(v.runtime.storage.validators.countStale(2)).toBe(0);
+    expect(v.storage.validators.countStale(2)).toBe(0);
     const raised = await call(admin, 'POST', '/v1/keys/kem/min-decrypt-version', { version: 2 });
     expect(raised.statusCode, raised.body).toBe(200);
     const exp = await call(admin, 'POST', '/v1/validators/rw-eth/export', { format: 'eip2335', password: 'export-pass-2' });

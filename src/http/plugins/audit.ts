@@ -1,0 +1,110 @@
+/**
+ * Audit capture, as a plugin: one entry per request, appended durably before the answer
+ * leaves (onSend; group commit, so entries of concurrent requests share one
+ * transaction). If the append fails, the answer is replaced by 500 OV_AUDIT_FAILED and
+ * any side effect the route registered for that case (an issued token) is undone: fail
+ * closed.
+ *
+ * A route declares its entry's detail in its config (`audit`, see AuditSpec): the
+ * plugin wraps that route's handler to record it before the handler runs and from its
+ * result on success. Routes without a declaration are not wrapped.
+ * @module
+ */
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { VaultError } from '../../errors.js';
+import { newRequestState, type RouteContext } from '../context.js';
+import { errorBody } from '../errors.js';
+
+export interface AuditPluginOptions {
+  readonly ctx: RouteContext;
+}
+
+/** The path part of a URL, bounded: the query string is never recorded. */
+export function pathOnly(url: string): string {
+  const q = url.indexOf('?');
+  const p = q === -1 ? url : url.slice(0, q);
+  return p.length > 512 ? p.slice(0, 512) : p;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function auditPluginImpl(app: FastifyInstance, opts: AuditPluginOptions): void {
+  const { vault, metrics } = opts.ctx;
+
+  app.addHook('onRoute', (route) => {
+    const spec = route.config?.audit;
+    if (spec === undefined) return;
+    const handler = route.handler as (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
+    const { request: before, result: after } = spec;
+    const wrapped = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): unknown {
+      if (before !== undefined) {
+        const d = before(request);
+        if (d !== undefined) request.vault.detail = d;
+      }
+      const out = handler.call(this, request, reply);
+      if (after === undefined) return out;
+      const record = (value: unknown): unknown => {
+        // A handler that sent its own answer (and returned the reply) has had it audited
+        // already: a route that declares `result` returns its value instead.
+        if (value === reply) {
+          request.log.error({ route: route.url }, 'audit result declared on a route whose handler sends its own answer');
+          return value;
+        }
+        const d = after(value, request);
+        if (d !== undefined) request.vault.detail = d;
+        return value;
+      };
+      // A synchronous handler stays synchronous (no extra promise turn).
+      return isThenable(out) ? Promise.resolve(out).then(record) : record(out);
+    };
+    route.handler = wrapped;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.vault === null) request.vault = newRequestState();
+    const st = request.vault;
+    try {
+      // Group commit: resolves once the transaction holding this entry has committed, so
+      // the answer still leaves only after its entry is durable.
+      await vault.audit.appendAsync({
+        type: st.auditType,
+        method: request.method,
+        path: pathOnly(request.url),
+        status: reply.statusCode,
+        remote: request.ip,
+        ...(st.errorCode === undefined ? {} : { code: st.errorCode }),
+        ...(st.session === undefined ? {} : { session: st.session.id }),
+        ...(st.apiKey === undefined ? {} : { apiKey: st.apiKey }),
+        ...(st.detail === undefined ? {} : { detail: st.detail }),
+      });
+      return payload;
+    } catch (err) {
+      metrics.auditFailure();
+      request.log.error({ err }, 'audit append failed; answer withheld');
+      try {
+        st.onAuditFailure?.();
+      } catch (undoErr) {
+        request.log.error({ err: undoErr }, 'undo after audit failure failed');
+      }
+      st.errorCode = 'OV_AUDIT_FAILED';
+      const e = new VaultError('OV_AUDIT_FAILED');
+      void reply.code(e.status);
+      void reply.header('content-type', 'application/json; charset=utf-8');
+      reply.removeHeader('retry-after');
+      reply.removeHeader('www-authenticate');
+      return JSON.stringify(errorBody({ error: e, unexpected: false }));
+    }
+  });
+}
+
+// Not encapsulated: the hooks apply to every route of the server that registers it
+// (the property fastify-plugin sets).
+export const auditPlugin: FastifyPluginCallback<AuditPluginOptions> = Object.assign(
+  (app: FastifyInstance, opts: AuditPluginOptions, done: (err?: Error) => void) => {
+    auditPluginImpl(app, opts);
+    done();
+  },
+  { [Symbol.for('skip-override')]: true },
+);

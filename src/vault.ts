@@ -1,0 +1,260 @@
+/**
+ * The composition root: `createVault` builds every service of one vault over one open
+ * storage, once, and owns their start and stop. The HTTP layer (`buildServer(vault)`)
+ * and any other caller reach the vault only through what this returns, never storage.
+ *
+ * The keyring follows the seal: every unseal (an HTTP unseal, the key file at start)
+ * opens it with the root key, and every seal first signs an audit checkpoint over the
+ * chain head with the still-open signing key, then wipes the keyring and the secrets'
+ * read cache. A keyring that cannot be opened (a corrupt or foreign key row) makes the
+ * unseal fail and re-seals.
+ *
+ * The session store may still be loading when requests arrive: without a `sessions`
+ * option it is loaded a page at a time by `loadSessions()` (yielding to the event loop
+ * between pages), and `sessions()` makes whoever needs it wait for the load.
+ * @module
+ */
+import { AuditLog } from './audit/index.js';
+import { ApiKeyService } from './auth/apikey-service.js';
+import { SessionService } from './auth/session-service.js';
+import { SessionStore, type LoadReport } from './auth/session-store.js';
+import type { Config } from './config.js';
+import { wipe } from './crypto/bytes.js';
+import type { CryptoProvider } from './crypto/types.js';
+import type { SecretKeyInfo } from './envelope/keys.js';
+import { VaultError } from './errors.js';
+import { KeyRotation, Keyring, vaultSigner } from './keyring/index.js';
+import { SealManager } from './seal/index.js';
+import { SecretService, parseSecretPath, secretRewrapSource } from './secrets/index.js';
+import type { Storage } from './storage/types.js';
+import { ValidatorService, validatorRewrapSource } from './validators/index.js';
+
+/** Expired sessions are swept from memory and storage this often (after `start()`). */
+export const SWEEP_INTERVAL_MS = 60_000;
+
+export interface VaultOptions {
+  readonly config: Config;
+  /** Open storage; the caller opened it and closes it after `close()`. */
+  readonly storage: Storage;
+  readonly provider: CryptoProvider;
+  /** Clock, ms since the epoch (default Date.now). */
+  readonly now?: () => number;
+  /** The session store, or the promise of it; default: loaded by `loadSessions()`. */
+  readonly sessions?: SessionStore | Promise<SessionStore>;
+  readonly audit?: {
+    /** Checkpoint every this many entries (default: the audit log's). */
+    readonly checkpointEvery?: number;
+    /** At most one checkpoint per this many ms (default: none). */
+    readonly checkpointIntervalMs?: number;
+    /** The audit log's own clock (default: `now`). */
+    readonly now?: () => number;
+  };
+  /** Told about failures no caller is waiting for (a checkpoint, a sweep). */
+  readonly onError?: (what: string, err: unknown) => void;
+}
+
+export interface Vault {
+  readonly config: Config;
+  readonly provider: CryptoProvider;
+  readonly now: () => number;
+  readonly seal: SealManager;
+  readonly audit: AuditLog;
+  /** The open keyring; undefined while sealed. */
+  readonly keyring: () => Keyring | undefined;
+  /** The session store, waiting for its load if needed. */
+  readonly sessions: () => Promise<SessionStore>;
+  /** The store if already loaded (for callers that must not wait). */
+  loadedSessions(): SessionStore | undefined;
+  readonly apiKeys: ApiKeyService;
+  /** Session rules: lifetimes, issue, listing and revocation within scope. */
+  readonly sessionService: SessionService;
+  readonly secrets: SecretService;
+  readonly validators: ValidatorService;
+  /** Keyring policies, rotation, minimum decryption versions and rewrap over every sealed store. */
+  readonly keys: KeyRotation;
+  /** Audit entries written so far; undefined when the log cannot be read. */
+  auditEntries(): number | undefined;
+  /** Starts loading the session store (once; only without a `sessions` option). */
+  loadSessions(): Promise<LoadReport>;
+  /** Starts the background work: the session sweep. */
+  start(): void;
+  /** Stops the background work (sweep, a session load in progress); idempotent. */
+  stop(): void;
+  /** Stops, then seals (checkpoint, wipe). The storage stays open. */
+  close(): void;
+}
+
+export function createVault(opts: VaultOptions): Vault {
+  const { storage, provider, config } = opts;
+  const now = opts.now ?? Date.now;
+  const seal = new SealManager(storage.meta);
+  let keyring: Keyring | undefined;
+  const currentKeyring = (): Keyring | undefined => keyring;
+
+  // The one signing-key rule, shared with sealed records and validator records.
+  const signer = (): SecretKeyInfo | undefined => (keyring === undefined ? undefined : vaultSigner(keyring, config.crypto.signature));
+  const a = opts.audit ?? {};
+  const audit = new AuditLog(storage, {
+    hmacKey: () => keyring?.secret('audit').key,
+    signer,
+    provider,
+    now: a.now ?? now,
+    ...(a.checkpointEvery === undefined ? {} : { checkpointEvery: a.checkpointEvery }),
+    ...(a.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: a.checkpointIntervalMs }),
+    // A checkpoint scheduled after a group commit has no request to fail: report it here.
+    ...(opts.onError === undefined ? {} : { onError: opts.onError }),
+  });
+
+  // Sessions: given, or loaded later by loadSessions().
+  let loaded: SessionStore | undefined = opts.sessions instanceof SessionStore ? opts.sessions : undefined;
+  let loadDone!: (store: SessionStore) => void;
+  let loadFailed!: (err: unknown) => void;
+  const sessionsPromise: Promise<SessionStore> =
+    opts.sessions === undefined
+      ? new Promise<SessionStore>((resolve, reject) => {
+          loadDone = resolve;
+          loadFailed = reject;
+        })
+      : Promise.resolve(opts.sessions);
+  // A failed load is reported to each caller that needs the store; do not leave it unhandled.
+  sessionsPromise.then(
+    (s) => {
+      loaded = s;
+    },
+    () => undefined,
+  );
+  let loading: Promise<LoadReport> | undefined;
+  let stopping = false;
+  let sweeper: NodeJS.Timeout | undefined;
+  const shuttingDown = (): VaultError => new VaultError('OV_IO', { reason: 'shutting down' });
+
+  const secrets = new SecretService({
+    storage,
+    provider,
+    keyring: currentKeyring,
+    signature: config.crypto.signature,
+    now,
+    maxValueBytes: config.secrets.maxValueBytes,
+    cacheBytes: config.secrets.cacheBytes,
+  });
+  // Only for EIP-2333 derivation from a slot's mnemonic_ref. No read cache: a mnemonic is
+  // read once per derivation and should not linger in the cache's memory.
+  const mnemonics = new SecretService({ storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, cacheBytes: 0 });
+  const readSecretField = (path: string, field: string): string => {
+    const r = mnemonics.get(parseSecretPath(path, 'mnemonic_ref'));
+    if (r.kind !== 'data') throw new VaultError('OV_FIELD_NOT_FOUND');
+    const fields = JSON.parse(new TextDecoder().decode(r.plaintext)) as Record<string, unknown>;
+    const value = Object.prototype.hasOwnProperty.call(fields, field) ? fields[field] : undefined;
+    if (typeof value !== 'string') throw new VaultError('OV_FIELD_NOT_FOUND');
+    return value;
+  };
+  const validators = new ValidatorService({ storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, readSecretField });
+  const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
+  const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
+  const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
+  // Validator keys first (few, one per key, so a sliced rewrap finishes them early), then secret versions.
+  const keys = new KeyRotation({ sealed: secrets.sealed, now, sources: () => [validatorRewrapSource(storage), secretRewrapSource(secrets)] });
+
+  const offUnseal = seal.onUnseal(() => {
+    const root = seal.rootKey();
+    try {
+      keyring?.wipe();
+      keyring = Keyring.open(storage, provider, root);
+    } finally {
+      wipe(root);
+    }
+  });
+  const offSeal = seal.onSeal(() => {
+    secrets.cache.wipe();
+    const k = keyring;
+    if (k === undefined) return;
+    try {
+      if (signer() !== undefined) audit.checkpoint();
+    } catch (e) {
+      opts.onError?.('audit checkpoint on seal', e);
+    } finally {
+      keyring = undefined;
+      k.wipe();
+    }
+  });
+
+  const stop = (): void => {
+    stopping = true;
+    if (sweeper !== undefined) clearInterval(sweeper);
+    sweeper = undefined;
+    // A load never started: whoever waits for the store learns it will not come.
+    if (opts.sessions === undefined && loading === undefined) loadFailed(shuttingDown());
+  };
+
+  return {
+    config,
+    provider,
+    now,
+    seal,
+    audit,
+    keyring: currentKeyring,
+    sessions,
+    loadedSessions: () => loaded,
+    apiKeys,
+    sessionService,
+    secrets,
+    validators,
+    keys,
+    auditEntries(): number | undefined {
+      try {
+        return storage.audit.last()?.seq ?? 0;
+      } catch {
+        return undefined;
+      }
+    },
+    loadSessions(): Promise<LoadReport> {
+      if (loading !== undefined) return loading;
+      if (opts.sessions !== undefined) throw new VaultError('OV_INVALID_ARGUMENT', { option: 'sessions' });
+      if (stopping) return (loading = Promise.reject(shuttingDown()));
+      try {
+        const { store, loaded: report } = SessionStore.loadIncrementally(storage.sessions, now(), {
+          yield: () =>
+            new Promise<void>((resolve, reject) => {
+              setImmediate(() => (stopping ? reject(shuttingDown()) : resolve()));
+            }),
+        });
+        loading = report.then(
+          (r) => {
+            loadDone(store);
+            return r;
+          },
+          (err: unknown) => {
+            loadFailed(err);
+            throw err;
+          },
+        );
+      } catch (err) {
+        loadFailed(err);
+        loading = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return loading;
+    },
+    start(): void {
+      if (sweeper !== undefined || stopping) return;
+      sweeper = setInterval(() => {
+        void sessions()
+          .then((store) => store.sweep(now()))
+          .catch((err: unknown) => opts.onError?.('session sweep', err));
+      }, SWEEP_INTERVAL_MS);
+      sweeper.unref();
+    },
+    stop,
+    close(): void {
+      stop();
+      try {
+        seal.seal();
+      } finally {
+        offUnseal();
+        offSeal();
+        keyring?.wipe();
+        keyring = undefined;
+        secrets.cache.wipe();
+      }
+    },
+  };
+}
