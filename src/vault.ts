@@ -23,7 +23,7 @@ import { wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
 import type { SecretKeyInfo } from './envelope/keys.js';
 import { VaultError } from './errors.js';
-import { KeyRotation, Keyring, vaultSigner } from './keyring/index.js';
+import { KeyRotation, Keyring, SealedRecords, vaultSigner } from './keyring/index.js';
 import { SealManager } from './seal/index.js';
 import { SecretService, parseSecretPath, secretRewrapSource } from './secrets/index.js';
 import type { Storage } from './storage/types.js';
@@ -128,7 +128,10 @@ export function createVault(opts: VaultOptions): Vault {
   let sweeper: NodeJS.Timeout | undefined;
   const shuttingDown = (): VaultError => new VaultError('OV_IO', { reason: 'shutting down' });
 
+  // One sealed-records layer for every kind of row: one signing-key rule, one set of open checks.
+  const sealed = new SealedRecords({ provider, keyring: currentKeyring, signature: config.crypto.signature });
   const secrets = new SecretService({
+    sealed,
     storage,
     provider,
     keyring: currentKeyring,
@@ -139,7 +142,7 @@ export function createVault(opts: VaultOptions): Vault {
   });
   // Only for EIP-2333 derivation from a slot's mnemonic_ref. No read cache: a mnemonic is
   // read once per derivation and should not linger in the cache's memory.
-  const mnemonics = new SecretService({ storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, cacheBytes: 0 });
+  const mnemonics = new SecretService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, cacheBytes: 0 });
   const readSecretField = (path: string, field: string): string => {
     const r = mnemonics.get(parseSecretPath(path, 'mnemonic_ref'));
     if (r.kind !== 'data') throw new VaultError('OV_FIELD_NOT_FOUND');
@@ -148,12 +151,12 @@ export function createVault(opts: VaultOptions): Vault {
     if (typeof value !== 'string') throw new VaultError('OV_FIELD_NOT_FOUND');
     return value;
   };
-  const validators = new ValidatorService({ storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, readSecretField });
+  const validators = new ValidatorService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, readSecretField });
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
   const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
   // Validator keys first (few, one per key, so a sliced rewrap finishes them early), then secret versions.
-  const keys = new KeyRotation({ sealed: secrets.sealed, now, sources: () => [validatorRewrapSource(storage), secretRewrapSource(secrets)] });
+  const keys = new KeyRotation({ sealed, now, sources: () => [validatorRewrapSource(storage), secretRewrapSource(secrets)] });
 
   const offUnseal = seal.onUnseal(() => {
     const root = seal.rootKey();
