@@ -9,31 +9,14 @@
  * `process.exitCode` rather than calling `process.exit`, so pending stdout is flushed.
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CryptoProvider } from '../src/crypto/types.js';
+import { packageVersion } from '../src/util/package-version.js';
 import type { CliEnv, CliStreams, Command, CommandContext } from './command.js';
 import { CliError, EXIT_LOCAL, EXIT_OK, exitCodeFor, formatError, usageError } from './errors.js';
 import { commandHelp, groupHelp, topHelp } from './help.js';
 import { ioError } from './io.js';
 import { findEntry } from './registry.js';
-
-function readVersion(): string {
-  // Walk up from this file: dist/cli/main.js and cli/main.ts sit at different depths.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'ontoref-vault' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here; keep walking
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
 
 function write(stream: CliStreams['stdout'], text: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -219,7 +202,7 @@ async function main(): Promise<void> {
 
   let code: number;
   try {
-    code = await dispatch({ env, streams, version: readVersion() }, process.argv.slice(2));
+    code = await dispatch({ env, streams, version: packageVersion() }, process.argv.slice(2));
   } catch (e) {
     for (const line of formatError(e, env.debug)) process.stderr.write(`${line}\n`);
     code = exitCodeFor(e);

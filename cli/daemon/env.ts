@@ -7,9 +7,9 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_ADDR } from '../../src/util/addr.js';
 import type { CommandContext } from '../command.js';
 
-export const DEFAULT_ADDR = 'http://127.0.0.1:8420';
 
 function v(ctx: CommandContext<unknown>, name: string): string | undefined {
   const x = ctx.env.vars[name];

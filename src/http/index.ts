@@ -19,4 +19,5 @@ export {
 } from './context.js';
 export { errorBody, mapError, type ErrorBody, type MappedError } from './errors.js';
 export { createRuntime, type RuntimeOptions, type VaultRuntime } from './runtime.js';
-export { buildServer, LOG_REDACT_PATHS, MAX_CONCURRENT_EXCHANGES, packageVersion } from './server.js';
+export { buildServer, LOG_REDACT_PATHS, MAX_CONCURRENT_EXCHANGES } from './server.js';
+export { packageVersion } from '../util/package-version.js';
