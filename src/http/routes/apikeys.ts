@@ -14,7 +14,7 @@ import type { Session } from '../../auth/session-store.js';
 import { VaultError } from '../../errors.js';
 import type { ApiKeyRecord } from '../../storage/types.js';
 import { ADMIN, iso, type RouteContext, type VaultApp } from '../context.js';
-import { API_KEY_ID_PARAMS, API_KEY_LIST, API_KEY_WITH_SECRET, CREATE_API_KEY_BODY, ERROR_RESPONSES } from '../schemas.js';
+import { API_KEY_ID_PARAMS, API_KEY_LIST, API_KEY_WITH_SECRET, CREATE_API_KEY_BODY, ERROR_RESPONSES } from '../../api/index.js';
 
 function keyInfo(r: ApiKeyRecord) {
   return {

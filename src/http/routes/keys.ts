@@ -12,32 +12,13 @@
  * about secrets or validators.
  * @module
  */
-import { Type } from 'typebox';
 import { VaultError } from '../../errors.js';
 import type { Keyring, KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
 import { rewrap } from '../../secrets/index.js';
 import { ANY_SESSION, DAEMON_ADMIN, iso, type RouteContext, type VaultApp } from '../context.js';
-import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY } from '../schemas.js';
+import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY, REWRAP_BODY, REWRAP_RESPONSE } from '../../api/index.js';
 import { secretService } from './secrets.js';
 import { validatorService } from './validators.js';
-
-export const REWRAP_BODY = Type.Object(
-  {
-    batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'versions per transaction (default 100)' })),
-    max_versions: Type.Optional(Type.Integer({ minimum: 1, description: 'stop after this many versions (progress in slices)' })),
-  },
-  { additionalProperties: false },
-);
-
-export const REWRAP_RESPONSE = Type.Object(
-  {
-    rewrapped: Type.Integer(),
-    remaining: Type.Integer({ description: 'live secret versions still sealed under an older key version' }),
-    key_version: Type.Integer({ description: 'the current KEM key version' }),
-    done: Type.Boolean(),
-  },
-  { additionalProperties: false },
-);
 
 function versionInfo(v: KeyVersionInfo) {
   return {
