@@ -7,7 +7,7 @@
  * names the field, never the value.
  * @module
  */
-import type { SecretValue } from '../../src/client/index.js';
+import type { SecretInput } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { isVaultError } from '../../src/errors.js';
 import { CliError, isFromDaemon, usageError, withHints } from '../errors.js';
@@ -71,7 +71,7 @@ export const command = defineCommand({
     const pairs = ctx.positionals.slice(1);
     const cas = intOption(v.cas, '--cas', 0, Number.MAX_SAFE_INTEGER);
 
-    let value: SecretValue;
+    let value: SecretInput;
     const wipe: Uint8Array[] = [];
     try {
       if (v.binary !== undefined) {

@@ -77,7 +77,7 @@ export const command = defineCommand({
     } else if (eth) {
       // Unchanged watermarks are sent as they are: the daemon takes the whole object.
       const cur = (await client.get(name)).signing_state;
-      const pick = (opt: string, key: string): string | null => {
+      const pick = (opt: string, key: 'max_block_slot' | 'max_source_epoch' | 'max_target_epoch'): string | null => {
         const given = uint(v[opt as 'max-block-slot'], opt);
         if (given !== undefined) return given;
         const c = cur[key];

@@ -113,7 +113,8 @@ export const EXPORT_VALIDATOR_BODY = Type.Object(
 );
 
 export const EXPORT_VALIDATOR_RESPONSE = Type.Object(
-  { files: Type.Record(Type.String({ pattern: '^[a-z_]+\\.json$' }), Type.String(), { description: 'file name -> contents' }) },
+  // Closed: a file name the pattern does not admit (a path, say) is refused, not passed through.
+  { files: Type.Record(Type.String({ pattern: '^[a-z_]+\\.json$' }), Type.String(), { ...closed, description: 'file name -> contents' }) },
   closed,
 );
 
