@@ -55,7 +55,7 @@ export interface CliEnv {
   readonly debug: boolean;
   /**
    * The variables the daemon commands read (every ONTOREF_*, HOME, XDG_CONFIG_HOME,
-   * XDG_DATA_HOME), snapshot once at start-up; cli/daemon/env.ts interprets them.
+   * XDG_DATA_HOME), snapshot once at start-up; cli/connect/env.ts interprets them.
    */
   readonly vars: Readonly<Record<string, string | undefined>>;
 }

@@ -5,8 +5,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 import { KEY_ID_RE } from './rotate.js';
 
 export const command = defineCommand({

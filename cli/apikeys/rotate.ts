@@ -6,7 +6,7 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
+import { connect } from '../connect/connect.js';
 import { OUTPUT_OPTIONS, emitKey } from './shared.js';
 
 export const KEY_ID_RE = /^[0-9a-f]{16}$/;

@@ -12,8 +12,8 @@ import type { PublicKeyInfo } from '../../src/envelope/keys.js';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { quotePath } from '../io.js';
-import { envRecord } from '../daemon/env.js';
-import { printJson } from '../daemon/format.js';
+import { envRecord } from '../connect/env.js';
+import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'verify',

@@ -6,8 +6,8 @@
  */
 import { defineCommand } from '../command.js';
 import { EXIT_LOCAL } from '../errors.js';
-import { envRecord } from '../daemon/env.js';
-import { clean, printJson } from '../daemon/format.js';
+import { envRecord } from '../connect/env.js';
+import { clean, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'validate',

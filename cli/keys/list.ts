@@ -5,8 +5,8 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',

@@ -14,8 +14,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { intOption } from '../secrets/shared.js';
 
 const DEFAULT_BATCH = 100;

@@ -7,8 +7,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 
 const NAMES = ['kem', 'sign', 'sign-falcon', 'token', 'audit'] as const;
 

@@ -21,7 +21,7 @@ import type { VaultClient } from '../../src/client/index.js';
 import { VaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError, formatError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { clientLib, connect } from '../daemon/connect.js';
+import { clientLib, connect } from '../connect/connect.js';
 import { quotePath, readFileCapped } from '../io.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;

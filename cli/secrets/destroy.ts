@@ -8,8 +8,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { confirm, secretPathArg, versionText, versionsOption } from './shared.js';
 
 export const command = defineCommand({

@@ -9,8 +9,8 @@
  */
 import { defineCommand } from '../command.js';
 import { usageError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { formatPairs, formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatPairs, formatTable, printJson } from '../connect/format.js';
 import { intOption, secretPathArg } from './shared.js';
 
 /**

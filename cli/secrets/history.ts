@@ -6,8 +6,8 @@
  */
 import type { SecretVersionInfo } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 import { secretPathArg } from './shared.js';
 
 export function versionState(v: SecretVersionInfo): string {

@@ -5,8 +5,8 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { intOption } from './shared.js';
 
 /** Page size while following the cursor: the daemon's maximum, to keep round trips few. */

@@ -7,8 +7,8 @@
 import type { SecretMetadata } from '../../src/client/index.js';
 import type { CommandContext } from '../command.js';
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatPairs, printJson } from '../connect/format.js';
 import { boolOption, intOption, secretPathArg } from './shared.js';
 
 async function show(ctx: CommandContext<{ readonly json: boolean }>, m: SecretMetadata): Promise<void> {

@@ -11,8 +11,8 @@ import type { SecretInput } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { isVaultError } from '../../src/errors.js';
 import { CliError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { readInput } from '../io.js';
 import { intOption, secretPathArg } from './shared.js';
 

@@ -6,8 +6,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',

@@ -5,8 +5,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -4,8 +4,8 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'seal',

@@ -15,9 +15,9 @@ import { isVaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { ioError, writeFiles } from '../io.js';
-import { adminTokenFile, envRecord } from '../daemon/env.js';
-import { clean, printJson } from '../daemon/format.js';
-import { promptNoEcho, readSecretInput, withoutNewline } from '../daemon/secret-input.js';
+import { adminTokenFile, envRecord } from '../connect/env.js';
+import { clean, printJson } from '../connect/format.js';
+import { promptNoEcho, readSecretInput, withoutNewline } from '../connect/secret-input.js';
 
 function count(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;

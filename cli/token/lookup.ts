@@ -5,8 +5,8 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect, resolveToken } from '../daemon/connect.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { connect, resolveToken } from '../connect/connect.js';
+import { formatPairs, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'lookup',

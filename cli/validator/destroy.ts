@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline/promises';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { clean, printJson } from '../daemon/format.js';
+import { clean, printJson } from '../connect/format.js';
 import { adminHint, checkName, validators } from './shared.js';
 
 async function ask(ctx: CommandContext<unknown>, question: string): Promise<string> {

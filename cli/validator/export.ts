@@ -12,7 +12,7 @@ import type { ValidatorExportFormat } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { writeFiles } from '../io.js';
-import { printJson } from '../daemon/format.js';
+import { printJson } from '../connect/format.js';
 import { adminHint, checkName, readPassword, validators } from './shared.js';
 
 const FORMATS = ['eip2335', 'cosmos', 'solana'] as const;

@@ -11,7 +11,7 @@
 import type { PublicKeyInfo } from '../../src/envelope/keys.js';
 import { defineCommand } from '../command.js';
 import { CliError, EXIT_DAEMON, formatError } from '../errors.js';
-import { clean, formatTable, printJson } from '../daemon/format.js';
+import { clean, formatTable, printJson } from '../connect/format.js';
 import { checkName, validators } from './shared.js';
 
 export const command = defineCommand({

@@ -17,7 +17,7 @@ import { ERRORS, VaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { ioError, quotePath } from '../io.js';
-import { clean, formatTable, printJson } from '../daemon/format.js';
+import { clean, formatTable, printJson } from '../connect/format.js';
 import {
   MATERIAL_OPTIONS,
   activeKey,

@@ -6,7 +6,7 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { formatTable, printJson } from '../connect/format.js';
 import { CHAINS, activeKey, validators } from './shared.js';
 
 const STATES = ['pending', 'active', 'retired'] as const;

@@ -4,7 +4,7 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { printJson } from '../daemon/format.js';
+import { printJson } from '../connect/format.js';
 import { checkName, formatSlot, validators } from './shared.js';
 
 export const command = defineCommand({

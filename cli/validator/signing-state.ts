@@ -9,7 +9,7 @@ import type { SigningState } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { MAX_KEY_FILE_BYTES, readFileCapped } from '../io.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { formatPairs, printJson } from '../connect/format.js';
 import { checkName, validators } from './shared.js';
 
 const UINT = /^\d{1,20}$/;

@@ -2,7 +2,7 @@
  * Reading a secret the user types or pipes in (API keys, unseal shares, passphrases):
  * from a file given by a flag (permission-checked like a key file), else from a prompt on
  * the terminal with echo off, else from stdin. Never from argv, which `ps` and shell
- * history show to everyone (MISSION.md, STYLE habit 12).
+ * history show to everyone.
  * @module
  */
 import type { CommandContext } from '../command.js';

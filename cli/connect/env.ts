@@ -1,7 +1,7 @@
 /**
- * The fixed names of MISSION.md ("Names and conventions") as the daemon commands read
- * them from the environment snapshot cli/main.ts takes at start-up: the daemon address,
- * the session token and its file, the admin key file, the data dir and the config file.
+ * The fixed environment names, as the commands that talk to the daemon read them from
+ * the snapshot cli/main.ts takes at start-up: the daemon address, the session token and
+ * its file, the admin key file, the data dir and the config file.
  * An empty variable counts as unset, as in most shells' `${VAR:-default}`.
  * @module
  */
