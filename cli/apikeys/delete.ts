@@ -11,7 +11,6 @@ import { KEY_ID_RE } from './rotate.js';
 
 export const command = defineCommand({
   name: 'delete',
-  summary: 'delete an API key and revoke its sessions (admin)',
   usage: 'vault apikeys delete ID [--json]',
   positionals: { min: 1, max: 1, name: 'ID' },
   options: {

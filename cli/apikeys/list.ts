@@ -9,7 +9,6 @@ import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list API keys (admin)',
   usage: 'vault apikeys list [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"apikeys": [{id, role, scope, label, created_at, rotated_at}]}' },

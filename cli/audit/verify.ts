@@ -17,7 +17,6 @@ import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'verify',
-  summary: 'verify the audit log hash chain and signed checkpoints (offline)',
   usage: 'vault audit verify [--data-dir DIR] [--key PUB_FILE ...] [--json]',
   options: {
     'data-dir': { type: 'string', arg: 'DIR', help: 'the vault data dir (default: ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },

@@ -19,7 +19,6 @@ const TTL_RE = /^(?=.{2,32}$)(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:
 
 export const command = defineCommand({
   name: 'login',
-  summary: 'exchange an API key for a session token',
   usage: 'vault login [--key-file FILE | --admin] [--ttl DURATION] [--print-token] [--json]',
   options: {
     'key-file': { type: 'string', arg: 'FILE', help: 'read the API key from FILE (mode 0600; - for stdin)' },

@@ -13,7 +13,6 @@ import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'logout',
-  summary: 'end the current session and remove the token file',
   usage: 'vault logout [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"revoked": bool, "token_file_removed": bool}' },

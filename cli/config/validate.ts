@@ -11,7 +11,6 @@ import { clean, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'validate',
-  summary: 'check a config file and the ONTOREF_* environment; list every problem',
   usage: 'vault config validate [FILE] [--json]',
   positionals: { min: 0, max: 1, name: 'FILE' },
   options: {

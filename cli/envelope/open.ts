@@ -11,7 +11,6 @@ import { checkStdin } from './stdin.js';
 
 export const command = defineCommand({
   name: 'open',
-  summary: 'decrypt an envelope with a secret key',
   usage: 'vault envelope open --key SECRET_FILE [--verify PUB_FILE ...] [--context STR] [-i IN] [-o OUT]',
   options: {
     key: { type: 'string', arg: 'SECRET_FILE', help: 'the recipient secret key', required: true },

@@ -11,7 +11,6 @@ import { checkStdin } from './stdin.js';
 
 export const command = defineCommand({
   name: 'seal',
-  summary: 'encrypt data to a public key',
   usage: 'vault envelope seal --to PUB_FILE|age1pq1... [--sign SECRET_FILE] [--context STR] [-i IN] [-o OUT] [-a]',
   options: {
     to: { type: 'string', arg: 'PUB_FILE', help: 'recipient public key file (x-wing or ml-kem-1024), or an age1pq1... recipient', required: true },

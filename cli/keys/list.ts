@@ -10,7 +10,6 @@ import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list the keyring: algorithms, versions, key ids',
   usage: 'vault keys list [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"keys": [{name, alg, latest_version, min_decrypt_version, versions}]}' },

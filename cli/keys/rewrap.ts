@@ -31,7 +31,6 @@ function bar(done: number, total: number, startedAt: number): string {
 
 export const command = defineCommand({
   name: 'rewrap',
-  summary: 'reseal every secret version under the newest KEM key version (admin, resumable)',
   usage: 'vault keys rewrap [kem] [--batch-size N] [--json]',
   positionals: { min: 0, max: 1, name: 'NAME' },
   options: {

@@ -14,7 +14,6 @@ const NAMES = ['kem', 'sign', 'sign-falcon', 'token', 'audit'] as const;
 
 export const command = defineCommand({
   name: 'rotate',
-  summary: 'add a new version of a keyring key (admin)',
   usage: 'vault keys rotate NAME [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

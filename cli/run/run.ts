@@ -132,7 +132,6 @@ function signalNumber(sig: NodeJS.Signals): number {
 
 export const command = defineCommand({
   name: 'run',
-  summary: 'run a command with secrets in its environment',
   usage: 'vault run (--secret ENV=path#field ... | --env-file-template FILE) -- CMD [ARGS...]',
   positionals: { min: 1, max: 100_000, name: 'CMD' },
   options: {

@@ -11,7 +11,6 @@ import { secretPathArg, versionText, versionsOption } from './shared.js';
 
 export const command = defineCommand({
   name: 'delete',
-  summary: 'soft-delete the latest version of a secret, or some versions (undoable)',
   usage: 'vault secrets delete PATH [--versions 1,2] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

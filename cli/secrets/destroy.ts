@@ -14,7 +14,6 @@ import { confirm, secretPathArg, versionText, versionsOption } from './shared.js
 
 export const command = defineCommand({
   name: 'destroy',
-  summary: 'wipe versions of a secret for good, or the whole secret (--all) (admin)',
   usage: 'vault secrets destroy PATH (--versions 1,2 | --all) [--yes] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

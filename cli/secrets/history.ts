@@ -18,7 +18,6 @@ export function versionState(v: SecretVersionInfo): string {
 
 export const command = defineCommand({
   name: 'history',
-  summary: 'list the versions of a secret and their state',
   usage: 'vault secrets history PATH [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -14,7 +14,6 @@ const PAGE = 1000;
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list secret paths under a prefix',
   usage: 'vault secrets list [PREFIX] [--limit N [--after PATH]] [--json]',
   positionals: { min: 0, max: 1, name: 'PREFIX' },
   options: {

@@ -33,7 +33,6 @@ async function show(ctx: CommandContext<{ readonly json: boolean }>, m: SecretMe
 
 export const command = defineCommand({
   name: 'metadata',
-  summary: "show or change a secret's settings (max versions, CAS required)",
   usage: 'vault secrets metadata PATH [--max-versions N] [--cas-required true|false] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -45,7 +45,6 @@ async function readSource(ctx: Parameters<typeof readInput>[0], source: string):
 
 export const command = defineCommand({
   name: 'put',
-  summary: 'write a new version of a secret (values from files or stdin, never argv)',
   usage: 'vault secrets put PATH [KEY=@FILE | KEY=- ...] [--binary @FILE|-] [--cas N] [--json]',
   positionals: { min: 1, max: 1000, name: 'PATH' },
   options: {

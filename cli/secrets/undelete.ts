@@ -10,7 +10,6 @@ import { secretPathArg, versionText, versionsOption } from './shared.js';
 
 export const command = defineCommand({
   name: 'undelete',
-  summary: 'restore soft-deleted versions of a secret',
   usage: 'vault secrets undelete PATH --versions 1,2 [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -11,7 +11,6 @@ import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list live sessions (admin)',
   usage: 'vault sessions list [--api-key ID] [--limit N] [--json]',
   options: {
     'api-key': { type: 'string', arg: 'ID', help: 'only the sessions opened by this API key id' },

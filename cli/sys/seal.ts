@@ -9,7 +9,6 @@ import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'seal',
-  summary: 'seal the daemon: wipe its root key from memory (admin)',
   usage: 'vault seal [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"sealed": true}' },

@@ -16,7 +16,6 @@ import { clean } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'server',
-  summary: 'run the vault daemon in the foreground',
   usage: 'vault server [--config FILE]',
   options: {
     config: { type: 'string', arg: 'FILE', help: 'config file (default ONTOREF_CONFIG, else <data dir>/config.toml)' },

@@ -90,7 +90,6 @@ function box(lines: readonly string[]): string {
 
 export const command = defineCommand({
   name: 'setup',
-  summary: 'initialise a vault: root key, keyring, admin key (--gen-keys)',
   usage:
     'vault setup --gen-keys [--shares N --threshold T | --unseal-key-file PATH | --passphrase-file PATH]\n' +
     '                   [--falcon] [--force] [--data-dir DIR] [--json]',

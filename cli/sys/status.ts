@@ -13,7 +13,6 @@ import { formatPairs, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'status',
-  summary: 'show whether the daemon is initialised and sealed',
   usage: 'vault status [--json]',
   options: {
     json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version]}' },

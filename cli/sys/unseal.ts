@@ -21,7 +21,6 @@ function progressLine(s: SealStatusResponse): string {
 
 export const command = defineCommand({
   name: 'unseal',
-  summary: 'submit an unseal share or the unseal passphrase',
   usage: 'vault unseal [-i FILE] [--json]\n       vault unseal --reset [--json]',
   options: {
     input: { type: 'string', short: 'i', arg: 'FILE', help: 'read the share(s) or passphrase from FILE (mode 0600; - for stdin)' },

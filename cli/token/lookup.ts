@@ -10,7 +10,6 @@ import { formatPairs, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'lookup',
-  summary: 'show the current session (id, role, scope, expiry)',
   usage: 'vault token lookup [--json]',
   options: {
     json: { type: 'boolean', help: 'print {id, api_key_id, role, scope, label, issued_at, expires_at, token_source}' },

@@ -23,7 +23,6 @@ async function ask(ctx: CommandContext<unknown>, question: string): Promise<stri
 
 export const command = defineCommand({
   name: 'destroy',
-  summary: 'destroy a retired key for good (admin; confirm with its public key)',
   usage: 'vault validator destroy NAME KEY_ID [--confirm PUBLIC_KEY] [--json]',
   positionals: { min: 2, max: 2, name: 'NAME KEY_ID' },
   options: {

@@ -22,7 +22,6 @@ const MIN_PASSWORD = 8;
 
 export const command = defineCommand({
   name: 'export',
-  summary: 'write a key to files in its chain format (admin): EIP-2335, cosmos, solana',
   usage: [
     'vault validator export NAME [--format eip2335] --password-file FILE -o FILE [--key-id ID] [--force] [--json]',
     '       vault validator export NAME [--format cosmos] --out-dir DIR [--key-id ID] [--force] [--json]',

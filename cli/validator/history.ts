@@ -16,7 +16,6 @@ import { checkName, validators } from './shared.js';
 
 export const command = defineCommand({
   name: 'history',
-  summary: 'show the signed rotation records of a slot; --verify checks them offline',
   usage: 'vault validator history NAME [--verify] [--key PUB_FILE ...] [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

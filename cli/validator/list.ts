@@ -13,7 +13,6 @@ const STATES = ['pending', 'active', 'retired'] as const;
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list validator slots and their active keys',
   usage: 'vault validator list [--chain CHAIN] [--state STATE] [--json]',
   options: {
     chain: { type: 'string', arg: 'CHAIN', help: 'only ethereum, cosmos or solana slots' },

@@ -9,7 +9,6 @@ import { checkName, formatSlot, validators } from './shared.js';
 
 export const command = defineCommand({
   name: 'show',
-  summary: 'show a validator slot: keys, states, signing state, metadata',
   usage: 'vault validator show NAME [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

@@ -30,7 +30,6 @@ function small(v: string | undefined, opt: string): number | undefined {
 
 export const command = defineCommand({
   name: 'signing-state',
-  summary: "show or raise a slot's signing state (cosmos height/round/step, ethereum watermarks)",
   usage: [
     'vault validator signing-state NAME [--json]',
     '       vault validator signing-state NAME --height H [--round R] [--step S] [--json]',
