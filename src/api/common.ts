@@ -1,9 +1,9 @@
 /**
  * Pieces every part of the `/v1` wire contract shares: the error body, roles, key names,
- * id and time formats, and the header names and media types the client and the daemon
- * must agree on. Every object schema sets `additionalProperties: false`, so an unknown
+ * id and time formats. Every object schema sets `additionalProperties: false`, so an unknown
  * key is refused on the way in and a drifted answer is caught on the way back. Field
- * names are snake_case; times are RFC 3339 strings.
+ * names are snake_case; times are RFC 3339 strings. Header names, media types and limits
+ * are in ./constants.ts.
  * @module
  */
 import { Type, type Static } from 'typebox';
@@ -43,12 +43,3 @@ export const ERROR_RESPONSES = { '4xx': ERROR_BODY, '5xx': ERROR_BODY } as const
 export type Role = Static<typeof ROLE>;
 export type KeyName = Static<typeof KEY_NAME>;
 export type ErrorBody = Static<typeof ERROR_BODY>;
-
-/** Media type of a recipient-sealed answer (an armored `ONTOREF ENVELOPE`). */
-export const ENVELOPE_MEDIA_TYPE = 'application/vnd.ontoref.envelope';
-/** First line of the armored envelope a recipient-sealed answer carries. */
-export const ENVELOPE_ARMOR_BEGIN = '-----BEGIN ONTOREF ENVELOPE-----';
-/** Request header naming the public key a secret read is sealed to. */
-export const RECIPIENT_HEADER = 'x-ontoref-recipient';
-/** Answer header of every secret read: the version the value came from. */
-export const VERSION_HEADER = 'x-ontoref-version';

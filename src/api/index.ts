@@ -19,6 +19,7 @@ import * as validators from './validators.js';
 
 export * from './apikeys.js';
 export * from './common.js';
+export * from './constants.js';
 export * from './keymanager.js';
 export * from './keys.js';
 export * from './secrets.js';

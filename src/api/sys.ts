@@ -3,7 +3,7 @@
  * @module
  */
 import { Type, type Static } from 'typebox';
-import { closed } from './common.js';
+import { closed, ERROR_BODY } from './common.js';
 
 /** Also the body of the 503 (sealed) and 501 (not initialised) answers. */
 export const HEALTH = Type.Object(
@@ -14,6 +14,12 @@ export const HEALTH = Type.Object(
   },
   closed,
 );
+
+/**
+ * What `GET /v1/sys/health` may answer: the health body, or (503, 501) an error body when
+ * a hook answered before the route; both mean the same to a caller.
+ */
+export const HEALTH_ANSWER = Type.Union([HEALTH, ERROR_BODY]);
 
 export const SEAL_MODE = Type.Enum(['shamir', 'passphrase', 'keyfile']);
 

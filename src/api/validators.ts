@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { closed, TIME } from './common.js';
+import { MAX_BULK_ITEMS } from './constants.js';
 
 const NAME = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'slot name' });
 const CHAIN = Type.Enum(['ethereum', 'cosmos', 'solana']);
@@ -75,9 +76,6 @@ export const CREATE_VALIDATOR_BODY = Type.Object(
 );
 
 export const ROTATE_VALIDATOR_BODY = Type.Object({ ...MATERIAL, derive_index: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff, description: 'EIP-2334 index: derive m/12381/3600/i/0/0 from the mnemonic at the slot metadata mnemonic_ref (with format generate)' })) }, closed);
-
-/** Largest bulk import the daemon accepts in one request. */
-export const MAX_BULK_ITEMS = 1000;
 
 export const BULK_IMPORT_BODY = Type.Object(
   {

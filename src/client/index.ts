@@ -27,7 +27,7 @@ import * as sys from './sys.js';
 import { bindTransport, Transport, type Method, type RawResponse, type RequestOptions, type VaultClientOptions } from './transport.js';
 
 export type * from '../api/index.js';
-export { ENVELOPE_MEDIA_TYPE, RECIPIENT_HEADER, VERSION_HEADER } from '../api/common.js';
+export { ENVELOPE_MEDIA_TYPE, RECIPIENT_HEADER, VERSION_HEADER } from '../api/constants.js';
 export { DEFAULT_ADDR } from '../util/addr.js';
 export { isSecretPath } from '../util/secret-path.js';
 export { DaemonError, isDaemonError } from './errors.js';

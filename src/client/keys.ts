@@ -4,23 +4,23 @@
  * @module
  */
 import type { KeyName } from '../api/common.js';
-import { KEY_LIST, KEY_POLICY, KEY_VERSION_INFO, REWRAP_RESPONSE, type KeyPolicy, type KeyVersionInfo, type RewrapRequest, type RewrapResponse } from '../api/keys.js';
+import type { KeyPolicy, KeyVersionInfo, RewrapRequest, RewrapResponse } from '../api/keys.js';
 import { positiveInt, seg } from './args.js';
 import type { Transport } from './transport.js';
 
 /** `GET /v1/keys`: public information on every key and its versions. */
 export async function listKeys(t: Transport): Promise<KeyPolicy[]> {
-  return (await t.json('GET', 'v1/keys', KEY_LIST)).body.keys;
+  return (await t.json('GET', 'v1/keys', 'KEY_LIST')).body.keys;
 }
 
 /** `POST /v1/keys/{name}/rotate` (admin): adds a version; older versions stay usable for decryption. */
 export async function rotateKey(t: Transport, name: KeyName): Promise<KeyVersionInfo> {
-  return (await t.json('POST', `v1/keys/${seg(name)}/rotate`, KEY_VERSION_INFO)).body;
+  return (await t.json('POST', `v1/keys/${seg(name)}/rotate`, 'KEY_VERSION_INFO')).body;
 }
 
 /** `POST /v1/keys/{name}/min-decrypt-version` (admin): retires older versions (never lowers). */
 export async function setMinDecryptVersion(t: Transport, name: KeyName, version: number): Promise<KeyPolicy> {
-  return (await t.json('POST', `v1/keys/${seg(name)}/min-decrypt-version`, KEY_POLICY, { body: { version } })).body;
+  return (await t.json('POST', `v1/keys/${seg(name)}/min-decrypt-version`, 'KEY_POLICY', { body: { version } })).body;
 }
 
 /**
@@ -34,5 +34,5 @@ export async function rewrapKey(t: Transport, name: KeyName, opts: { readonly ba
     ...(opts.batchSize === undefined ? {} : { batch_size: positiveInt(opts.batchSize, 'batchSize', 1, 1000) }),
     ...(opts.maxVersions === undefined ? {} : { max_versions: positiveInt(opts.maxVersions, 'maxVersions', 1, Number.MAX_SAFE_INTEGER) }),
   };
-  return (await t.json('POST', `v1/keys/${seg(name)}/rewrap`, REWRAP_RESPONSE, { body })).body;
+  return (await t.json('POST', `v1/keys/${seg(name)}/rewrap`, 'REWRAP_RESPONSE', { body })).body;
 }

@@ -4,20 +4,15 @@
  * daemon's rule before they go into a URL (src/client/args.ts).
  * @module
  */
-import { ENVELOPE_ARMOR_BEGIN, ENVELOPE_MEDIA_TYPE, RECIPIENT_HEADER, VERSION_HEADER } from '../api/common.js';
-import {
-  SECRET_LIST,
-  SECRET_METADATA,
-  SECRET_READ_RESPONSE,
-  SECRET_VERSIONS,
-  SECRET_WRITE_RESPONSE,
-  type PutSecretRequest,
-  type SecretDocument,
-  type SecretList,
-  type SecretMetadata,
-  type SecretVersionsResponse,
-  type SecretWriteResponse,
-  type UpdateSecretMetadataRequest,
+import { ENVELOPE_ARMOR_BEGIN, ENVELOPE_MEDIA_TYPE, RECIPIENT_HEADER, VERSION_HEADER } from '../api/constants.js';
+import type {
+  PutSecretRequest,
+  SecretDocument,
+  SecretList,
+  SecretMetadata,
+  SecretVersionsResponse,
+  SecretWriteResponse,
+  UpdateSecretMetadataRequest,
 } from '../api/secrets.js';
 import { VaultError } from '../errors.js';
 import { listPrefix, positiveInt, query, secretPath, versionList } from './args.js';
@@ -70,13 +65,13 @@ export async function putSecret(t: Transport, path: string, value: SecretInput, 
     body = { data: data as Record<string, string> };
   }
   if (opts.cas !== undefined) body = { ...body, cas: positiveInt(opts.cas, 'cas', 0, Number.MAX_SAFE_INTEGER) };
-  return (await t.json('PUT', `v1/secrets/${p}`, SECRET_WRITE_RESPONSE, { body })).body;
+  return (await t.json('PUT', `v1/secrets/${p}`, 'SECRET_WRITE_RESPONSE', { body })).body;
 }
 
 /** `GET /v1/secrets/{path}` (reader): the latest version, or `version`. */
 export async function getSecret(t: Transport, path: string, opts: { readonly version?: number } = {}): Promise<SecretDocument> {
   const p = secretPath(path);
-  const r = await t.json('GET', `v1/secrets/${p}${query({ version: optionalVersion(opts.version) })}`, SECRET_READ_RESPONSE);
+  const r = await t.json('GET', `v1/secrets/${p}${query({ version: optionalVersion(opts.version) })}`, 'SECRET_READ_RESPONSE');
   // The schema makes both optional; the route promises exactly one.
   if ((r.body.data === undefined) === (r.body.binary === undefined)) throw malformedResponse(r.status, 'body must hold data (string fields) or binary');
   return r.body;
@@ -126,7 +121,7 @@ export async function getSecretSealed(t: Transport, path: string, recipient: str
 export async function listSecrets(t: Transport, opts: { readonly prefix?: string; readonly limit?: number; readonly after?: string } = {}): Promise<SecretList> {
   const limit = opts.limit === undefined ? undefined : positiveInt(opts.limit, 'limit', 1, 1000);
   const after = opts.after === undefined ? undefined : secretPath(opts.after);
-  return (await t.json('GET', `v1/secrets${query({ prefix: listPrefix(opts.prefix), limit, after })}`, SECRET_LIST)).body;
+  return (await t.json('GET', `v1/secrets${query({ prefix: listPrefix(opts.prefix), limit, after })}`, 'SECRET_LIST')).body;
 }
 
 /**
@@ -153,19 +148,19 @@ export async function* iterateSecrets(t: Transport, opts: { readonly prefix?: st
 export async function deleteSecret(t: Transport, path: string, opts: { readonly versions?: readonly number[] } = {}): Promise<SecretVersionsResponse> {
   const p = secretPath(path);
   const versions = opts.versions === undefined ? undefined : versionList(opts.versions).join(',');
-  return (await t.json('DELETE', `v1/secrets/${p}${query({ versions })}`, SECRET_VERSIONS)).body;
+  return (await t.json('DELETE', `v1/secrets/${p}${query({ versions })}`, 'SECRET_VERSIONS')).body;
 }
 
 /** `POST /v1/secrets-undelete/{path}` (operator): restores soft-deleted versions. */
 export async function undeleteSecret(t: Transport, path: string, versions: readonly number[]): Promise<SecretVersionsResponse> {
   const p = secretPath(path);
-  return (await t.json('POST', `v1/secrets-undelete/${p}`, SECRET_VERSIONS, { body: { versions: versionList(versions) } })).body;
+  return (await t.json('POST', `v1/secrets-undelete/${p}`, 'SECRET_VERSIONS', { body: { versions: versionList(versions) } })).body;
 }
 
 /** `POST /v1/secrets-destroy/{path}` (admin): wipes these versions' envelopes, irreversibly. */
 export async function destroySecret(t: Transport, path: string, versions: readonly number[]): Promise<SecretVersionsResponse> {
   const p = secretPath(path);
-  return (await t.json('POST', `v1/secrets-destroy/${p}`, SECRET_VERSIONS, { body: { versions: versionList(versions) } })).body;
+  return (await t.json('POST', `v1/secrets-destroy/${p}`, 'SECRET_VERSIONS', { body: { versions: versionList(versions) } })).body;
 }
 
 /** `DELETE /v1/secrets-metadata/{path}` (admin): destroys every version and the metadata. */
@@ -177,7 +172,7 @@ export async function destroyAllSecretVersions(t: Transport, path: string): Prom
 /** `GET /v1/secrets-metadata/{path}` (reader): settings and the history of every version. */
 export async function secretMetadata(t: Transport, path: string): Promise<SecretMetadata> {
   const p = secretPath(path);
-  return (await t.json('GET', `v1/secrets-metadata/${p}`, SECRET_METADATA)).body;
+  return (await t.json('GET', `v1/secrets-metadata/${p}`, 'SECRET_METADATA')).body;
 }
 
 /** `PUT /v1/secrets-metadata/{path}` (operator): creates the metadata if absent. */
@@ -189,7 +184,7 @@ export async function updateSecretMetadata(t: Transport, path: string, req: Upda
     ...(req.custom_metadata === undefined ? {} : { custom_metadata: req.custom_metadata }),
   };
   if (Object.keys(body).length === 0) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'metadata', reason: 'nothing to update' });
-  return (await t.json('PUT', `v1/secrets-metadata/${p}`, SECRET_METADATA, { body })).body;
+  return (await t.json('PUT', `v1/secrets-metadata/${p}`, 'SECRET_METADATA', { body })).body;
 }
 
 function checkBoolean(v: boolean, field: string): boolean {

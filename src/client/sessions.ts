@@ -2,14 +2,14 @@
  * `/v1/sessions` calls: the API key -> token exchange, listing, lookup and revocation.
  * @module
  */
-import { CREATE_SESSION_RESPONSE, SESSION_INFO, SESSION_LIST, type CreateSessionRequest, type CreateSessionResponse, type SessionInfo } from '../api/sessions.js';
+import type { CreateSessionRequest, CreateSessionResponse, SessionInfo } from '../api/sessions.js';
 import { seg } from './args.js';
 import { malformedResponse } from './errors.js';
 import { TOKEN_RE, type Transport } from './transport.js';
 
 /** `POST /v1/sessions`: trades an API key for a session token (no token needed). */
 export async function createSession(t: Transport, req: CreateSessionRequest): Promise<CreateSessionResponse> {
-  const r = await t.json('POST', 'v1/sessions', CREATE_SESSION_RESPONSE, { body: req });
+  const r = await t.json('POST', 'v1/sessions', 'CREATE_SESSION_RESPONSE', { body: req });
   // The token goes into a header, a file and maybe a shell variable: it must be plain.
   if (!TOKEN_RE.test(r.body.token)) throw malformedResponse(r.status, 'token has an invalid form');
   return r.body;
@@ -24,7 +24,7 @@ export async function listSessions(t: Transport, opts: { readonly limit?: number
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
   if (opts.apiKeyId !== undefined) q.set('api_key_id', opts.apiKeyId);
   const query = q.toString();
-  return (await t.json('GET', `v1/sessions${query === '' ? '' : `?${query}`}`, SESSION_LIST)).body.sessions;
+  return (await t.json('GET', `v1/sessions${query === '' ? '' : `?${query}`}`, 'SESSION_LIST')).body.sessions;
 }
 
 /** `DELETE /v1/sessions/{id}`. */
@@ -34,7 +34,7 @@ export async function revokeSession(t: Transport, id: string): Promise<void> {
 
 /** `GET /v1/sessions/self`: the caller's own session. */
 export async function lookupSelf(t: Transport): Promise<SessionInfo> {
-  return (await t.json('GET', 'v1/sessions/self', SESSION_INFO)).body;
+  return (await t.json('GET', 'v1/sessions/self', 'SESSION_INFO')).body;
 }
 
 /** `DELETE /v1/sessions/self`: ends the caller's own session. */

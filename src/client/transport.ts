@@ -7,12 +7,14 @@
  *   token is never logged and never put in a URL.
  * - Redirects are refused rather than followed: a 3xx could send the bearer token to
  *   another origin.
- * - A JSON answer is only ever handed out by {@link Transport.json}, which takes the
- *   route's response schema from src/api, checks the answer against it and returns
+ * - A JSON answer is only ever handed out by {@link Transport.json}, which takes the name
+ *   of the route's response schema in src/api, checks the answer against it and returns
  *   `Static<>` of that schema: a call cannot have a result type of its own making.
  * @module
  */
 import type { Static, TSchema } from 'typebox';
+import type * as api from '../api/index.js';
+import { PLAIN_SCHEMAS, type PlainSchemaName } from '../api/plain-schemas.js';
 import { VaultError } from '../errors.js';
 import { DEFAULT_ADDR } from '../util/addr.js';
 import { checkAnswer } from './check.js';
@@ -60,6 +62,12 @@ export interface RawResponse {
   /** The answer's headers (e.g. `x-ontoref-version`). */
   readonly headers: Headers;
 }
+
+/** The name of a schema of the wire contract (src/api). */
+export type SchemaName = PlainSchemaName & keyof typeof api;
+
+/** `Static<>` of the src/api schema of that name: the only type a JSON answer can have. */
+export type Answer<K extends SchemaName> = (typeof api)[K] extends infer S extends TSchema ? Static<S> : never;
 
 /** A checked JSON answer: the body has the type of the schema it was checked against. */
 export interface JsonResponse<T> {
@@ -195,19 +203,19 @@ export class Transport {
   }
 
   /**
-   * One request whose answer is JSON, checked against `schema` (the route's response
-   * schema in src/api) before it is returned; a drifted answer is OV_DAEMON_RESPONSE
-   * naming the first part that does not fit.
+   * One request whose answer is JSON, checked against `schema` (the name of the route's
+   * response schema in src/api) before it is returned as that schema's `Static<>`; a
+   * drifted answer is OV_DAEMON_RESPONSE naming the first part that does not fit.
    */
-  async json<S extends TSchema>(
+  async json<K extends SchemaName>(
     method: Method,
     path: string,
-    schema: S,
+    schema: K,
     opts: { readonly body?: unknown; readonly okStatuses?: readonly number[] } = {},
-  ): Promise<JsonResponse<Static<S>>> {
+  ): Promise<JsonResponse<Answer<K>>> {
     const x = await this.#exchange(method, path, opts.body, undefined, opts.okStatuses);
     if (!isJson(x.headers)) throw malformedResponse(x.status, 'not JSON');
-    const body = await checkAnswer(schema, parseJson(x.bytes, x.status), x.status);
+    const body = checkAnswer(PLAIN_SCHEMAS[schema], parseJson(x.bytes, x.status), x.status) as Answer<K>;
     return { status: x.status, headers: x.headers, body };
   }
 

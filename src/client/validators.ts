@@ -11,34 +11,20 @@
  * *public* key on purpose (the operator types it to confirm).
  * @module
  */
-import {
-  KEYMANAGER_DELETE_RESPONSE,
-  KEYMANAGER_IMPORT_RESPONSE,
-  KEYMANAGER_LIST,
-  type KeymanagerDeleteResponse,
-  type KeymanagerImportRequest,
-  type KeymanagerImportResponse,
-  type KeymanagerKeystore,
-} from '../api/keymanager.js';
-import {
-  BULK_IMPORT_RESPONSE,
-  DESTROY_KEY_RESPONSE,
-  EXPORT_VALIDATOR_RESPONSE,
-  MAX_BULK_ITEMS,
-  VALIDATOR_HISTORY,
-  VALIDATOR_LIST,
-  VALIDATOR_SLOT,
-  type BulkImportRequest,
-  type BulkImportResult,
-  type CreateValidatorRequest,
-  type DestroyValidatorKeyResponse,
-  type ExportValidatorRequest,
-  type RotateValidatorRequest,
-  type SigningState,
-  type ValidatorChain,
-  type ValidatorHistory,
-  type ValidatorKeyState,
-  type ValidatorSlot,
+import type { KeymanagerDeleteResponse, KeymanagerImportRequest, KeymanagerImportResponse, KeymanagerKeystore } from '../api/keymanager.js';
+import { MAX_BULK_ITEMS } from '../api/constants.js';
+import type {
+  BulkImportRequest,
+  BulkImportResult,
+  CreateValidatorRequest,
+  DestroyValidatorKeyResponse,
+  ExportValidatorRequest,
+  RotateValidatorRequest,
+  SigningState,
+  ValidatorChain,
+  ValidatorHistory,
+  ValidatorKeyState,
+  ValidatorSlot,
 } from '../api/validators.js';
 import { VaultError } from '../errors.js';
 import { seg } from './args.js';
@@ -68,17 +54,17 @@ export class ValidatorsClient {
     if (filter.chain !== undefined) q.set('chain', filter.chain);
     if (filter.state !== undefined) q.set('state', filter.state);
     const query = q.toString();
-    return (await this.#t.json('GET', `v1/validators${query === '' ? '' : `?${query}`}`, VALIDATOR_LIST)).body.validators;
+    return (await this.#t.json('GET', `v1/validators${query === '' ? '' : `?${query}`}`, 'VALIDATOR_LIST')).body.validators;
   }
 
   /** `GET /v1/validators/{name}` (reader). */
   async get(name: string): Promise<ValidatorSlot> {
-    return (await this.#t.json('GET', `v1/validators/${seg(name)}`, VALIDATOR_SLOT)).body;
+    return (await this.#t.json('GET', `v1/validators/${seg(name)}`, 'VALIDATOR_SLOT')).body;
   }
 
   /** `POST /v1/validators` (operator): a new slot whose first key is active. */
   async create(req: CreateValidatorRequest): Promise<ValidatorSlot> {
-    return (await this.#t.json('POST', 'v1/validators', VALIDATOR_SLOT, { body: req })).body;
+    return (await this.#t.json('POST', 'v1/validators', 'VALIDATOR_SLOT', { body: req })).body;
   }
 
   /**
@@ -87,29 +73,29 @@ export class ValidatorsClient {
    */
   async importBulk(req: BulkImportRequest): Promise<BulkImportResult[]> {
     if (req.items.length > MAX_BULK_ITEMS) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'items', max: MAX_BULK_ITEMS });
-    const r = await this.#t.json('POST', 'v1/validators/import', BULK_IMPORT_RESPONSE, { body: req });
+    const r = await this.#t.json('POST', 'v1/validators/import', 'BULK_IMPORT_RESPONSE', { body: req });
     if (r.body.results.length !== req.items.length) throw malformedResponse(r.status, 'one result per item expected');
     return r.body.results;
   }
 
   /** `PUT /v1/validators/{name}/signing-state` (operator): only ever raised. */
   async setSigningState(name: string, state: SigningState): Promise<ValidatorSlot> {
-    return (await this.#t.json('PUT', `v1/validators/${seg(name)}/signing-state`, VALIDATOR_SLOT, { body: state })).body;
+    return (await this.#t.json('PUT', `v1/validators/${seg(name)}/signing-state`, 'VALIDATOR_SLOT', { body: state })).body;
   }
 
   /** `POST /v1/validators/{name}/rotate` (operator): the next key, generated or imported, pending. */
   async rotate(name: string, req: RotateValidatorRequest): Promise<ValidatorSlot> {
-    return (await this.#t.json('POST', `v1/validators/${seg(name)}/rotate`, VALIDATOR_SLOT, { body: req })).body;
+    return (await this.#t.json('POST', `v1/validators/${seg(name)}/rotate`, 'VALIDATOR_SLOT', { body: req })).body;
   }
 
   /** `POST /v1/validators/{name}/promote` (operator): pending -> active, active -> retired, one transaction. */
   async promote(name: string): Promise<ValidatorSlot> {
-    return (await this.#t.json('POST', `v1/validators/${seg(name)}/promote`, VALIDATOR_SLOT, { body: {} })).body;
+    return (await this.#t.json('POST', `v1/validators/${seg(name)}/promote`, 'VALIDATOR_SLOT', { body: {} })).body;
   }
 
   /** `POST /v1/validators/{name}/retire` (operator): the active key -> retired. */
   async retire(name: string): Promise<ValidatorSlot> {
-    return (await this.#t.json('POST', `v1/validators/${seg(name)}/retire`, VALIDATOR_SLOT, { body: {} })).body;
+    return (await this.#t.json('POST', `v1/validators/${seg(name)}/retire`, 'VALIDATOR_SLOT', { body: {} })).body;
   }
 
   /**
@@ -118,14 +104,14 @@ export class ValidatorsClient {
    * files. File names come from the daemon; the schema admits plain names only, never a path.
    */
   async export(name: string, req: ExportValidatorRequest): Promise<Record<string, string>> {
-    const r = await this.#t.json('POST', `v1/validators/${seg(name)}/export`, EXPORT_VALIDATOR_RESPONSE, { body: req });
+    const r = await this.#t.json('POST', `v1/validators/${seg(name)}/export`, 'EXPORT_VALIDATOR_RESPONSE', { body: req });
     if (Object.keys(r.body.files).length === 0) throw malformedResponse(r.status, 'body.files is empty');
     return r.body.files;
   }
 
   /** `GET /v1/validators/{name}/history` (reader): signed rotation records and the keys to check them. */
   async history(name: string): Promise<ValidatorHistory> {
-    return (await this.#t.json('GET', `v1/validators/${seg(name)}/history`, VALIDATOR_HISTORY)).body;
+    return (await this.#t.json('GET', `v1/validators/${seg(name)}/history`, 'VALIDATOR_HISTORY')).body;
   }
 
   /**
@@ -134,23 +120,23 @@ export class ValidatorsClient {
    */
   async destroyKey(name: string, keyId: string, confirm: string): Promise<DestroyValidatorKeyResponse> {
     const path = `v1/validators/${seg(name)}/keys/${seg(keyId)}?${new URLSearchParams({ confirm }).toString()}`;
-    return (await this.#t.json('DELETE', path, DESTROY_KEY_RESPONSE)).body;
+    return (await this.#t.json('DELETE', path, 'DESTROY_KEY_RESPONSE')).body;
   }
 
   // --- keymanager API subset ------------------------------------------------------------
 
   /** `GET /eth/v1/keystores`: the active ethereum keys. */
   async keymanagerList(): Promise<KeymanagerKeystore[]> {
-    return (await this.#t.json('GET', 'eth/v1/keystores', KEYMANAGER_LIST)).body.data;
+    return (await this.#t.json('GET', 'eth/v1/keystores', 'KEYMANAGER_LIST')).body.data;
   }
 
   /** `POST /eth/v1/keystores`: keystores with their passwords (same order), optional EIP-3076 data. */
   async keymanagerImport(req: KeymanagerImportRequest): Promise<KeymanagerImportResponse['data']> {
-    return (await this.#t.json('POST', 'eth/v1/keystores', KEYMANAGER_IMPORT_RESPONSE, { body: req })).body.data;
+    return (await this.#t.json('POST', 'eth/v1/keystores', 'KEYMANAGER_IMPORT_RESPONSE', { body: req })).body.data;
   }
 
   /** `DELETE /eth/v1/keystores`: disables (retires) the keys, then returns their EIP-3076 interchange. */
   async keymanagerDelete(pubkeys: readonly string[]): Promise<KeymanagerDeleteResponse> {
-    return (await this.#t.json('DELETE', 'eth/v1/keystores', KEYMANAGER_DELETE_RESPONSE, { body: { pubkeys } })).body;
+    return (await this.#t.json('DELETE', 'eth/v1/keystores', 'KEYMANAGER_DELETE_RESPONSE', { body: { pubkeys } })).body;
   }
 }

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Static } from 'typebox';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import * as api from '../../../src/api/index.js';
+import type * as api from '../../../src/api/index.js';
 import { ValidatorsClient, VaultClient, isDaemonError } from '../../../src/client/index.js';
 import type { Transport } from '../../../src/client/transport.js';
 
@@ -54,10 +54,12 @@ describe('types come from the shared schemas', () => {
   it('the only way to read JSON takes a schema and returns its Static<>', () => {
     // Never called: it only has to type-check (the expect-error lines must stay errors).
     const shape = async (t: Transport): Promise<void> => {
-      const r = await t.json('GET', 'v1/sys/seal-status', api.SEAL_STATUS);
+      const r = await t.json('GET', 'v1/sys/seal-status', 'SEAL_STATUS');
       expectTypeOf(r.body).toEqualTypeOf<api.SealStatusResponse>();
       // @ts-expect-error a JSON call must name the route's response schema
       await t.json('GET', 'v1/sys/seal-status');
+      // @ts-expect-error and only a schema of the contract
+      await t.json('GET', 'v1/sys/seal-status', 'NOT_A_SCHEMA');
       // @ts-expect-error a raw request does not parse JSON, so it cannot hand out an untyped body
       await t.request('GET', 'v1/sys/seal-status', { accept: 'json' });
     };
