@@ -5,7 +5,7 @@
  * checker must agree with typebox's own compiled check on every schema, for a valid value
  * and for many broken ones (each property dropped, retyped or joined by a stranger).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -22,6 +22,19 @@ describe('src/api/plain-schemas.ts', () => {
   it('is what src/api builds (regenerate: npm run build && node dist/scripts/gen-wire-schemas.js)', () => {
     expect(readFileSync(join(ROOT, 'src/api/plain-schemas.ts'), 'utf8')).toBe(plainSchemasSource());
     expect(Object.keys(PLAIN_SCHEMAS).sort()).toEqual(Object.keys(ALL_SCHEMAS).sort());
+  });
+
+  it('src/api imports nothing of ours but src/util, and src/util nothing but src/errors.ts', () => {
+    for (const [dir, allowed] of [
+      ['src/api', /^(?:\.\/|\.\.\/util\/|typebox|node:)/],
+      ['src/util', /^(?:\.\/|\.\.\/errors\.js$|node:)/],
+    ] as const) {
+      for (const f of readdirSync(join(ROOT, dir)).filter((x) => x.endsWith('.ts'))) {
+        const src = readFileSync(join(ROOT, dir, f), 'utf8');
+        const from = [...src.matchAll(/ from '([^']+)';/g)].map((m) => m[1] ?? '');
+        expect(from.filter((m) => !allowed.test(m)), `${dir}/${f}`).toEqual([]);
+      }
+    }
   });
 
   it('no client module loads typebox or a typebox-built schema at run time', () => {
