@@ -1,7 +1,7 @@
 /**
- * The shape every `vault` command module exports: a small descriptor (name, summary,
- * usage, options for node:util `parseArgs` in strict mode, `run(ctx)`), and the context
- * the dispatcher hands to `run`. Command modules stay cheap to import: anything heavy
+ * The shape every `vault` command module exports: a small descriptor (name, usage,
+ * options for node:util `parseArgs` in strict mode, `run(ctx)`), and the context the
+ * dispatcher hands to `run`. The one-line summary lives in cli/registry.ts. Command modules stay cheap to import: anything heavy
  * (the crypto stack, later the HTTP client) is imported lazily inside `run`, so
  * `--help` never pays for it.
  *
@@ -55,7 +55,7 @@ export interface CliEnv {
   readonly debug: boolean;
   /**
    * The variables the daemon commands read (every ONTOREF_*, HOME, XDG_CONFIG_HOME,
-   * XDG_DATA_HOME), snapshot once at start-up; cli/daemon/env.ts interprets them.
+   * XDG_DATA_HOME), snapshot once at start-up; cli/connect/env.ts interprets them.
    */
   readonly vars: Readonly<Record<string, string | undefined>>;
 }
@@ -79,7 +79,6 @@ export interface CommandContext<V> {
 
 export interface CommandSpec<O extends OptionSpecs> {
   readonly name: string;
-  readonly summary: string;
   /** Synopsis without the leading `Usage: `, e.g. `vault envelope seal --to PUB [options]`. */
   readonly usage: string;
   /** Extra help paragraphs (examples, notes) printed after the options. */
@@ -93,7 +92,6 @@ export interface CommandSpec<O extends OptionSpecs> {
 /** The type-erased form the dispatcher works with. */
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   readonly details: string | undefined;
   readonly options: OptionSpecs;
@@ -105,7 +103,6 @@ export interface Command {
 export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>): Command {
   return {
     name: spec.name,
-    summary: spec.summary,
     usage: spec.usage,
     details: spec.details,
     options: spec.options,

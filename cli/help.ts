@@ -1,7 +1,8 @@
 /**
  * Help text for `vault --help`, `vault help <group>` and `vault <group> <command> --help`.
- * Built from the registry and the command descriptors, so help cannot drift from what the
- * parser accepts. Top-level help reads only the registry (no command module is loaded).
+ * Built from the registry (names and summaries) and the command descriptors (usage and
+ * options), so help cannot drift from what the parser accepts. Top-level and group help
+ * read only the registry (no command module is loaded).
  * @module
  */
 import type { Command, OptionSpec } from './command.js';
@@ -49,15 +50,14 @@ export function topHelp(version: string): string {
   return lines.join('\n') + '\n';
 }
 
-export async function groupHelp(group: GroupEntry): Promise<string> {
-  const commands = await Promise.all(Object.values(group.commands).map((load) => load()));
+export function groupHelp(group: GroupEntry): string {
   return [
     `Usage: vault ${group.name} <command> [options]`,
     '',
     `${group.summary[0]?.toUpperCase() ?? ''}${group.summary.slice(1)}.`,
     '',
     'Commands:',
-    ...table(commands.map((c) => [c.name, c.summary] as const)),
+    ...table(Object.entries(group.commands).map(([name, c]) => [name, c.summary] as const)),
     '',
     `Run 'vault ${group.name} <command> --help' for the options of a command.`,
     EXIT_CODES,
@@ -69,12 +69,13 @@ function optionLabel(name: string, o: OptionSpec): string {
   return o.type === 'string' ? `${flag} ${o.arg ?? 'VALUE'}` : flag;
 }
 
-export function commandHelp(commandPath: string, c: Command): string {
+/** `summary` comes from the registry, the single place it is written. */
+export function commandHelp(commandPath: string, summary: string, c: Command): string {
   const rows = Object.entries(c.options).map(
     ([name, o]) => [optionLabel(name, o), `${o.help}${o.required === true ? ' (required)' : ''}${o.multiple === true ? ' (repeatable)' : ''}`] as const,
   );
   rows.push(['-h, --help', 'show this help']);
-  const lines = [`Usage: ${c.usage}`, '', `${c.summary[0]?.toUpperCase() ?? ''}${c.summary.slice(1)}.`, '', 'Options:', ...table(rows)];
+  const lines = [`Usage: ${c.usage}`, '', `${summary[0]?.toUpperCase() ?? ''}${summary.slice(1)}.`, '', 'Options:', ...table(rows)];
   if (c.details !== undefined) lines.push('', c.details.trimEnd());
   lines.push('', `See also: vault help ${commandPath.split(' ').slice(1, -1).join(' ')}`.trimEnd(), EXIT_CODES);
   return lines.join('\n') + '\n';

@@ -9,31 +9,14 @@
  * `process.exitCode` rather than calling `process.exit`, so pending stdout is flushed.
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CryptoProvider } from '../src/crypto/types.js';
+import { packageVersion } from '../src/util/package-version.js';
 import type { CliEnv, CliStreams, Command, CommandContext } from './command.js';
 import { CliError, EXIT_LOCAL, EXIT_OK, exitCodeFor, formatError, usageError } from './errors.js';
 import { commandHelp, groupHelp, topHelp } from './help.js';
 import { ioError } from './io.js';
 import { findEntry } from './registry.js';
-
-function readVersion(): string {
-  // Walk up from this file: dist/cli/main.js and cli/main.ts sit at different depths.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'ontoref-vault' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here; keep walking
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
 
 function write(stream: CliStreams['stdout'], text: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -81,9 +64,9 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-async function runCommand(rt: Runtime, commandPath: string, cmd: Command, args: string[]): Promise<number> {
+async function runCommand(rt: Runtime, commandPath: string, summary: string, cmd: Command, args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    await write(rt.streams.stdout, commandHelp(commandPath, cmd));
+    await write(rt.streams.stdout, commandHelp(commandPath, summary, cmd));
     return EXIT_OK;
   }
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
@@ -158,24 +141,24 @@ async function dispatch(rt: Runtime, argv: readonly string[]): Promise<number> {
   const entry = findEntry(first);
   if (entry === undefined) throw usageError(`unknown command${echoName(first)}`);
   if (entry.kind === 'command') {
-    return runCommand(rt, `vault ${entry.name}`, await entry.load(), argv.slice(1));
+    return runCommand(rt, `vault ${entry.name}`, entry.summary, await entry.load(), argv.slice(1));
   }
   if (second === '-h' || second === '--help') {
-    await write(rt.streams.stdout, await groupHelp(entry));
+    await write(rt.streams.stdout, groupHelp(entry));
     return EXIT_OK;
   }
   if (second === undefined) {
-    rt.streams.stderr.write(await groupHelp(entry));
+    rt.streams.stderr.write(groupHelp(entry));
     return EXIT_LOCAL;
   }
-  const load = Object.hasOwn(entry.commands, second) ? entry.commands[second] : undefined;
-  if (load === undefined) {
+  const ref = Object.hasOwn(entry.commands, second) ? entry.commands[second] : undefined;
+  if (ref === undefined) {
     throw new CliError('OV_USAGE', {
       reason: `unknown command${echoName(second)} in group '${entry.name}'`,
       hints: [`run 'vault help ${entry.name}' for its commands`],
     });
   }
-  return runCommand(rt, `vault ${entry.name} ${second}`, await load(), rest);
+  return runCommand(rt, `vault ${entry.name} ${second}`, ref.summary, await ref.load(), rest);
 }
 
 async function help(rt: Runtime, topics: readonly string[]): Promise<number> {
@@ -188,16 +171,16 @@ async function help(rt: Runtime, topics: readonly string[]): Promise<number> {
   if (entry === undefined || extra !== undefined) throw usageError(`no help for${echoName(group)}`);
   if (entry.kind === 'command') {
     if (command !== undefined) throw usageError(`no help for${echoName(group)}`);
-    await write(rt.streams.stdout, commandHelp(`vault ${entry.name}`, await entry.load()));
+    await write(rt.streams.stdout, commandHelp(`vault ${entry.name}`, entry.summary, await entry.load()));
     return EXIT_OK;
   }
   if (command === undefined) {
-    await write(rt.streams.stdout, await groupHelp(entry));
+    await write(rt.streams.stdout, groupHelp(entry));
     return EXIT_OK;
   }
-  const load = Object.hasOwn(entry.commands, command) ? entry.commands[command] : undefined;
-  if (load === undefined) throw usageError(`unknown command${echoName(command)} in group '${entry.name}'`);
-  await write(rt.streams.stdout, commandHelp(`vault ${entry.name} ${command}`, await load()));
+  const ref = Object.hasOwn(entry.commands, command) ? entry.commands[command] : undefined;
+  if (ref === undefined) throw usageError(`unknown command${echoName(command)} in group '${entry.name}'`);
+  await write(rt.streams.stdout, commandHelp(`vault ${entry.name} ${command}`, ref.summary, await ref.load()));
   return EXIT_OK;
 }
 
@@ -219,7 +202,7 @@ async function main(): Promise<void> {
 
   let code: number;
   try {
-    code = await dispatch({ env, streams, version: readVersion() }, process.argv.slice(2));
+    code = await dispatch({ env, streams, version: packageVersion() }, process.argv.slice(2));
   } catch (e) {
     for (const line of formatError(e, env.debug)) process.stderr.write(`${line}\n`);
     code = exitCodeFor(e);

@@ -4,6 +4,10 @@
  * `import()` only when dispatched or when their group's help is shown, so `vault --help`
  * imports nothing but this table.
  *
+ * This table is the one place a command's summary is written: top-level help, group help
+ * and the command's own `--help` all read it from here, so they cannot disagree, and
+ * group help needs no command module at all.
+ *
  * Adding a command: write `cli/<group>/<name>.ts` exporting `command = defineCommand(...)`
  * and add one line here.
  * @module
@@ -12,12 +16,18 @@ import type { Command } from './command.js';
 
 export type Loader = () => Promise<Command>;
 
+/** One command of a group: its one-line summary (shown in every help) and its module. */
+export interface CommandRef {
+  readonly summary: string;
+  readonly load: Loader;
+}
+
 export interface GroupEntry {
   readonly kind: 'group';
   readonly name: string;
   readonly summary: string;
   /** In help order. */
-  readonly commands: Readonly<Record<string, Loader>>;
+  readonly commands: Readonly<Record<string, CommandRef>>;
 }
 
 export interface CommandEntry {
@@ -77,7 +87,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'token',
     summary: 'the current session token',
     commands: {
-      lookup: async () => (await import('./token/lookup.js')).command,
+      lookup: { summary: 'show the current session (id, role, scope, expiry)', load: async () => (await import('./token/lookup.js')).command },
     },
   },
   {
@@ -85,8 +95,8 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'sessions',
     summary: 'list and revoke sessions (admin)',
     commands: {
-      list: async () => (await import('./sessions/list.js')).command,
-      revoke: async () => (await import('./sessions/revoke.js')).command,
+      list: { summary: 'list live sessions (admin)', load: async () => (await import('./sessions/list.js')).command },
+      revoke: { summary: 'revoke a session by its id (admin)', load: async () => (await import('./sessions/revoke.js')).command },
     },
   },
   {
@@ -94,10 +104,10 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'apikeys',
     summary: 'create, list, rotate and delete API keys (admin)',
     commands: {
-      create: async () => (await import('./apikeys/create.js')).command,
-      list: async () => (await import('./apikeys/list.js')).command,
-      rotate: async () => (await import('./apikeys/rotate.js')).command,
-      delete: async () => (await import('./apikeys/delete.js')).command,
+      create: { summary: 'create an API key (admin); the key is printed once', load: async () => (await import('./apikeys/create.js')).command },
+      list: { summary: 'list API keys (admin)', load: async () => (await import('./apikeys/list.js')).command },
+      rotate: { summary: 'replace an API key\'s secret and revoke its sessions (admin)', load: async () => (await import('./apikeys/rotate.js')).command },
+      delete: { summary: 'delete an API key and revoke its sessions (admin)', load: async () => (await import('./apikeys/delete.js')).command },
     },
   },
   {
@@ -105,14 +115,14 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'secrets',
     summary: 'versioned secrets: put, get, list, delete, undelete, destroy, history, metadata',
     commands: {
-      put: async () => (await import('./secrets/put.js')).command,
-      get: async () => (await import('./secrets/get.js')).command,
-      list: async () => (await import('./secrets/list.js')).command,
-      history: async () => (await import('./secrets/history.js')).command,
-      metadata: async () => (await import('./secrets/metadata.js')).command,
-      delete: async () => (await import('./secrets/delete.js')).command,
-      undelete: async () => (await import('./secrets/undelete.js')).command,
-      destroy: async () => (await import('./secrets/destroy.js')).command,
+      put: { summary: 'write a new version of a secret (values from files or stdin, never argv)', load: async () => (await import('./secrets/put.js')).command },
+      get: { summary: 'read a secret, one field exactly (-field=NAME), or sealed to a public key', load: async () => (await import('./secrets/get.js')).command },
+      list: { summary: 'list secret paths under a prefix', load: async () => (await import('./secrets/list.js')).command },
+      history: { summary: 'list the versions of a secret and their state', load: async () => (await import('./secrets/history.js')).command },
+      metadata: { summary: "show or change a secret's settings (max versions, CAS required)", load: async () => (await import('./secrets/metadata.js')).command },
+      delete: { summary: 'soft-delete the latest version of a secret, or some versions (undoable)', load: async () => (await import('./secrets/delete.js')).command },
+      undelete: { summary: 'restore soft-deleted versions of a secret', load: async () => (await import('./secrets/undelete.js')).command },
+      destroy: { summary: 'wipe versions of a secret for good, or the whole secret (--all) (admin)', load: async () => (await import('./secrets/destroy.js')).command },
     },
   },
   {
@@ -126,9 +136,9 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'keys',
     summary: "the vault's keyring: list keys, rotate a key, rewrap secrets (admin)",
     commands: {
-      list: async () => (await import('./keys/list.js')).command,
-      rotate: async () => (await import('./keys/rotate.js')).command,
-      rewrap: async () => (await import('./keys/rewrap.js')).command,
+      list: { summary: 'list the keyring: algorithms, versions, key ids', load: async () => (await import('./keys/list.js')).command },
+      rotate: { summary: 'add a new version of a keyring key (admin)', load: async () => (await import('./keys/rotate.js')).command },
+      rewrap: { summary: 'reseal every secret version under the newest KEM key version (admin, resumable)', load: async () => (await import('./keys/rewrap.js')).command },
     },
   },
   {
@@ -136,16 +146,16 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'validator',
     summary: 'validator keys: import, rotate, promote, retire, export, history',
     commands: {
-      import: async () => (await import('./validator/import.js')).command,
-      list: async () => (await import('./validator/list.js')).command,
-      show: async () => (await import('./validator/show.js')).command,
-      rotate: async () => (await import('./validator/rotate.js')).command,
-      promote: async () => (await import('./validator/promote.js')).command,
-      retire: async () => (await import('./validator/retire.js')).command,
-      export: async () => (await import('./validator/export.js')).command,
-      history: async () => (await import('./validator/history.js')).command,
-      destroy: async () => (await import('./validator/destroy.js')).command,
-      'signing-state': async () => (await import('./validator/signing-state.js')).command,
+      import: { summary: 'import validator keys: EIP-2335 keystores (one or a directory), cosmos or solana key files', load: async () => (await import('./validator/import.js')).command },
+      list: { summary: 'list validator slots and their active keys', load: async () => (await import('./validator/list.js')).command },
+      show: { summary: 'show a validator slot: keys, states, signing state, metadata', load: async () => (await import('./validator/show.js')).command },
+      rotate: { summary: 'add the next key of a slot as pending (generated or imported)', load: async () => (await import('./validator/rotate.js')).command },
+      promote: { summary: 'make the pending key active; the active key is retired (kept)', load: async () => (await import('./validator/promote.js')).command },
+      retire: { summary: 'retire the active key (kept until destroyed); the slot has no active key', load: async () => (await import('./validator/retire.js')).command },
+      export: { summary: 'write a key to files in its chain format (admin): EIP-2335, cosmos, solana', load: async () => (await import('./validator/export.js')).command },
+      history: { summary: 'show the signed rotation records of a slot; --verify checks them offline', load: async () => (await import('./validator/history.js')).command },
+      destroy: { summary: 'destroy a retired key for good (admin; confirm with its public key)', load: async () => (await import('./validator/destroy.js')).command },
+      'signing-state': { summary: "show or raise a slot's signing state (cosmos height/round/step, ethereum watermarks)", load: async () => (await import('./validator/signing-state.js')).command },
     },
   },
   {
@@ -153,7 +163,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'config',
     summary: 'check the daemon configuration',
     commands: {
-      validate: async () => (await import('./config/validate.js')).command,
+      validate: { summary: 'check a config file and the ONTOREF_* environment; list every problem', load: async () => (await import('./config/validate.js')).command },
     },
   },
   {
@@ -161,7 +171,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'audit',
     summary: 'verify the audit log offline',
     commands: {
-      verify: async () => (await import('./audit/verify.js')).command,
+      verify: { summary: 'verify the audit log hash chain and signed checkpoints (offline)', load: async () => (await import('./audit/verify.js')).command },
     },
   },
   {
@@ -169,13 +179,13 @@ export const REGISTRY: readonly RegistryEntry[] = [
     name: 'envelope',
     summary: 'offline post-quantum envelopes and signatures (files or stdin/stdout)',
     commands: {
-      keygen: async () => (await import('./envelope/keygen.js')).command,
-      pubkey: async () => (await import('./envelope/pubkey.js')).command,
-      seal: async () => (await import('./envelope/seal.js')).command,
-      open: async () => (await import('./envelope/open.js')).command,
-      sign: async () => (await import('./envelope/sign.js')).command,
-      verify: async () => (await import('./envelope/verify.js')).command,
-      inspect: async () => (await import('./envelope/inspect.js')).command,
+      keygen: { summary: 'generate a key pair for envelopes or signatures', load: async () => (await import('./envelope/keygen.js')).command },
+      pubkey: { summary: 'print the public key of a secret key', load: async () => (await import('./envelope/pubkey.js')).command },
+      seal: { summary: 'encrypt data to a public key', load: async () => (await import('./envelope/seal.js')).command },
+      open: { summary: 'decrypt an envelope or an age file with a secret key', load: async () => (await import('./envelope/open.js')).command },
+      sign: { summary: 'make a detached signature', load: async () => (await import('./envelope/sign.js')).command },
+      verify: { summary: 'check a detached signature', load: async () => (await import('./envelope/verify.js')).command },
+      inspect: { summary: 'show the header of an envelope without opening it', load: async () => (await import('./envelope/inspect.js')).command },
     },
   },
 ];

@@ -28,8 +28,6 @@ import { Settings } from 'typebox/system';
 import { MAX_SESSION_TTL_MS } from './auth/session-store.js';
 import { VaultError } from './errors.js';
 
-/** Where the daemon listens when neither the file nor ONTOREF_ADDR says otherwise. */
-export const DEFAULT_ADDR = 'http://127.0.0.1:8420';
 export const DEFAULT_LISTEN = '127.0.0.1:8420';
 /** Largest config file read: a config is a few hundred bytes; anything huge is a mistake. */
 const MAX_CONFIG_BYTES = 1024 * 1024;

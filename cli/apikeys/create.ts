@@ -6,14 +6,13 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
+import { connect } from '../connect/connect.js';
 import { OUTPUT_OPTIONS, emitKey } from './shared.js';
 
 const ROLES = ['admin', 'operator', 'reader'] as const;
 
 export const command = defineCommand({
   name: 'create',
-  summary: 'create an API key (admin); the key is printed once',
   usage: 'vault apikeys create --role ROLE --label LABEL [--scope SCOPE] [-o FILE [--force]] [--json]',
   options: {
     role: { type: 'string', arg: 'ROLE', help: 'admin, operator or reader', required: true },

@@ -5,13 +5,12 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 import { KEY_ID_RE } from './rotate.js';
 
 export const command = defineCommand({
   name: 'delete',
-  summary: 'delete an API key and revoke its sessions (admin)',
   usage: 'vault apikeys delete ID [--json]',
   positionals: { min: 1, max: 1, name: 'ID' },
   options: {

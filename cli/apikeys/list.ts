@@ -4,12 +4,11 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list API keys (admin)',
   usage: 'vault apikeys list [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"apikeys": [{id, role, scope, label, created_at, rotated_at}]}' },

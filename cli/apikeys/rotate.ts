@@ -6,14 +6,13 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
+import { connect } from '../connect/connect.js';
 import { OUTPUT_OPTIONS, emitKey } from './shared.js';
 
 export const KEY_ID_RE = /^[0-9a-f]{16}$/;
 
 export const command = defineCommand({
   name: 'rotate',
-  summary: 'replace an API key\'s secret and revoke its sessions (admin)',
   usage: 'vault apikeys rotate ID [-o FILE [--force]] [--json]',
   positionals: { min: 1, max: 1, name: 'ID' },
   options: { ...OUTPUT_OPTIONS },

@@ -7,7 +7,7 @@
 import type { ApiKeyWithSecret } from '../../src/client/index.js';
 import type { CommandContext } from '../command.js';
 import { writeFiles } from '../io.js';
-import { clean, printJson } from '../daemon/format.js';
+import { clean, printJson } from '../connect/format.js';
 
 export const OUTPUT_OPTIONS = {
   output: { type: 'string', short: 'o', arg: 'FILE', help: 'write the key to FILE (mode 0600) instead of stdout' },

@@ -12,12 +12,11 @@ import type { PublicKeyInfo } from '../../src/envelope/keys.js';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { quotePath } from '../io.js';
-import { envRecord } from '../daemon/env.js';
-import { printJson } from '../daemon/format.js';
+import { envRecord } from '../connect/env.js';
+import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'verify',
-  summary: 'verify the audit log hash chain and signed checkpoints (offline)',
   usage: 'vault audit verify [--data-dir DIR] [--key PUB_FILE ...] [--json]',
   options: {
     'data-dir': { type: 'string', arg: 'DIR', help: 'the vault data dir (default: ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },

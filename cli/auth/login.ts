@@ -9,17 +9,16 @@
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { connect, writeTokenFile } from '../daemon/connect.js';
-import { adminTokenFile, envAdminToken, envToken, tokenFile } from '../daemon/env.js';
-import { clean, printJson } from '../daemon/format.js';
-import { firstLine, readSecretInput } from '../daemon/secret-input.js';
+import { connect, writeTokenFile } from '../connect/connect.js';
+import { adminTokenFile, envAdminToken, envToken, tokenFile } from '../connect/env.js';
+import { clean, printJson } from '../connect/format.js';
+import { firstLine, readSecretInput } from '../connect/secret-input.js';
 
 /** The daemon's duration syntax: units d, h, m, s, ms, largest first, each at most once (`1h30m`). */
 const TTL_RE = /^(?=.{2,32}$)(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$/;
 
 export const command = defineCommand({
   name: 'login',
-  summary: 'exchange an API key for a session token',
   usage: 'vault login [--key-file FILE | --admin] [--ttl DURATION] [--print-token] [--json]',
   options: {
     'key-file': { type: 'string', arg: 'FILE', help: 'read the API key from FILE (mode 0600; - for stdin)' },

@@ -8,12 +8,11 @@
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { isFromDaemon } from '../errors.js';
-import { connect, removeTokenFile, resolveToken } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect, removeTokenFile, resolveToken } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'logout',
-  summary: 'end the current session and remove the token file',
   usage: 'vault logout [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"revoked": bool, "token_file_removed": bool}' },

@@ -7,12 +7,11 @@
  */
 import { defineCommand } from '../command.js';
 import { EXIT_LOCAL } from '../errors.js';
-import { envRecord } from '../daemon/env.js';
-import { clean, printJson } from '../daemon/format.js';
+import { envRecord } from '../connect/env.js';
+import { clean, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'validate',
-  summary: 'check a config file and the ONTOREF_* environment; list every problem',
   usage: 'vault config validate [FILE] [--json]',
   positionals: { min: 0, max: 1, name: 'FILE' },
   options: {

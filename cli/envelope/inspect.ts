@@ -23,7 +23,6 @@ function contextText(b: Uint8Array): string | null {
 
 export const command = defineCommand({
   name: 'inspect',
-  summary: 'show the header of an envelope without opening it',
   usage: 'vault envelope inspect [-i IN] [--json]',
   options: {
     input: { type: 'string', short: 'i', arg: 'IN', help: 'read the envelope from IN (default stdin)' },

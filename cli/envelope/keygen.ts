@@ -17,7 +17,6 @@ import { CLI_ALGS, cliAlgName, envelopeLib, parseAlg } from './keys.js';
 
 export const command = defineCommand({
   name: 'keygen',
-  summary: 'generate a key pair for envelopes or signatures',
   usage: 'vault envelope keygen [--alg ALG] [-o SECRET_FILE] [--public-out PUB_FILE] [--age] [--force] [--json]',
   options: {
     alg: { type: 'string', arg: 'ALG', help: `${Object.keys(CLI_ALGS).join(' | ')} (default x-wing)` },

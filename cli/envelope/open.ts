@@ -29,7 +29,6 @@ function wipeKey(key: OpenKey | undefined): void {
 
 export const command = defineCommand({
   name: 'open',
-  summary: 'decrypt an envelope or an age file with a secret key',
   usage: 'vault envelope open --key SECRET_FILE|IDENTITY_FILE [--verify PUB_FILE ...] [--context STR] [-i IN] [-o OUT]',
   options: {
     key: {

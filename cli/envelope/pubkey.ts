@@ -10,7 +10,6 @@ import { envelopeLib, loadSecretKey } from './keys.js';
 
 export const command = defineCommand({
   name: 'pubkey',
-  summary: 'print the public key of a secret key',
   usage: 'vault envelope pubkey [-i SECRET_FILE] [-o PUB_FILE] [--age]',
   options: {
     input: { type: 'string', short: 'i', arg: 'SECRET_FILE', help: 'secret key file (default stdin)' },

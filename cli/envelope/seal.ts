@@ -13,7 +13,6 @@ import { checkStdin } from './stdin.js';
 
 export const command = defineCommand({
   name: 'seal',
-  summary: 'encrypt data to a public key',
   usage: [
     'vault envelope seal --to PUB_FILE|age1pq1... [--sign SECRET_FILE] [--context STR] [-i IN] [-o OUT] [-a]',
     '       vault envelope seal --age -r RECIPIENT [-r RECIPIENT ...] [--allow-mixed] [-i IN] [-o OUT] [-a]',

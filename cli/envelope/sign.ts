@@ -11,7 +11,6 @@ import { checkStdin } from './stdin.js';
 
 export const command = defineCommand({
   name: 'sign',
-  summary: 'make a detached signature',
   usage: 'vault envelope sign --key SECRET_FILE [--context STR] [-i IN] [-o SIG] [-a]',
   options: {
     key: { type: 'string', arg: 'SECRET_FILE', help: 'the signing secret key (ml-dsa or falcon)', required: true },

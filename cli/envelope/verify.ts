@@ -10,7 +10,6 @@ import { checkStdin } from './stdin.js';
 
 export const command = defineCommand({
   name: 'verify',
-  summary: 'check a detached signature',
   usage: 'vault envelope verify --key PUB_FILE --signature SIG [--context STR] [-i IN]',
   options: {
     key: { type: 'string', arg: 'PUB_FILE', help: 'the signer public key', required: true },

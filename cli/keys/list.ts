@@ -5,12 +5,11 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list the keyring: algorithms, versions, key ids',
   usage: 'vault keys list [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"keys": [{name, alg, latest_version, min_decrypt_version, versions}]}' },

@@ -14,8 +14,8 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { intOption } from '../secrets/shared.js';
 
 const DEFAULT_BATCH = 100;
@@ -31,7 +31,6 @@ function bar(done: number, total: number, startedAt: number): string {
 
 export const command = defineCommand({
   name: 'rewrap',
-  summary: 'reseal every secret version under the newest KEM key version (admin, resumable)',
   usage: 'vault keys rewrap [kem] [--batch-size N] [--json]',
   positionals: { min: 0, max: 1, name: 'NAME' },
   options: {

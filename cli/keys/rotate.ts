@@ -7,14 +7,13 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 
 const NAMES = ['kem', 'sign', 'sign-falcon', 'token', 'audit'] as const;
 
 export const command = defineCommand({
   name: 'rotate',
-  summary: 'add a new version of a keyring key (admin)',
   usage: 'vault keys rotate NAME [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

@@ -21,7 +21,7 @@ import type { VaultClient } from '../../src/client/index.js';
 import { VaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError, formatError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { clientLib, connect } from '../daemon/connect.js';
+import { clientLib, connect } from '../connect/connect.js';
 import { quotePath, readFileCapped } from '../io.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -132,7 +132,6 @@ function signalNumber(sig: NodeJS.Signals): number {
 
 export const command = defineCommand({
   name: 'run',
-  summary: 'run a command with secrets in its environment',
   usage: 'vault run (--secret ENV=path#field ... | --env-file-template FILE) -- CMD [ARGS...]',
   positionals: { min: 1, max: 100_000, name: 'CMD' },
   options: {

@@ -5,13 +5,12 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { secretPathArg, versionText, versionsOption } from './shared.js';
 
 export const command = defineCommand({
   name: 'delete',
-  summary: 'soft-delete the latest version of a secret, or some versions (undoable)',
   usage: 'vault secrets delete PATH [--versions 1,2] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -8,13 +8,12 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { confirm, secretPathArg, versionText, versionsOption } from './shared.js';
 
 export const command = defineCommand({
   name: 'destroy',
-  summary: 'wipe versions of a secret for good, or the whole secret (--all) (admin)',
   usage: 'vault secrets destroy PATH (--versions 1,2 | --all) [--yes] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -9,8 +9,8 @@
  */
 import { defineCommand } from '../command.js';
 import { usageError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { formatPairs, formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatPairs, formatTable, printJson } from '../connect/format.js';
 import { intOption, secretPathArg } from './shared.js';
 
 /**
@@ -38,7 +38,6 @@ async function recipientHeader(ctx: Parameters<typeof connect>[0], to: string): 
 
 export const command = defineCommand({
   name: 'get',
-  summary: 'read a secret, one field exactly (-field=NAME), or sealed to a public key',
   usage: 'vault secrets get PATH [--version N] [--field NAME | -field=NAME] [--recipient FILE|age1pq1...] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

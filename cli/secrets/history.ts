@@ -6,8 +6,8 @@
  */
 import type { SecretVersionInfo } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 import { secretPathArg } from './shared.js';
 
 export function versionState(v: SecretVersionInfo): string {
@@ -18,7 +18,6 @@ export function versionState(v: SecretVersionInfo): string {
 
 export const command = defineCommand({
   name: 'history',
-  summary: 'list the versions of a secret and their state',
   usage: 'vault secrets history PATH [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -5,8 +5,8 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { intOption } from './shared.js';
 
 /** Page size while following the cursor: the daemon's maximum, to keep round trips few. */
@@ -14,7 +14,6 @@ const PAGE = 1000;
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list secret paths under a prefix',
   usage: 'vault secrets list [PREFIX] [--limit N [--after PATH]] [--json]',
   positionals: { min: 0, max: 1, name: 'PREFIX' },
   options: {

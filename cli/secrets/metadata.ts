@@ -7,8 +7,8 @@
 import type { SecretMetadata } from '../../src/client/index.js';
 import type { CommandContext } from '../command.js';
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatPairs, printJson } from '../connect/format.js';
 import { boolOption, intOption, secretPathArg } from './shared.js';
 
 async function show(ctx: CommandContext<{ readonly json: boolean }>, m: SecretMetadata): Promise<void> {
@@ -33,7 +33,6 @@ async function show(ctx: CommandContext<{ readonly json: boolean }>, m: SecretMe
 
 export const command = defineCommand({
   name: 'metadata',
-  summary: "show or change a secret's settings (max versions, CAS required)",
   usage: 'vault secrets metadata PATH [--max-versions N] [--cas-required true|false] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

@@ -7,12 +7,12 @@
  * never the value.
  * @module
  */
-import type { SecretValue } from '../../src/client/index.js';
+import type { SecretInput } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { isVaultError } from '../../src/errors.js';
 import { CliError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { readInput } from '../io.js';
 import { intOption, secretPathArg } from './shared.js';
 
@@ -45,7 +45,6 @@ async function readSource(ctx: Parameters<typeof readInput>[0], source: string):
 
 export const command = defineCommand({
   name: 'put',
-  summary: 'write a new version of a secret (values from files or stdin, never argv)',
   usage: 'vault secrets put PATH [KEY=@FILE | KEY=- ...] [--binary @FILE|-] [--cas N] [--json]',
   positionals: { min: 1, max: 1000, name: 'PATH' },
   options: {
@@ -71,7 +70,7 @@ export const command = defineCommand({
     const pairs = ctx.positionals.slice(1);
     const cas = intOption(v.cas, '--cas', 0, Number.MAX_SAFE_INTEGER);
 
-    let value: SecretValue;
+    let value: SecretInput;
     const wipe: Uint8Array[] = [];
     try {
       if (v.binary !== undefined) {

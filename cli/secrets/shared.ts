@@ -6,8 +6,8 @@
  */
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { clientLib } from '../daemon/connect.js';
-import { clean } from '../daemon/format.js';
+import { clientLib } from '../connect/connect.js';
+import { clean } from '../connect/format.js';
 
 const PATH_HINT = 'a path is segments of A-Z a-z 0-9 . _ - joined by /, e.g. apps/web/db (no leading or trailing /, no . or ..)';
 

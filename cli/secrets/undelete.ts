@@ -4,13 +4,12 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { clean, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { clean, printJson } from '../connect/format.js';
 import { secretPathArg, versionText, versionsOption } from './shared.js';
 
 export const command = defineCommand({
   name: 'undelete',
-  summary: 'restore soft-deleted versions of a secret',
   usage: 'vault secrets undelete PATH --versions 1,2 [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {

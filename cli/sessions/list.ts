@@ -6,12 +6,11 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { formatTable, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list live sessions (admin)',
   usage: 'vault sessions list [--api-key ID] [--limit N] [--json]',
   options: {
     'api-key': { type: 'string', arg: 'ID', help: 'only the sessions opened by this API key id' },

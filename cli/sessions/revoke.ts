@@ -5,14 +5,13 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const command = defineCommand({
   name: 'revoke',
-  summary: 'revoke a session by its id (admin)',
   usage: 'vault sessions revoke ID [--json]',
   positionals: { min: 1, max: 1, name: 'ID' },
   options: {

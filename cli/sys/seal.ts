@@ -4,12 +4,11 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'seal',
-  summary: 'seal the daemon: wipe its root key from memory (admin)',
   usage: 'vault seal [--json]',
   options: {
     json: { type: 'boolean', help: 'print {"sealed": true}' },

@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError, EXIT_LOCAL, withHints } from '../errors.js';
-import { envRecord } from '../daemon/env.js';
-import { clean } from '../daemon/format.js';
+import { envRecord } from '../connect/env.js';
+import { clean } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'server',
-  summary: 'run the vault daemon in the foreground',
   usage: 'vault server [--config FILE]',
   options: {
     config: { type: 'string', arg: 'FILE', help: 'config file (default ONTOREF_CONFIG, else <data dir>/config.toml)' },

@@ -15,9 +15,9 @@ import { isVaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { ioError, writeFiles } from '../io.js';
-import { adminTokenFile, envRecord } from '../daemon/env.js';
-import { clean, printJson } from '../daemon/format.js';
-import { promptNoEcho, readSecretInput, withoutNewline } from '../daemon/secret-input.js';
+import { adminTokenFile, envRecord } from '../connect/env.js';
+import { clean, printJson } from '../connect/format.js';
+import { promptNoEcho, readSecretInput, withoutNewline } from '../connect/secret-input.js';
 
 function count(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -90,7 +90,6 @@ function box(lines: readonly string[]): string {
 
 export const command = defineCommand({
   name: 'setup',
-  summary: 'initialise a vault: root key, keyring, admin key (--gen-keys)',
   usage:
     'vault setup --gen-keys [--shares N --threshold T | --unseal-key-file PATH | --passphrase-file PATH]\n' +
     '                   [--falcon] [--force] [--data-dir DIR] [--json]',

@@ -7,13 +7,12 @@
  */
 import { defineCommand } from '../command.js';
 import { EXIT_DAEMON, EXIT_OK } from '../errors.js';
-import { connect } from '../daemon/connect.js';
-import { daemonAddr } from '../daemon/env.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { connect } from '../connect/connect.js';
+import { daemonAddr } from '../connect/env.js';
+import { formatPairs, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'status',
-  summary: 'show whether the daemon is initialised and sealed',
   usage: 'vault status [--json]',
   options: {
     json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version]}' },

@@ -9,9 +9,9 @@
 import type { SealStatusResponse } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { clientLib, connect } from '../daemon/connect.js';
-import { printJson } from '../daemon/format.js';
-import { readSecretInput, withoutNewline } from '../daemon/secret-input.js';
+import { clientLib, connect } from '../connect/connect.js';
+import { printJson } from '../connect/format.js';
+import { readSecretInput, withoutNewline } from '../connect/secret-input.js';
 
 function progressLine(s: SealStatusResponse): string {
   if (!s.sealed) return 'vault unsealed';
@@ -21,7 +21,6 @@ function progressLine(s: SealStatusResponse): string {
 
 export const command = defineCommand({
   name: 'unseal',
-  summary: 'submit an unseal share or the unseal passphrase',
   usage: 'vault unseal [-i FILE] [--json]\n       vault unseal --reset [--json]',
   options: {
     input: { type: 'string', short: 'i', arg: 'FILE', help: 'read the share(s) or passphrase from FILE (mode 0600; - for stdin)' },

@@ -5,12 +5,11 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { connect, resolveToken } from '../daemon/connect.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { connect, resolveToken } from '../connect/connect.js';
+import { formatPairs, printJson } from '../connect/format.js';
 
 export const command = defineCommand({
   name: 'lookup',
-  summary: 'show the current session (id, role, scope, expiry)',
   usage: 'vault token lookup [--json]',
   options: {
     json: { type: 'boolean', help: 'print {id, api_key_id, role, scope, label, issued_at, expires_at, token_source}' },

@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline/promises';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { clean, printJson } from '../daemon/format.js';
+import { clean, printJson } from '../connect/format.js';
 import { adminHint, checkName, validators } from './shared.js';
 
 async function ask(ctx: CommandContext<unknown>, question: string): Promise<string> {
@@ -23,7 +23,6 @@ async function ask(ctx: CommandContext<unknown>, question: string): Promise<stri
 
 export const command = defineCommand({
   name: 'destroy',
-  summary: 'destroy a retired key for good (admin; confirm with its public key)',
   usage: 'vault validator destroy NAME KEY_ID [--confirm PUBLIC_KEY] [--json]',
   positionals: { min: 2, max: 2, name: 'NAME KEY_ID' },
   options: {

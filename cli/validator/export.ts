@@ -12,7 +12,7 @@ import type { ValidatorExportFormat } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { writeFiles } from '../io.js';
-import { printJson } from '../daemon/format.js';
+import { printJson } from '../connect/format.js';
 import { adminHint, checkName, readPassword, validators } from './shared.js';
 
 const FORMATS = ['eip2335', 'cosmos', 'solana'] as const;
@@ -22,7 +22,6 @@ const MIN_PASSWORD = 8;
 
 export const command = defineCommand({
   name: 'export',
-  summary: 'write a key to files in its chain format (admin): EIP-2335, cosmos, solana',
   usage: [
     'vault validator export NAME [--format eip2335] --password-file FILE -o FILE [--key-id ID] [--force] [--json]',
     '       vault validator export NAME [--format cosmos] --out-dir DIR [--key-id ID] [--force] [--json]',

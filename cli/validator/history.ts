@@ -11,12 +11,11 @@
 import type { PublicKeyInfo } from '../../src/envelope/keys.js';
 import { defineCommand } from '../command.js';
 import { CliError, EXIT_DAEMON, formatError } from '../errors.js';
-import { clean, formatTable, printJson } from '../daemon/format.js';
+import { clean, formatTable, printJson } from '../connect/format.js';
 import { checkName, validators } from './shared.js';
 
 export const command = defineCommand({
   name: 'history',
-  summary: 'show the signed rotation records of a slot; --verify checks them offline',
   usage: 'vault validator history NAME [--verify] [--key PUB_FILE ...] [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

@@ -17,7 +17,7 @@ import { ERRORS, VaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { ioError, quotePath } from '../io.js';
-import { clean, formatTable, printJson } from '../daemon/format.js';
+import { clean, formatTable, printJson } from '../connect/format.js';
 import {
   MATERIAL_OPTIONS,
   activeKey,
@@ -157,7 +157,6 @@ async function bulkImport(
 
 export const command = defineCommand({
   name: 'import',
-  summary: 'import validator keys: EIP-2335 keystores (one or a directory), cosmos or solana key files',
   usage: [
     'vault validator import --chain ethereum --keystore FILE [--password-file FILE] [--name NAME] [--json]',
     '       vault validator import --chain ethereum --dir DIR (--password-file FILE | --passwords-dir DIR) [--json]',

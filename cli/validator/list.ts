@@ -6,14 +6,13 @@
  */
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
-import { formatTable, printJson } from '../daemon/format.js';
+import { formatTable, printJson } from '../connect/format.js';
 import { CHAINS, activeKey, validators } from './shared.js';
 
 const STATES = ['pending', 'active', 'retired'] as const;
 
 export const command = defineCommand({
   name: 'list',
-  summary: 'list validator slots and their active keys',
   usage: 'vault validator list [--chain CHAIN] [--state STATE] [--json]',
   options: {
     chain: { type: 'string', arg: 'CHAIN', help: 'only ethereum, cosmos or solana slots' },

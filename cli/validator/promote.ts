@@ -11,7 +11,6 @@ import { checkName, emitSlot, keyLine, activeKey, validators } from './shared.js
 
 export const command = defineCommand({
   name: 'promote',
-  summary: 'make the pending key active; the active key is retired (kept)',
   usage: 'vault validator promote NAME [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

@@ -9,7 +9,6 @@ import { checkName, emitSlot, validators } from './shared.js';
 
 export const command = defineCommand({
   name: 'retire',
-  summary: 'retire the active key (kept until destroyed); the slot has no active key',
   usage: 'vault validator retire NAME [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

@@ -12,7 +12,6 @@ import { MATERIAL_OPTIONS, checkName, emitSlot, keyLine, pendingKey, readMateria
 
 export const command = defineCommand({
   name: 'rotate',
-  summary: 'add the next key of a slot as pending (generated or imported)',
   usage: [
     'vault validator rotate NAME --generate [--json]',
     '       vault validator rotate NAME --derive-index N [--json]',

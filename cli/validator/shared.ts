@@ -12,9 +12,9 @@ import type { CommandContext } from '../command.js';
 import { VaultError } from '../../src/errors.js';
 import { CliError, usageError, withHints } from '../errors.js';
 import { MAX_KEY_FILE_BYTES, readFileCapped, readSecretFile } from '../io.js';
-import { connect } from '../daemon/connect.js';
-import { clean, formatPairs, formatTable, printJson } from '../daemon/format.js';
-import { readSecretInput, withoutNewline } from '../daemon/secret-input.js';
+import { connect } from '../connect/connect.js';
+import { clean, formatPairs, formatTable, printJson } from '../connect/format.js';
+import { readSecretInput, withoutNewline } from '../connect/secret-input.js';
 
 export const CHAINS = ['ethereum', 'cosmos', 'solana'] as const;
 

@@ -4,12 +4,11 @@
  * @module
  */
 import { defineCommand } from '../command.js';
-import { printJson } from '../daemon/format.js';
+import { printJson } from '../connect/format.js';
 import { checkName, formatSlot, validators } from './shared.js';
 
 export const command = defineCommand({
   name: 'show',
-  summary: 'show a validator slot: keys, states, signing state, metadata',
   usage: 'vault validator show NAME [--json]',
   positionals: { min: 1, max: 1, name: 'NAME' },
   options: {

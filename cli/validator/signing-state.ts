@@ -9,7 +9,7 @@ import type { SigningState } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
 import { MAX_KEY_FILE_BYTES, readFileCapped } from '../io.js';
-import { formatPairs, printJson } from '../daemon/format.js';
+import { formatPairs, printJson } from '../connect/format.js';
 import { checkName, validators } from './shared.js';
 
 const UINT = /^\d{1,20}$/;
@@ -30,7 +30,6 @@ function small(v: string | undefined, opt: string): number | undefined {
 
 export const command = defineCommand({
   name: 'signing-state',
-  summary: "show or raise a slot's signing state (cosmos height/round/step, ethereum watermarks)",
   usage: [
     'vault validator signing-state NAME [--json]',
     '       vault validator signing-state NAME --height H [--round R] [--step S] [--json]',
@@ -77,7 +76,7 @@ export const command = defineCommand({
     } else if (eth) {
       // Unchanged watermarks are sent as they are: the daemon takes the whole object.
       const cur = (await client.get(name)).signing_state;
-      const pick = (opt: string, key: string): string | null => {
+      const pick = (opt: string, key: 'max_block_slot' | 'max_source_epoch' | 'max_target_epoch'): string | null => {
         const given = uint(v[opt as 'max-block-slot'], opt);
         if (given !== undefined) return given;
         const c = cur[key];

@@ -17,24 +17,13 @@
  * @module
  */
 import { VaultError } from '../errors.js';
+import { isSecretPath } from '../util/secret-path.js';
 
 /** The scope that covers every path. */
 export const SCOPE_ALL = '*';
 
-const MAX_PATH_CHARS = 512;
-const MAX_SEGMENTS = 64;
-const SEGMENT = /^[A-Za-z0-9._-]+$/;
-
 /** True when `path` is a canonical path (no trailing slash, no dot segments). */
-export function isValidPath(path: string): boolean {
-  if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH_CHARS) return false;
-  const segments = path.split('/');
-  if (segments.length > MAX_SEGMENTS) return false;
-  for (const s of segments) {
-    if (!SEGMENT.test(s) || s === '.' || s === '..') return false;
-  }
-  return true;
-}
+export const isValidPath: (path: string) => boolean = isSecretPath;
 
 /** True when `scope` is `*` or a canonical path. */
 export function isValidScope(scope: string): boolean {

@@ -21,4 +21,5 @@ export {
   type VaultApp,
 } from './context.js';
 export { errorBody, mapError, type ErrorBody, type MappedError } from './errors.js';
-export { buildServer, LOG_REDACT_PATHS, MAX_CONCURRENT_EXCHANGES, MAX_VERIFIED_TOKENS, packageVersion } from './server.js';
+export { buildServer, LOG_REDACT_PATHS, MAX_CONCURRENT_EXCHANGES, MAX_VERIFIED_TOKENS } from './server.js';
+export { packageVersion } from '../util/package-version.js';

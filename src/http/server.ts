@@ -25,14 +25,12 @@
  * and request bodies are never logged.
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { VaultError } from '../errors.js';
+import { packageVersion } from '../util/package-version.js';
 import type { Vault } from '../vault.js';
 import { newRequestState, type RouteContext, type ServerOptions, type TokenClaims, type VaultApp } from './context.js';
 import { errorBody, mapError, RETRY_AFTER } from './errors.js';
@@ -79,24 +77,6 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   '*.share',
   '*.passphrase',
 ]);
-
-let cachedVersion: string | undefined;
-
-/** The package version, found by walking up from this file (src/http and dist/src/http differ in depth). */
-export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'ontoref-vault' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
-    } catch {
-      // not here; keep walking
-    }
-    dir = dirname(dir);
-  }
-  return (cachedVersion = 'unknown');
-}
 
 function loggerOptions(vault: Vault, opts: ServerOptions): Exclude<FastifyServerOptions['logger'], undefined> {
   const l = opts.logger ?? false;

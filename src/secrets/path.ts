@@ -1,15 +1,16 @@
 /**
  * Secret paths and names as they arrive in requests (docs/api.md "Secrets"). A path is
  * taken from the raw URL and never decoded or normalised: a `%` anywhere, an empty, `.` or
- * `..` segment, a trailing `/`, `//`, or anything src/auth/scope.ts `isValidPath` rejects is
+ * `..` segment, a trailing `/`, `//`, or anything src/util/secret-path.ts rejects is
  * OV_PATH_INVALID, so one secret has exactly one spelling and no encoding trick reaches
  * the storage or the scope check. Field names follow one pattern and count cap, so a
  * value never smuggles a second name in (`a.b` is a plain name, not a nested key).
  * @module
  */
-import { SCOPE_ALL, isValidPath } from '../auth/scope.js';
+import { SCOPE_ALL } from '../auth/scope.js';
 import { VaultError } from '../errors.js';
 import type { PathRange } from '../storage/secrets-types.js';
+import { isSecretPath } from '../util/secret-path.js';
 
 /** `^[A-Za-z_][A-Za-z0-9_.-]{0,127}$`: what `data` keys and `?field=` may be. */
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
@@ -22,7 +23,7 @@ const TOP = '\u007f';
 
 /** The path, or OV_PATH_INVALID (detail `field`) when it is not canonical. */
 export function parseSecretPath(raw: string, field = 'path'): string {
-  if (typeof raw !== 'string' || raw.includes('%') || !isValidPath(raw)) throw new VaultError('OV_PATH_INVALID', { field });
+  if (typeof raw !== 'string' || raw.includes('%') || !isSecretPath(raw)) throw new VaultError('OV_PATH_INVALID', { field });
   return raw;
 }
 
@@ -65,7 +66,7 @@ export function listRange(scope: string, prefix: string | undefined): PathRange 
   const p = prefix ?? '';
   if (!isValidPrefix(p)) throw new VaultError('OV_PATH_INVALID', { field: 'prefix' });
   if (scope === SCOPE_ALL) return { from: p, to: upperBound(p) };
-  if (!isValidPath(scope)) throw new VaultError('OV_FORBIDDEN');
+  if (!isSecretPath(scope)) throw new VaultError('OV_FORBIDDEN');
   const below = `${scope}/`;
   if (p.startsWith(below)) return { from: p, to: upperBound(p) };
   // No prefix, the scope itself, or the scope with its slash: the whole subtree.

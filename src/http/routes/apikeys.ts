@@ -8,7 +8,7 @@
 import { Type } from 'typebox';
 import type { ApiKeyRecord } from '../../auth/apikey-service.js';
 import { ADMIN, audit, callerOf, iso, type RoutePlugin, type VaultApp } from '../context.js';
-import { API_KEY_ID_PARAMS, API_KEY_LIST, API_KEY_WITH_SECRET, CREATE_API_KEY_BODY, ERROR_RESPONSES } from '../schemas.js';
+import { API_KEY_ID_PARAMS, API_KEY_LIST, API_KEY_WITH_SECRET, CREATE_API_KEY_BODY, ERROR_RESPONSES } from '../../api/index.js';
 
 function keyInfo(r: ApiKeyRecord) {
   return {

@@ -15,60 +15,12 @@
  * explicit, confirmed `/v1` operation).
  * @module
  */
-import { Type } from 'typebox';
 import { scopeContains } from '../../auth/scope.js';
 import type { Session } from '../../auth/session-store.js';
 import { VaultError } from '../../errors.js';
 import { ANY_SESSION, audit, callerOf, OPERATOR, type AuditDetail, type RoutePlugin, type VaultApp } from '../context.js';
-import { ERROR_RESPONSES } from '../schemas.js';
+import { ERROR_RESPONSES, KEYMANAGER_DELETE_BODY, KEYMANAGER_DELETE_RESPONSE, KEYMANAGER_IMPORT_BODY, KEYMANAGER_IMPORT_RESPONSE, KEYMANAGER_LIST } from '../../api/index.js';
 import { VALIDATOR_BULK_BODY_LIMIT } from './validators.js';
-
-const closed = { additionalProperties: false } as const;
-const PUBKEY = Type.String({ pattern: '^0x[a-fA-F0-9]{96}$', description: 'BLS public key, 0x-hex' });
-
-export const KEYMANAGER_LIST = Type.Object(
-  {
-    data: Type.Array(
-      Type.Object(
-        {
-          validating_pubkey: PUBKEY,
-          derivation_path: Type.Optional(Type.String({ description: 'EIP-2334 path, when the keystore had one' })),
-          readonly: Type.Boolean(),
-        },
-        closed,
-      ),
-    ),
-  },
-  closed,
-);
-
-export const KEYMANAGER_IMPORT_BODY = Type.Object(
-  {
-    keystores: Type.Array(Type.String({ minLength: 1, maxLength: 64 * 1024, description: 'EIP-2335 keystore, JSON text' }), { maxItems: 1000 }),
-    passwords: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 }),
-    slashing_protection: Type.Optional(Type.String({ description: 'EIP-3076 interchange (format version 5), JSON text' })),
-  },
-  closed,
-);
-
-const STATUS_MESSAGE = { message: Type.Optional(Type.String()) };
-
-export const KEYMANAGER_IMPORT_RESPONSE = Type.Object(
-  { data: Type.Array(Type.Object({ status: Type.Enum(['imported', 'duplicate', 'error']), ...STATUS_MESSAGE }, closed)) },
-  closed,
-);
-
-export const KEYMANAGER_DELETE_BODY = Type.Object({ pubkeys: Type.Array(PUBKEY, { maxItems: 1000 }) }, closed);
-
-export const KEYMANAGER_DELETE_RESPONSE = Type.Object(
-  {
-    data: Type.Array(Type.Object({ status: Type.Enum(['deleted', 'not_active', 'not_found', 'error']), ...STATUS_MESSAGE }, closed)),
-    slashing_protection: Type.String({ description: 'EIP-3076 interchange of the deleted and not_active keys' }),
-  },
-  closed,
-);
-
-export const KEYMANAGER_SCHEMAS = { KEYMANAGER_LIST, KEYMANAGER_IMPORT_BODY, KEYMANAGER_IMPORT_RESPONSE, KEYMANAGER_DELETE_BODY, KEYMANAGER_DELETE_RESPONSE };
 
 /** The scope these routes need: all of `validators`. */
 const SCOPE = 'validators';

@@ -9,29 +9,10 @@
  * these routes only translate HTTP to its calls.
  * @module
  */
-import { Type } from 'typebox';
 import { isVaultError } from '../../errors.js';
 import type { KeyPolicy, KeyVersionInfo } from '../../keyring/index.js';
 import { ANY_SESSION, audit, DAEMON_ADMIN, iso, type RoutePlugin, type VaultApp } from '../context.js';
-import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY } from '../schemas.js';
-
-export const REWRAP_BODY = Type.Object(
-  {
-    batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'versions per transaction (default 100)' })),
-    max_versions: Type.Optional(Type.Integer({ minimum: 1, description: 'stop after this many versions (progress in slices)' })),
-  },
-  { additionalProperties: false },
-);
-
-export const REWRAP_RESPONSE = Type.Object(
-  {
-    rewrapped: Type.Integer(),
-    remaining: Type.Integer({ description: 'live secret versions still sealed under an older key version' }),
-    key_version: Type.Integer({ description: 'the current KEM key version' }),
-    done: Type.Boolean(),
-  },
-  { additionalProperties: false },
-);
+import { ERROR_RESPONSES, KEY_LIST, KEY_NAME_PARAMS, KEY_POLICY, KEY_VERSION_INFO, MIN_DECRYPT_BODY, REWRAP_BODY, REWRAP_RESPONSE } from '../../api/index.js';
 
 function versionInfo(v: KeyVersionInfo) {
   return {

@@ -21,115 +21,24 @@ import { deriveKeyId } from '../../envelope/keys.js';
 import { VaultError, isVaultError } from '../../errors.js';
 import { FIELD_NAME, parseSecretPath, rawPathAfter, secretSigner, type SecretMetadata, type SecretValue } from '../../secrets/index.js';
 import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, iso, type AuditSpec, type RoutePlugin, type VaultApp } from '../context.js';
-import { ERROR_RESPONSES } from '../schemas.js';
-
-const closed = { additionalProperties: false } as const;
-const TIME = Type.String({ format: 'date-time', description: 'RFC 3339' });
-const VERSION_LIST = Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100 });
-
-export const SECRET_WRITE_BODY = Type.Object(
-  {
-    data: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'string fields; names match ^[A-Za-z_][A-Za-z0-9_.-]{0,127}$, at most 256' })),
-    binary: Type.Optional(Type.String({ description: 'the value as base64 (instead of data)' })),
-    cas: Type.Optional(Type.Integer({ minimum: 0, description: 'check-and-set: the current version required (0 = create only)' })),
-  },
-  { ...closed, description: 'exactly one of data or binary' },
-);
-
-export const SECRET_WRITE_RESPONSE = Type.Object({ path: Type.String(), version: Type.Integer(), created_at: TIME }, closed);
-
-export const SECRET_READ_RESPONSE = Type.Object(
-  {
-    path: Type.String(),
-    version: Type.Integer(),
-    created_at: TIME,
-    data: Type.Optional(Type.Record(Type.String(), Type.String())),
-    binary: Type.Optional(Type.String({ description: 'base64' })),
-  },
-  closed,
-);
-
-export const SECRET_READ_QUERY = Type.Object(
-  {
-    version: Type.Optional(Type.String({ description: 'a version number (default: the latest)' })),
-    field: Type.Optional(Type.String({ description: 'answer only this field, as text/plain' })),
-  },
-  closed,
-);
-
-export const SECRET_DELETE_QUERY = Type.Object(
-  { versions: Type.Optional(Type.String({ description: 'comma-separated versions (default: the latest)' })) },
-  closed,
-);
-
-export const SECRET_LIST_QUERY = Type.Object(
-  {
-    prefix: Type.Optional(Type.String({ description: "path prefix (default: everything in the caller's scope)" })),
-    limit: Type.Optional(Type.String({ description: 'page size, 1..1000 (default 100)' })),
-    after: Type.Optional(Type.String({ description: 'keyset cursor: the `next` of the previous page' })),
-  },
-  closed,
-);
-
-export const SECRET_LIST = Type.Object({ paths: Type.Array(Type.String()), next: Type.Union([Type.String(), Type.Null()]) }, closed);
-
-export const SECRET_VERSIONS = Type.Object({ path: Type.String(), versions: Type.Array(Type.Integer()) }, closed);
-export const SECRET_VERSIONS_BODY = Type.Object({ versions: VERSION_LIST }, closed);
-
-export const SECRET_METADATA = Type.Object(
-  {
-    path: Type.String(),
-    current_version: Type.Integer(),
-    oldest_version: Type.Integer(),
-    max_versions: Type.Integer({ description: '0 = the default (10)' }),
-    cas_required: Type.Boolean(),
-    custom_metadata: Type.Record(Type.String(), Type.String()),
-    created_at: TIME,
-    updated_at: TIME,
-    versions: Type.Array(
-      Type.Object(
-        {
-          version: Type.Integer(),
-          created_at: TIME,
-          deleted_at: Type.Union([TIME, Type.Null()]),
-          destroyed: Type.Boolean(),
-          key_version: Type.Integer({ description: 'KEM key version the envelope is sealed under' }),
-        },
-        closed,
-      ),
-    ),
-  },
-  closed,
-);
-
-export const SECRET_METADATA_BODY = Type.Object(
-  {
-    max_versions: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: '0 = the default (10)' })),
-    cas_required: Type.Optional(Type.Boolean()),
-    custom_metadata: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'at most 64 entries; replaces the stored map' })),
-  },
-  closed,
-);
-
-/** Every schema of this module, for the closed-object check. */
-export const SECRET_SCHEMAS = {
-  SECRET_WRITE_BODY,
-  SECRET_WRITE_RESPONSE,
-  SECRET_READ_RESPONSE,
-  SECRET_READ_QUERY,
+import {
+  ENVELOPE_MEDIA_TYPE,
+  ERROR_RESPONSES,
+  RECIPIENT_HEADER,
   SECRET_DELETE_QUERY,
-  SECRET_LIST_QUERY,
   SECRET_LIST,
-  SECRET_VERSIONS,
-  SECRET_VERSIONS_BODY,
+  SECRET_LIST_QUERY,
   SECRET_METADATA,
   SECRET_METADATA_BODY,
-} as const;
+  SECRET_READ_QUERY,
+  SECRET_READ_RESPONSE,
+  SECRET_VERSIONS,
+  SECRET_VERSIONS_BODY,
+  SECRET_WRITE_BODY,
+  SECRET_WRITE_RESPONSE,
+  VERSION_HEADER,
+} from '../../api/index.js';
 
-/** Media type of a recipient-sealed answer (an armored `ONTOREF ENVELOPE`). */
-export const ENVELOPE_MEDIA_TYPE = 'application/vnd.ontoref.envelope';
-export const RECIPIENT_HEADER = 'x-ontoref-recipient';
-export const VERSION_HEADER = 'x-ontoref-version';
 /** Longest recipient header looked at (an ML-KEM-1024 key file in base64 is ~2.2 KB). */
 const MAX_RECIPIENT = 4096;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -27,7 +27,7 @@ import {
   SESSION_INFO,
   SESSION_LIST,
   SESSION_LIST_QUERY,
-} from '../schemas.js';
+} from '../../api/index.js';
 
 const DEFAULT_LIST_LIMIT = 1000;
 /** The id part of something shaped like an API key, for rate limiting and audit; never the secret. */

@@ -12,7 +12,7 @@ import { SUITES } from '../../envelope/format.js';
 import type { KemName, SignatureName } from '../../crypto/types.js';
 import type { SealStatus } from '../../seal/index.js';
 import { audit, DAEMON_ADMIN, OPERATOR, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
-import { DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../schemas.js';
+import { DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../../api/index.js';
 
 const KEMS: readonly KemName[] = ['X-Wing', 'ML-KEM-768', 'ML-KEM-1024'];
 const SIGNATURES: readonly SignatureName[] = ['ML-DSA-65', 'ML-DSA-87', 'Falcon-512-r3', 'Falcon-1024-r3'];

@@ -13,173 +13,31 @@
  * @module
  */
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { pathInScope } from '../../auth/scope.js';
 import { VaultError } from '../../errors.js';
 import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, type AuditDetail, type RoutePlugin, type VaultApp } from '../context.js';
-import { ERROR_RESPONSES } from '../schemas.js';
 
-const closed = { additionalProperties: false } as const;
-/** Bulk imports carry up to 1000 keystores (~1 KiB each) and keymanager interchanges can be large. */
-export const VALIDATOR_BULK_BODY_LIMIT = 16 * 1024 * 1024;
-
-const NAME = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'slot name' });
-const CHAIN = Type.Enum(['ethereum', 'cosmos', 'solana']);
-const KEY_STATE = Type.Enum(['pending', 'active', 'retired']);
-const TIME = Type.String({ format: 'date-time', description: 'RFC 3339' });
-const UINT64 = Type.String({ pattern: '^(0|[1-9][0-9]{0,19})$', description: 'uint64 as a decimal string' });
-const KEY_ID = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$', description: 'key id (UUID v4)' });
-const STRING_MAP = Type.Record(Type.String({ pattern: '^[A-Za-z0-9._/-]{1,64}$' }), Type.String({ maxLength: 1024 }), {
-  maxProperties: 32,
-  description: 'string map, at most 32 entries',
-});
-const KEYSTORE_TEXT = Type.String({ minLength: 1, maxLength: 64 * 1024, description: 'EIP-2335 keystore (JSON text)' });
-const PASSWORD = Type.String({ maxLength: 4096 });
-const KEY_FILE = Type.String({ minLength: 1, maxLength: 64 * 1024, description: 'priv_validator_key.json or Solana keypair JSON (text)' });
-const STATE_FILE = Type.String({ minLength: 1, maxLength: 1024 * 1024, description: 'priv_validator_state.json (text)' });
-
-export const SIGNING_STATE = Type.Object(
-  {
-    height: Type.Optional(UINT64),
-    round: Type.Optional(Type.Integer({ minimum: 0 })),
-    step: Type.Optional(Type.Integer({ minimum: 0, maximum: 3 })),
-    max_block_slot: Type.Optional(Type.Union([UINT64, Type.Null()])),
-    max_source_epoch: Type.Optional(Type.Union([UINT64, Type.Null()])),
-    max_target_epoch: Type.Optional(Type.Union([UINT64, Type.Null()])),
-  },
-  { ...closed, description: 'cosmos {height, round, step}; ethereum watermarks; solana {}' },
-);
-
-export const VALIDATOR_KEY = Type.Object(
-  {
-    id: KEY_ID,
-    key_type: Type.Enum(['BLS12-381', 'Ed25519']),
-    public_key: Type.String({ description: 'ethereum 0x-hex, cosmos base64, solana base58' }),
-    address: Type.Union([Type.String(), Type.Null()]),
-    state: KEY_STATE,
-    created_at: TIME,
-    activated_at: Type.Union([TIME, Type.Null()]),
-    retired_at: Type.Union([TIME, Type.Null()]),
-    source: Type.Enum(['imported-eip2335', 'imported-cosmos', 'imported-solana', 'generated', 'derived']),
-    derivation_path: Type.Union([Type.String(), Type.Null()]),
-  },
-  closed,
-);
-
-export const VALIDATOR_SLOT = Type.Object(
-  {
-    name: NAME,
-    chain: CHAIN,
-    labels: STRING_MAP,
-    metadata: STRING_MAP,
-    signing_state: SIGNING_STATE,
-    created_at: TIME,
-    keys: Type.Array(VALIDATOR_KEY),
-  },
-  closed,
-);
-
-const MATERIAL = {
-  format: Type.Enum(['eip2335', 'cosmos', 'solana', 'generate']),
-  keystore: Type.Optional(KEYSTORE_TEXT),
-  password: Type.Optional(PASSWORD),
-  key_file: Type.Optional(KEY_FILE),
-  state_file: Type.Optional(STATE_FILE),
-};
-
-export const CREATE_VALIDATOR_BODY = Type.Object(
-  { name: NAME, chain: CHAIN, ...MATERIAL, labels: Type.Optional(STRING_MAP), metadata: Type.Optional(STRING_MAP) },
-  closed,
-);
-
-export const ROTATE_VALIDATOR_BODY = Type.Object({ ...MATERIAL, derive_index: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff, description: 'EIP-2334 index: derive m/12381/3600/i/0/0 from the mnemonic at the slot metadata mnemonic_ref (with format generate)' })) }, closed);
-
-export const BULK_IMPORT_BODY = Type.Object(
-  {
-    chain: Type.Literal('ethereum'),
-    items: Type.Array(Type.Object({ name: Type.Optional(NAME), keystore: KEYSTORE_TEXT, password: PASSWORD }, closed), { minItems: 1, maxItems: 1000 }),
-    state: Type.Optional(Type.Literal('active')),
-  },
-  closed,
-);
-
-export const BULK_IMPORT_RESPONSE = Type.Object(
-  {
-    results: Type.Array(
-      Type.Object(
-        {
-          index: Type.Integer(),
-          status: Type.Enum(['imported', 'duplicate', 'error']),
-          name: Type.Optional(Type.String()),
-          public_key: Type.Optional(Type.String()),
-          code: Type.Optional(Type.String()),
-          message: Type.Optional(Type.String()),
-        },
-        closed,
-      ),
-    ),
-  },
-  closed,
-);
-
-export const EXPORT_VALIDATOR_BODY = Type.Object(
-  { key_id: Type.Optional(KEY_ID), format: Type.Enum(['eip2335', 'cosmos', 'solana']), password: Type.Optional(PASSWORD) },
-  closed,
-);
-
-export const EXPORT_VALIDATOR_RESPONSE = Type.Object(
-  { files: Type.Record(Type.String({ pattern: '^[a-z_]+\\.json$' }), Type.String(), { description: 'file name -> contents' }) },
-  closed,
-);
-
-export const VALIDATOR_RECORD = Type.Object(
-  {
-    seq: Type.Integer(),
-    slot: Type.String(),
-    action: Type.Enum(['import', 'rotate', 'promote', 'retire', 'destroy', 'signing-state']),
-    key_id: Type.String(),
-    public_key: Type.String(),
-    prev_key_id: Type.Union([Type.String(), Type.Null()]),
-    signing_state: SIGNING_STATE,
-    time: Type.String(),
-    prev_hash: Type.String(),
-    alg: Type.String(),
-    key_version: Type.Integer(),
-    signature: Type.String({ description: 'base64' }),
-  },
-  closed,
-);
-
-export const VALIDATOR_HISTORY = Type.Object(
-  {
-    records: Type.Array(VALIDATOR_RECORD),
-    public_keys: Type.Array(Type.String({ description: 'armored ONTOREF PUBLIC KEY' })),
-  },
-  closed,
-);
-
-const NAME_PARAMS = Type.Object({ name: NAME }, closed);
-const KEY_PARAMS = Type.Object({ name: NAME, id: KEY_ID }, closed);
-const LIST_QUERY = Type.Object({ chain: Type.Optional(CHAIN), state: Type.Optional(KEY_STATE) }, closed);
-const DESTROY_QUERY = Type.Object({ confirm: Type.Optional(Type.String({ maxLength: 256, description: 'the key\'s public key as shown' })) }, closed);
-
-export const VALIDATOR_SCHEMAS = {
-  SIGNING_STATE,
-  VALIDATOR_KEY,
-  VALIDATOR_SLOT,
-  CREATE_VALIDATOR_BODY,
-  ROTATE_VALIDATOR_BODY,
+import {
   BULK_IMPORT_BODY,
   BULK_IMPORT_RESPONSE,
+  CREATE_VALIDATOR_BODY,
+  DESTROY_KEY_RESPONSE,
+  DESTROY_QUERY,
+  ERROR_RESPONSES,
   EXPORT_VALIDATOR_BODY,
   EXPORT_VALIDATOR_RESPONSE,
-  VALIDATOR_RECORD,
-  VALIDATOR_HISTORY,
-  NAME_PARAMS,
   KEY_PARAMS,
   LIST_QUERY,
-  DESTROY_QUERY,
-};
+  NAME_PARAMS,
+  ROTATE_VALIDATOR_BODY,
+  SIGNING_STATE,
+  VALIDATOR_HISTORY,
+  VALIDATOR_LIST,
+  VALIDATOR_SLOT,
+} from '../../api/index.js';
+
+/** Bulk imports carry up to 1000 keystores (~1 KiB each) and keymanager interchanges can be large. */
+export const VALIDATOR_BULK_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** promote and retire take no input: no body, or `{}`; anything else is refused (unknown keys). */
 function emptyBody(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
@@ -222,7 +80,7 @@ export const validatorRoutes: RoutePlugin = (instance, { ctx }, done) => {
         ...common,
         summary: 'List validator slots in scope, optionally by chain or by a key state',
         querystring: LIST_QUERY,
-        response: { 200: Type.Object({ validators: Type.Array(VALIDATOR_SLOT) }, closed), ...ERROR_RESPONSES },
+        response: { 200: VALIDATOR_LIST, ...ERROR_RESPONSES },
       },
     },
     (request) => {
@@ -435,7 +293,7 @@ export const validatorRoutes: RoutePlugin = (instance, { ctx }, done) => {
         summary: 'Destroy a retired key (admin); ?confirm= must be its public key',
         params: KEY_PARAMS,
         querystring: DESTROY_QUERY,
-        response: { 200: Type.Object({ destroyed: KEY_ID }, closed), ...ERROR_RESPONSES },
+        response: { 200: DESTROY_KEY_RESPONSE, ...ERROR_RESPONSES },
       },
     },
     (request) => service.destroy(request.params.name, request.params.id, request.query.confirm),

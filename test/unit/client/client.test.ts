@@ -79,7 +79,20 @@ const SESSION = {
   issued_at: '2025-01-01T00:00:00.000Z',
   expires_at: '2025-01-01T01:00:00.000Z',
 };
-const SEAL_STATUS = { initialized: true, sealed: true, mode: 'shamir', t: 3, n: 5, progress: 1, nonce: 'abc' };
+const SEAL_STATUS = { initialized: true, sealed: true, mode: 'shamir', t: 3, n: 5, progress: 1, nonce: 'abc', version: '0.1.0' };
+const DESCRIBE = {
+  name: 'ontoref-vault',
+  version: '0.1.0',
+  api: 'v1',
+  node: 'v20.0.0',
+  initialized: true,
+  sealed: false,
+  provider: { name: 'noble', algorithms: { 'ML-KEM-768': 'noble' } },
+  suites: [],
+  signature: 'ML-DSA-65',
+  capabilities: ['secrets'],
+  config_schema: {},
+};
 const API_KEY = { id: '0123456789abcdef', role: 'reader', scope: 'apps/', label: 'ci', created_at: '2025-01-01T00:00:00Z', rotated_at: null };
 const KEY_VERSION = { name: 'kem', version: 2, alg: 'X-Wing', key_id: 'ab'.repeat(16), created_at: '2025-01-01T00:00:00Z' };
 const KEY_POLICY = { name: 'kem', alg: 'X-Wing', latest_version: 2, min_decrypt_version: 1, versions: [KEY_VERSION] };
@@ -124,7 +137,7 @@ describe('requests on the wire', () => {
     const answers: Record<string, [number, unknown]> = {
       'GET /v1/sys/seal-status': [200, SEAL_STATUS],
       'POST /v1/sys/unseal': [200, { ...SEAL_STATUS, progress: 0, nonce: '' }],
-      'GET /v1/sys/describe': [200, { version: '0.1.0', suites: [] }],
+      'GET /v1/sys/describe': [200, DESCRIBE],
       'GET /v1/sys/openapi': [200, { openapi: '3.0.3' }],
       'POST /v1/sessions': [200, { token: 'tok.en.x', id: SESSION.id, expires_at: SESSION.expires_at, role: 'admin', scope: '*' }],
       'GET /v1/sessions': [200, { sessions: [SESSION] }],
@@ -151,7 +164,7 @@ describe('requests on the wire', () => {
     const c = new VaultClient({ addr, token: 'tok' });
     expect(await c.sealStatus()).toEqual(SEAL_STATUS);
     expect((await c.unseal({ reset: true })).progress).toBe(0);
-    expect((await c.describe()).version).toBe('0.1.0');
+    expect(await c.describe()).toEqual(DESCRIBE);
     expect(await c.openapi()).toEqual({ openapi: '3.0.3' });
     expect((await c.createSession({ key: 'ovk_k', ttl: '1h' })).token).toBe('tok.en.x');
     expect(await c.listSessions()).toEqual([SESSION]);
@@ -272,10 +285,10 @@ describe('daemon errors', () => {
     handler = (_req, res) => json(res, 200, { ...SEAL_STATUS, sealed: 'no' });
     const shape = await caught(new VaultClient({ addr }).sealStatus());
     expect(shape.code).toBe('OV_DAEMON_RESPONSE');
-    expect(shape.detail?.['reason']).toBe('body.sealed is missing or not boolean');
+    expect(shape.detail?.['reason']).toBe('body/sealed must be boolean');
 
     handler = (_req, res) => json(res, 200, { sessions: [SESSION, { ...SESSION, id: 7 }] });
-    expect((await caught(new VaultClient({ addr }).listSessions())).detail?.['reason']).toBe('sessions[1].id is missing or not string');
+    expect((await caught(new VaultClient({ addr }).listSessions())).detail?.['reason']).toBe('body/sessions/1/id must be string');
   });
 
   it('a 2xx answer that is not JSON, and invalid JSON, are OV_DAEMON_RESPONSE', async () => {

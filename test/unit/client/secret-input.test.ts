@@ -1,5 +1,5 @@
 /**
- * How the daemon commands read secrets (cli/daemon/secret-input.ts): the no-echo prompt
+ * How the daemon commands read secrets (cli/connect/secret-input.ts): the no-echo prompt
  * on a terminal (raw mode on while reading and off afterwards, nothing but the prompt and
  * a newline written, backspace and Ctrl-U editing, Ctrl-C aborting), stdin when it is not
  * a terminal, and files with the same permission rule as key files. The "terminal" is a
@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../cli/command.js';
 import { CliError } from '../../../cli/errors.js';
-import { firstLine, promptNoEcho, readSecretInput, withoutNewline } from '../../../cli/daemon/secret-input.js';
+import { firstLine, promptNoEcho, readSecretInput, withoutNewline } from '../../../cli/connect/secret-input.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vault-secret-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

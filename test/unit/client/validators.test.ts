@@ -45,6 +45,7 @@ const KEY = {
   activated_at: '2026-01-01T00:00:00.000Z',
   retired_at: null,
   source: 'imported-cosmos',
+  derivation_path: null,
 };
 const SLOT = { name: 'val-1', chain: 'cosmos', labels: {}, metadata: {}, signing_state: { height: '5', round: 0, step: 0 }, created_at: '2026-01-01T00:00:00.000Z', keys: [KEY] };
 

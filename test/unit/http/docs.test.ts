@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TSchema } from 'typebox';
 import { CONFIG_FILE_SCHEMA } from '../../../src/config.js';
-import { ALL_SCHEMAS } from '../../../src/http/schemas.js';
+import { ALL_SCHEMAS } from '../../../src/api/index.js';
 import { makeVault, sqliteLoads, type TestVault } from './helpers.js';
 
 const root = resolve(import.meta.dirname, '../../..');

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SealManager } from '../../../src/seal/index.js';
-import { packageVersion } from '../../../src/http/server.js';
+import { packageVersion } from '../../../src/util/package-version.js';
 import { MemoryMeta } from '../seal/helpers.js';
 import { bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
 

@@ -6,8 +6,7 @@
  * audit entries that name the slot but never carry key material.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYMANAGER_SCHEMAS } from '../../../src/http/routes/keymanager.js';
-import { VALIDATOR_SCHEMAS } from '../../../src/http/routes/validators.js';
+import { KEYMANAGER_SCHEMAS, VALIDATOR_SCHEMAS } from '../../../src/api/index.js';
 import { LOG_REDACT_PATHS } from '../../../src/http/server.js';
 import { decryptKeystore, deriveEth2Key, encryptKeystore, exportSolanaKeypair, formatPublicKey, generateKey, mnemonicToSeed } from '../../../src/validators/index.js';
 import { verifyValidatorHistory } from '../../../src/validators/records.js';

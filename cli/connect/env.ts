@@ -1,15 +1,15 @@
 /**
- * The fixed `ONTOREF_*` variable names (docs/config.md) as the daemon commands read
- * them from the environment snapshot cli/main.ts takes at start-up: the daemon address,
- * the session token and its file, the admin key file, the data dir and the config file.
+ * The fixed environment names, as the commands that talk to the daemon read them from
+ * the snapshot cli/main.ts takes at start-up: the daemon address, the session token and
+ * its file, the admin key file, the data dir and the config file.
  * An empty variable counts as unset, as in most shells' `${VAR:-default}`.
  * @module
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_ADDR } from '../../src/util/addr.js';
 import type { CommandContext } from '../command.js';
 
-export const DEFAULT_ADDR = 'http://127.0.0.1:8420';
 
 function v(ctx: CommandContext<unknown>, name: string): string | undefined {
   const x = ctx.env.vars[name];

@@ -1,0 +1,17 @@
+/**
+ * The plain constants of the wire contract: header names, media types and limits. No
+ * typebox here, so the client can load them without loading the schema builder.
+ * @module
+ */
+
+/** Media type of a recipient-sealed answer (an armored `ONTOREF ENVELOPE`). */
+export const ENVELOPE_MEDIA_TYPE = 'application/vnd.ontoref.envelope';
+/** First line of the armored envelope a recipient-sealed answer carries. */
+export const ENVELOPE_ARMOR_BEGIN = '-----BEGIN ONTOREF ENVELOPE-----';
+/** Request header naming the public key a secret read is sealed to. */
+export const RECIPIENT_HEADER = 'x-ontoref-recipient';
+/** Answer header of every secret read: the version the value came from. */
+export const VERSION_HEADER = 'x-ontoref-version';
+
+/** Largest bulk import the daemon accepts in one request. */
+export const MAX_BULK_ITEMS = 1000;

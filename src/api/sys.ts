@@ -1,0 +1,87 @@
+/**
+ * `/v1/sys`: health, seal status, unseal, describe and the OpenAPI document.
+ * @module
+ */
+import { Type, type Static } from 'typebox';
+import { closed, ERROR_BODY } from './common.js';
+
+/** Also the body of the 503 (sealed) and 501 (not initialised) answers. */
+export const HEALTH = Type.Object(
+  {
+    initialized: Type.Boolean(),
+    sealed: Type.Boolean(),
+    version: Type.String(),
+  },
+  closed,
+);
+
+/**
+ * What `GET /v1/sys/health` may answer: the health body, or (503, 501) an error body when
+ * a hook answered before the route; both mean the same to a caller.
+ */
+export const HEALTH_ANSWER = Type.Union([HEALTH, ERROR_BODY]);
+
+export const SEAL_MODE = Type.Enum(['shamir', 'passphrase', 'keyfile']);
+
+/** `GET /v1/sys/seal-status` and the answer of `POST /v1/sys/unseal`. */
+export const SEAL_STATUS = Type.Object(
+  {
+    initialized: Type.Boolean(),
+    sealed: Type.Boolean(),
+    mode: Type.Union([SEAL_MODE, Type.Null()]),
+    t: Type.Union([Type.Integer(), Type.Null()], { description: 'shares needed (shamir mode)' }),
+    n: Type.Union([Type.Integer(), Type.Null()], { description: 'shares issued (shamir mode)' }),
+    progress: Type.Integer({ description: 'valid shares submitted in the current attempt' }),
+    nonce: Type.String({ description: "id of the current unseal attempt; '' when none is pending" }),
+    version: Type.String(),
+  },
+  closed,
+);
+
+export const UNSEAL_BODY = Type.Union(
+  [
+    Type.Object({ share: Type.String({ minLength: 1, maxLength: 1024 }) }, closed),
+    Type.Object({ passphrase: Type.String({ minLength: 1, maxLength: 4096 }) }, closed),
+    Type.Object({ reset: Type.Literal(true) }, closed),
+  ],
+  { description: 'exactly one of: a share, the passphrase, or {"reset": true}' },
+);
+
+/** `GET /v1/sys/describe`: closed, so nothing unplanned is published. */
+export const DESCRIBE = Type.Object(
+  {
+    name: Type.String(),
+    version: Type.String(),
+    api: Type.String(),
+    node: Type.String(),
+    initialized: Type.Boolean(),
+    sealed: Type.Boolean(),
+    provider: Type.Object(
+      {
+        name: Type.String(),
+        algorithms: Type.Record(Type.String(), Type.String(), { description: 'algorithm -> implementation (noble | native)' }),
+      },
+      closed,
+    ),
+    suites: Type.Array(
+      Type.Object({ id: Type.Integer(), name: Type.String(), kem: Type.String(), kdf_id: Type.Integer(), aead_id: Type.Integer() }, closed),
+    ),
+    signature: Type.String({ description: 'configured vault signature scheme' }),
+    capabilities: Type.Array(Type.String()),
+    config_schema: Type.Unknown({ description: 'JSON schema of config.toml' }),
+  },
+  closed,
+);
+
+/**
+ * `GET /v1/sys/openapi`: generated from the route schemas by @fastify/swagger, so its
+ * inside is that tool's, not ours; the contract is only that it is a JSON object.
+ */
+export const OPENAPI_DOCUMENT = Type.Record(Type.String(), Type.Unknown());
+
+export type HealthResponse = Static<typeof HEALTH>;
+export type SealMode = Static<typeof SEAL_MODE>;
+export type SealStatusResponse = Static<typeof SEAL_STATUS>;
+export type UnsealRequest = Static<typeof UNSEAL_BODY>;
+export type DescribeResponse = Static<typeof DESCRIBE>;
+export type OpenApiDocument = Static<typeof OPENAPI_DOCUMENT>;
