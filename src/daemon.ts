@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { SessionStore } from './auth/session-store.js';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
+import { acquireDataDirLock } from './datadir-lock.js';
 import type { CryptoProvider } from './crypto/types.js';
 import { VaultError } from './errors.js';
 import type { LoggerSettings, VaultApp } from './http/context.js';
@@ -76,6 +77,7 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, provider } = opts;
   const now = opts.now ?? Date.now;
+  const lock = acquireDataDirLock(config.dataDir);
   const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync' });
   let app: VaultApp | undefined;
   const runtime = createRuntime({
@@ -106,6 +108,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         runtime.close();
       } finally {
         storage.close();
+        lock.release();
         resolveClosed();
       }
     }
