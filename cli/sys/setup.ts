@@ -12,9 +12,9 @@
  */
 import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isVaultError, type VaultError } from '../../src/errors.js';
+import { isVaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
-import { CliError, usageError } from '../errors.js';
+import { CliError, dataDirLocked, usageError } from '../errors.js';
 import { ioError, writeFiles } from '../io.js';
 import { adminTokenFile, envRecord } from '../daemon/env.js';
 import { clean, printJson } from '../daemon/format.js';
@@ -81,22 +81,6 @@ async function warnStaleKeyFileConfig(ctx: CommandContext<unknown>, file: string
   if (named !== null && named !== undefined) {
     ctx.warn(`${file} still names [seal] unseal_key_file (${named}); remove that line: this vault has no unseal key file`);
   }
-}
-
-/** OV_DATADIR_LOCKED in the CLI's words: who holds the data dir and what to do about it. */
-export function dataDirLocked(e: VaultError, dataDir: string): CliError {
-  const pid = e.detail?.['pid'];
-  const file = e.detail?.['file'];
-  if (typeof file === 'string') {
-    return new CliError('OV_DATADIR_LOCKED', {
-      reason: `${dataDir}: a process died while taking over its lock`,
-      hints: ['nothing was changed', `make sure no 'vault server' runs on it, then remove ${file}`],
-    });
-  }
-  return new CliError('OV_DATADIR_LOCKED', {
-    reason: `${dataDir} is held by pid ${typeof pid === 'number' ? pid : '?'}`,
-    hints: ['nothing was changed', `stop the daemon first (pid ${typeof pid === 'number' ? pid : '?'}), then run this again`],
-  });
 }
 
 function box(lines: readonly string[]): string {
