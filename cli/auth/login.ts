@@ -9,7 +9,7 @@
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { connect, writeTokenFile } from '../daemon/connect.js';
+import { checkTokenDir, connect, writeTokenFile } from '../daemon/connect.js';
 import { adminTokenFile, envAdminToken, envToken, tokenFile } from '../daemon/env.js';
 import { clean, printJson } from '../daemon/format.js';
 import { firstLine, readSecretInput } from '../daemon/secret-input.js';
@@ -90,6 +90,9 @@ export const command = defineCommand({
       key = firstLine((await readSecretInput(ctx, { file: v['key-file'], prompt: 'API key: ', what: 'API key' })).text);
     }
 
+    const file = tokenFile(ctx);
+    // Before the daemon is asked: a session whose token cannot be stored is a wasted one.
+    if (!v['print-token']) await checkTokenDir(file, { missingOk: true });
     const client = await connect(ctx, { auth: false });
     let s;
     try {
@@ -101,7 +104,6 @@ export const command = defineCommand({
       if (v.ttl !== undefined) throw ttlRefused(e, v.ttl) ?? e;
       throw e;
     }
-    const file = tokenFile(ctx);
     if (!v['print-token']) {
       await writeTokenFile(file, s.token);
       if (envToken(ctx) !== undefined) ctx.warn('ONTOREF_TOKEN is set and takes precedence over the token file');

@@ -35,13 +35,14 @@ function errnoCode(e: unknown): string | undefined {
  * Refuses a token file directory that another user owns or that group or others may
  * write (root-owned directories are fine, as for ssh). No-op where there are no uids.
  */
-export async function checkTokenDir(path: string): Promise<void> {
+export async function checkTokenDir(path: string, opts: { readonly missingOk?: boolean } = {}): Promise<void> {
   if (typeof process.getuid !== 'function') return;
   const dir = dirname(path);
   let st;
   try {
     st = await stat(dir);
   } catch (e) {
+    if (opts.missingOk === true && errnoCode(e) === 'ENOENT') return;
     throw ioError(e, 'read', dir);
   }
   const uid = process.getuid();
