@@ -161,10 +161,10 @@ describe.runIf(RUN)('commands that change the daemon check their output file fir
     writeFileSync(file, 'keep me\n', { mode: 0o600 });
     const before = await apiKeyIds();
     const r = await cli(['apikeys', 'create', '--role', 'reader', '--label', 'ci', '-o', file]);
+    expect(await apiKeyIds()).toEqual(before);
     expectFail(r, 1, `vault: error: file or stream error: ${file} already exists`);
     expect(r.stderr).toContain('vault: hint: nothing was changed');
     expect(readFileSync(file, 'utf8')).toBe('keep me\n');
-    expect(await apiKeyIds()).toEqual(before);
   });
 
   it('apikeys create -o into a missing directory: refused, nothing created', async () => {
