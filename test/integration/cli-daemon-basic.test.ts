@@ -84,7 +84,7 @@ describe.skipIf(!sqliteLoads)('vault setup --gen-keys', () => {
     expect(r.stderr).toBe(
       `vault: error: vault is already initialised: ${dir}\n` +
         'vault: hint: nothing was changed\n' +
-        'vault: hint: pass --force to destroy this vault and create a new one (every secret in it is lost)\n',
+        'vault: hint: pass --force to move this vault aside (renamed to *.bak) and create a new one\n',
     );
     expect([sha(join(dir, 'vault.db')), sha(join(dir, 'admin.token'))]).toEqual(before);
   });
