@@ -190,8 +190,9 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     if (createExclusive(path, me)) break;
     const r = readLock(path);
     if (r.state === 'held') throw lockedError(dataDir, r.holder);
-    if (r.state === 'absent') continue; // released between our create and read: try again
+    // Other processes keep creating and removing it: give up rather than spin.
     if (attempt > 8) throw new VaultError('OV_IO', { op: 'take over stale lock' });
+    if (r.state === 'absent') continue; // released between our create and read: try again
     // Stale: remove it only while holding the takeover guard, re-checked under the guard,
     // so no other process can swap a live lock in between the check and the unlink.
     if (!createExclusive(guard, me)) {
