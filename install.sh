@@ -119,7 +119,8 @@ install.sh:
 install.sh: WARNING: the vault unseals itself from $data_dir/unseal.key.
 install.sh: Whoever can read that file (and vault.db) can open every secret: this is a
 install.sh: single-operator setup. For a vault that needs 3 of 5 people to unseal, recreate
-install.sh: it now, before storing anything (this destroys the current vault):
+install.sh: it now, before storing anything: stop the daemon first (setup refuses while it
+install.sh: runs), then (the current vault's files are kept, renamed to *.bak):
 install.sh:   vault setup --gen-keys --force --shares 5 --threshold 3
 install.sh: and remove the [seal] unseal_key_file line from the config.
 install.sh:

@@ -22,8 +22,12 @@ export class CliError extends VaultError {
   readonly reason: string | undefined;
   readonly hints: readonly string[];
 
-  constructor(code: ErrorCode, opts: { reason?: string; hints?: readonly string[] } = {}) {
-    super(code);
+  /**
+   * `fromDaemon`: the daemon refused and the CLI words it better than the registry
+   * message alone (exit code 2, as for any daemon error).
+   */
+  constructor(code: ErrorCode, opts: { reason?: string; hints?: readonly string[]; fromDaemon?: boolean } = {}) {
+    super(code, opts.fromDaemon === true ? { origin: 'daemon' } : undefined);
     this.name = 'CliError';
     this.reason = opts.reason;
     this.hints = opts.hints ?? [];
@@ -44,6 +48,22 @@ const DEFAULT_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
     'unset ONTOREF_CRYPTO_PROVIDER or set it to noble',
   ],
 };
+
+/** OV_DATADIR_LOCKED in the CLI's words: who holds the data dir and what to do about it. */
+export function dataDirLocked(e: VaultError, dataDir: string): CliError {
+  const pid = e.detail?.['pid'];
+  const file = e.detail?.['file'];
+  if (typeof file === 'string') {
+    return new CliError('OV_DATADIR_LOCKED', {
+      reason: `${dataDir}: a process died while taking over its lock`,
+      hints: ['nothing was changed', `make sure no 'vault server' runs on it, then remove ${file}`],
+    });
+  }
+  return new CliError('OV_DATADIR_LOCKED', {
+    reason: `${dataDir} is held by pid ${typeof pid === 'number' ? pid : '?'}`,
+    hints: ['nothing was changed', `stop the daemon first (pid ${typeof pid === 'number' ? pid : '?'}), then run this again`],
+  });
+}
 
 export function isFromDaemon(e: VaultError): boolean {
   return e.detail?.['origin'] === 'daemon';

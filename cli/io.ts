@@ -7,6 +7,9 @@
  *   no partial output behind;
  * - secret key files are created 0600 and never overwrite an existing file unless the
  *   user passes `--force` (an O_EXCL-like commit via link(2), which fails on EEXIST);
+ * - a command that changes the daemon and then writes the result checks its output path
+ *   first ({@link checkOutputFile}), so a refusal never comes after the change (a key
+ *   created or rotated whose only copy could not be written);
  * - a secret key file that group or others may access is refused, like ssh and age do,
  *   with a `chmod 600 FILE` hint.
  *
@@ -14,7 +17,7 @@
  * @module
  */
 import { constants as fsc } from 'node:fs';
-import { copyFile, link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { access, copyFile, link, lstat, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CommandContext } from './command.js';
 import { CliError } from './errors.js';
@@ -292,4 +295,44 @@ export async function writeOutput(
 /** True when bytes written to this output would land on a terminal. */
 export function outputIsTerminal(ctx: CommandContext<unknown>, path: string | undefined): boolean {
   return isStdio(path) && ctx.streams.stdout.isTTY === true;
+}
+
+/**
+ * Checks, before a command changes anything, that `path` can be written: it must not exist
+ * unless `force` (and then must not be a directory), and its directory must exist and be
+ * writable. The final write still commits atomically and exclusively; this only moves the
+ * likely refusals in front of the change.
+ */
+export async function checkOutputFile(path: string, opts: { readonly force: boolean }): Promise<void> {
+  try {
+    const st = await lstat(path);
+    if (!opts.force) {
+      throw new CliError('OV_IO', {
+        reason: `${quotePath(path)} already exists`,
+        hints: ['nothing was changed', 'remove it first, or pass --force to overwrite it'],
+      });
+    }
+    if (st.isDirectory()) throw new CliError('OV_IO', { reason: `cannot write ${quotePath(path)}: is a directory`, hints: ['nothing was changed'] });
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    if (errnoCode(e) !== 'ENOENT') throw withNothingChanged(ioError(e, 'write', path));
+  }
+  await checkOutputDir(dirname(path), path);
+}
+
+/** Checks that `dir` exists, is a directory and is writable (for `--out-dir DIR`). */
+export async function checkOutputDir(dir: string, forPath: string = dir): Promise<void> {
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    await access(dir, fsc.W_OK | fsc.X_OK);
+  } catch (e) {
+    const code = errnoCode(e);
+    const why = code === 'ENOENT' ? `directory ${quotePath(dir)} does not exist` : code === 'ENOTDIR' ? `${quotePath(dir)} is not a directory` : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `directory ${quotePath(dir)} is not writable` : `${quotePath(dir)}: ${code === undefined ? 'failed' : (ERRNO_TEXT[code] ?? code.toLowerCase())}`;
+    throw new CliError('OV_IO', { reason: `cannot write ${quotePath(forPath)}: ${why}`, hints: ['nothing was changed'] });
+  }
+}
+
+function withNothingChanged(e: CliError): CliError {
+  return new CliError(e.code, { ...(e.reason === undefined ? {} : { reason: e.reason }), hints: ['nothing was changed', ...e.hints] });
 }

@@ -1,8 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
  * The `vault` command: argv -> command -> exit code. Dispatches `vault <group> <command>`
  * through cli/registry.ts, parses options with node:util `parseArgs` (strict: unknown
- * options are usage errors), and turns errors into age-style stderr lines (cli/errors.ts).
+ * options are usage errors; Vault's single-dash long flags are accepted, cli/argv.ts), and
+ * turns errors into age-style stderr lines (cli/errors.ts).
+ *
+ * The shebang runs `node --`: Node 20 scans the whole command line for its own
+ * `--env-file` (even after the script name) and would exit before this file runs.
  *
  * This is the only CLI file that reads process.env (once, here) or sets the exit code.
  * Exit codes: 0 ok, 1 usage or local error, 2 error from the daemon. It sets
@@ -12,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import type { CryptoProvider } from '../src/crypto/types.js';
 import { packageVersion } from '../src/util/package-version.js';
+import { normalizeArgs } from './argv.js';
 import type { CliEnv, CliStreams, Command, CommandContext } from './command.js';
 import { CliError, EXIT_LOCAL, EXIT_OK, exitCodeFor, formatError, usageError } from './errors.js';
 import { commandHelp, groupHelp, topHelp } from './help.js';
@@ -75,7 +80,7 @@ async function runCommand(rt: Runtime, commandPath: string, summary: string, cmd
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: normalizeArgs(args, cmd.options), options, strict: true, allowPositionals: true });
   } catch (e) {
     const reason = parseErrorReason(e);
     if (reason === undefined) throw e;

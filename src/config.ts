@@ -549,6 +549,30 @@ export function checkConfig(input: ConfigInput): ConfigCheck {
   return { config: r.config, problems: r.problems, file: path };
 }
 
+/**
+ * Problems with the files a valid config points to (`seal.unseal_key_file`), each under
+ * the key that named the file and with the resolved path, so a daemon never fails at start
+ * with a bare file error. Checked where the files are about to be used (`vault server`,
+ * `vault config validate`), not while parsing: a config may be written before its files.
+ */
+export function checkConfigFiles(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const file = config.seal.unsealKeyFile;
+  if (file !== null) {
+    const path = 'seal.unseal_key_file';
+    const from = config.file === null ? '' : ` (resolved against ${dirname(config.file)})`;
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) problems.push({ path, message: `${file} is not a regular file` });
+      else if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) problems.push({ path, message: `${file} is accessible by group or others (chmod 600 it)` });
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      problems.push({ path, message: code === 'ENOENT' ? `${file} does not exist${from}` : `${file} cannot be read${from}` });
+    }
+  }
+  return problems;
+}
+
 /** One line per problem: `path: message` (the file itself has the empty path). */
 export function formatProblems(problems: readonly ConfigProblem[]): string[] {
   return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`));

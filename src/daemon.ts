@@ -29,6 +29,7 @@
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
+import { acquireDataDirLock } from './datadir-lock.js';
 import type { CryptoProvider } from './crypto/types.js';
 import type { LoggerSettings, VaultApp } from './http/context.js';
 import { buildServer } from './http/server.js';
@@ -74,6 +75,7 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, provider } = opts;
   const now = opts.now ?? Date.now;
+  const lock = acquireDataDirLock(config.dataDir);
   const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync' });
   let app: VaultApp | undefined;
   const vault = createVault({
@@ -104,6 +106,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         vault.close();
       } finally {
         storage.close();
+        lock.release();
         resolveClosed();
       }
     }

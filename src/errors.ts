@@ -57,6 +57,7 @@ export const ERRORS = {
   OV_UNSEAL_DUPLICATE_SHARE: { status: 400, message: 'unseal share was already submitted' },
   OV_UNSEAL_FAILED: { status: 400, message: 'unseal failed: the shares, passphrase or key file do not open this vault' },
   OV_UNSEAL_MODE: { status: 400, message: 'unseal method does not match the seal mode' },
+  OV_DATADIR_LOCKED: { status: 409, message: 'data dir is in use by another process' },
   OV_SEAL_CONFIG_INVALID: { status: 500, message: 'stored seal configuration is corrupt or of an unknown version' },
   // keyring and audit log
   OV_KEYRING_CORRUPT: { status: 500, message: 'keyring key material cannot be unwrapped or is inconsistent' },

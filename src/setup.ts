@@ -4,15 +4,18 @@
  * it, and the daemon admin API key (role admin, scope `*`, label "daemon admin") written
  * once to `admin.token` (0600, created with O_EXCL).
  *
- * Everything is checked before anything is written: an initialised vault, a leftover
- * admin token file or unseal key file is refused with OV_ALREADY_INITIALIZED unless
- * `force`, which first destroys them and reports what it destroyed. A failure part-way
+ * It holds the data dir lock (src/datadir-lock.ts) while it works, so it refuses with
+ * OV_DATADIR_LOCKED while a daemon serves the data dir, and no daemon can start on a
+ * half-written vault. Everything is checked before anything is written: an initialised
+ * vault, a leftover admin token file or unseal key file is refused with
+ * OV_ALREADY_INITIALIZED unless `force`, which first moves them aside (renamed to
+ * `<name>.<UTC time>.bak`, never deleted) and reports where. A failure part-way
  * undoes this run's writes (seal configuration, keyring, admin key, files), so a retry
  * starts clean. The shares are returned once and stored nowhere. The vault is left sealed
  * (the root key is wiped); the daemon unseals it.
  * @module
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLog } from './audit/index.js';
 import { generateApiKey } from './auth/apikeys.js';
@@ -20,6 +23,7 @@ import { SCOPE_ALL } from './auth/scope.js';
 import { utf8, wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
 import { VaultError } from './errors.js';
+import { acquireDataDirLock } from './datadir-lock.js';
 import { createSecretFile } from './secret-file.js';
 import { Keyring, type KeyPolicy } from './keyring/index.js';
 import { SEAL_META_NAME, SealManager, type InitOptions } from './seal/index.js';
@@ -41,7 +45,7 @@ export interface SetupOptions {
   readonly mode: SetupMode;
   /** Also create a Falcon-512 (round 3) signing key. */
   readonly falcon?: boolean;
-  /** Destroy an existing vault (database, admin token file, unseal key file) first. */
+  /** Move an existing vault (database, admin token file, unseal key file) aside first. */
   readonly force?: boolean;
   /** Where the admin API key goes; default `<dataDir>/admin.token`. */
   readonly adminTokenFile?: string;
@@ -62,8 +66,39 @@ export interface SetupResult {
   readonly adminTokenFile: string;
   /** Public description of the new keyring. */
   readonly keyring: readonly KeyPolicy[];
-  /** With `force`: the files that were destroyed first. */
-  readonly destroyed?: readonly string[];
+  /** With `force`: the files that were moved aside first, and where to. */
+  readonly backups?: readonly SetupBackup[];
+}
+
+/** A file `force` moved aside: `file` is now at `backup`. */
+export interface SetupBackup {
+  readonly file: string;
+  readonly backup: string;
+}
+
+/** `20261206T120501Z`: sorts by time, no characters a shell or a file system minds. */
+function backupStamp(now: number): string {
+  return new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll('-', '').replaceAll(':', '');
+}
+
+/**
+ * Where `force` moves each file: `<path>.<stamp>.bak`, and the database's `-wal` and
+ * `-shm` next to the moved database under SQLite's own naming (`vault.db.<stamp>.bak-wal`),
+ * so the backup still opens with its last transactions. A name already taken (two runs in
+ * one second) gets a counter.
+ */
+function backupPlan(dbPath: string | undefined, others: readonly string[], now: number): SetupBackup[] {
+  const stamp = backupStamp(now);
+  for (let n = 0; ; n++) {
+    const suffix = n === 0 ? `.${stamp}.bak` : `.${stamp}-${n}.bak`;
+    const plan: SetupBackup[] = [
+      ...(dbPath === undefined
+        ? []
+        : ['', '-wal', '-shm'].map((ext) => ({ file: `${dbPath}${ext}`, backup: `${dbPath}${suffix}${ext}` }))),
+      ...others.map((f) => ({ file: f, backup: `${f}${suffix}` })),
+    ];
+    if (!plan.some((p) => exists(p.backup))) return plan;
+  }
 }
 
 const OPTION_KEYS = ['dataDir', 'provider', 'mode', 'falcon', 'force', 'adminTokenFile', 'now'];
@@ -144,6 +179,22 @@ export async function setupVault(opts: SetupOptions): Promise<SetupResult> {
   } catch (e) {
     throw new VaultError('OV_IO', { op: 'mkdir' }, { cause: e });
   }
+  const lock = acquireDataDirLock(dataDir);
+  try {
+    return await setupLocked(opts, init, dataDir, dbPath, tokenPath, keyFile);
+  } finally {
+    lock.release();
+  }
+}
+
+async function setupLocked(
+  opts: SetupOptions,
+  init: InitOptions,
+  dataDir: string,
+  dbPath: string,
+  tokenPath: string,
+  keyFile: string | undefined,
+): Promise<SetupResult> {
 
   // Everything that would be overwritten, checked before any write.
   let initialised: boolean;
@@ -159,16 +210,16 @@ export async function setupVault(opts: SetupOptions): Promise<SetupResult> {
     if (initialised) throw new VaultError('OV_ALREADY_INITIALIZED');
     if (leftovers.length > 0) throw new VaultError('OV_ALREADY_INITIALIZED', { reason: leftovers[0] === tokenPath ? 'admin token file exists' : 'unseal key file exists' });
   }
-  const destroyed: string[] = [];
+  const backups: SetupBackup[] = [];
   if (opts.force === true) {
-    const victims = [...(initialised ? [dbPath, `${dbPath}-wal`, `${dbPath}-shm`] : []), ...leftovers].filter(exists);
-    for (const p of victims) {
+    const plan = backupPlan(initialised ? dbPath : undefined, leftovers, opts.now).filter((p) => exists(p.file));
+    for (const p of plan) {
       try {
-        rmSync(p, { force: true });
+        renameSync(p.file, p.backup);
       } catch (e) {
-        throw new VaultError('OV_IO', { op: 'remove' }, { cause: e });
+        throw new VaultError('OV_IO', { op: 'move aside' }, { cause: e });
       }
-      destroyed.push(p);
+      backups.push(p);
     }
   }
 
@@ -212,7 +263,7 @@ export async function setupVault(opts: SetupOptions): Promise<SetupResult> {
       adminKeyId: record.id,
       adminTokenFile: tokenPath,
       keyring: ring.list(),
-      ...(opts.force === true ? { destroyed } : {}),
+      ...(opts.force === true ? { backups } : {}),
     };
   } catch (e) {
     undo(storage, adminKeyId, createdFiles);

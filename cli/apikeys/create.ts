@@ -7,7 +7,7 @@
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { connect } from '../connect/connect.js';
-import { OUTPUT_OPTIONS, emitKey } from './shared.js';
+import { OUTPUT_OPTIONS, checkKeyOutput, emitKey } from './shared.js';
 
 const ROLES = ['admin', 'operator', 'reader'] as const;
 
@@ -33,6 +33,7 @@ export const command = defineCommand({
     if (!(ROLES as readonly string[]).includes(v.role)) {
       throw new CliError('OV_INVALID_ARGUMENT', { reason: '--role must be admin, operator or reader' });
     }
+    await checkKeyOutput(ctx.values);
     const client = await connect(ctx);
     const k = await client.createApiKey({
       role: v.role as (typeof ROLES)[number],

@@ -7,7 +7,7 @@
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { connect } from '../connect/connect.js';
-import { OUTPUT_OPTIONS, emitKey } from './shared.js';
+import { OUTPUT_OPTIONS, checkKeyOutput, emitKey } from './shared.js';
 
 export const KEY_ID_RE = /^[0-9a-f]{16}$/;
 
@@ -20,6 +20,7 @@ export const command = defineCommand({
   async run(ctx) {
     const id = ctx.positionals[0] ?? '';
     if (!KEY_ID_RE.test(id)) throw new CliError('OV_INVALID_ARGUMENT', { reason: 'an API key id is 16 hex digits (see vault apikeys list)' });
+    await checkKeyOutput(ctx.values);
     const client = await connect(ctx);
     const k = await client.rotateApiKey(id);
     await emitKey(ctx, k, ctx.values);

@@ -6,7 +6,7 @@
  */
 import type { ApiKeyWithSecret } from '../../src/client/index.js';
 import type { CommandContext } from '../command.js';
-import { writeFiles } from '../io.js';
+import { checkOutputFile, writeFiles } from '../io.js';
 import { clean, printJson } from '../connect/format.js';
 
 export const OUTPUT_OPTIONS = {
@@ -14,6 +14,15 @@ export const OUTPUT_OPTIONS = {
   force: { type: 'boolean', help: 'with -o: replace an existing FILE' },
   json: { type: 'boolean', help: 'print {id, key, role, scope, label, created_at, rotated_at} (key omitted with -o)' },
 } as const;
+
+/**
+ * Checks `-o FILE` before the daemon is asked for anything: the key exists only in the
+ * daemon's answer (for rotate, the old key and its sessions are gone by then), so a file
+ * that cannot be written must stop the command before the request, not after.
+ */
+export async function checkKeyOutput(v: { readonly output: string | undefined; readonly force: boolean }): Promise<void> {
+  if (v.output !== undefined && v.output !== '-') await checkOutputFile(v.output, { force: v.force });
+}
 
 export async function emitKey(
   ctx: CommandContext<unknown>,

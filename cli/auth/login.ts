@@ -9,13 +9,36 @@
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError, isFromDaemon, usageError, withHints } from '../errors.js';
-import { connect, writeTokenFile } from '../connect/connect.js';
+import { checkTokenDir, connect, writeTokenFile } from '../connect/connect.js';
 import { adminTokenFile, envAdminToken, envToken, tokenFile } from '../connect/env.js';
 import { clean, printJson } from '../connect/format.js';
 import { firstLine, readSecretInput } from '../connect/secret-input.js';
 
 /** The daemon's duration syntax: units d, h, m, s, ms, largest first, each at most once (`1h30m`). */
 const TTL_RE = /^(?=.{2,32}$)(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$/;
+const UNIT_MS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+/** No daemon accepts a session shorter than 1s or longer than 31d (the ceiling of sessions.max_ttl). */
+const MIN_TTL_MS = 1000;
+const MAX_TTL_MS = 31 * 86_400_000;
+
+function ttlMs(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/([0-9]+)(ms|d|h|m|s)/g)) total += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0);
+  return total;
+}
+
+/** The daemon answers a TTL above its sessions.max_ttl with 400 OV_BAD_REQUEST on `body/ttl`. */
+function ttlRefused(e: unknown, ttl: string): CliError | undefined {
+  if (!isVaultError(e, 'OV_BAD_REQUEST') || !isFromDaemon(e) || e.detail?.['field'] !== 'body/ttl') return undefined;
+  return new CliError('OV_BAD_REQUEST', {
+    fromDaemon: true,
+    reason: `the daemon refused --ttl ${ttl}: it is longer than the daemon's sessions.max_ttl`,
+    hints: [
+      "ask for less (sessions.max_ttl defaults to 24h), or leave --ttl out for the daemon's sessions.default_ttl",
+      "an operator can raise sessions.max_ttl (at most 31d) in the daemon's config.toml",
+    ],
+  });
+}
 
 export const command = defineCommand({
   name: 'login',
@@ -23,7 +46,7 @@ export const command = defineCommand({
   options: {
     'key-file': { type: 'string', arg: 'FILE', help: 'read the API key from FILE (mode 0600; - for stdin)' },
     admin: { type: 'boolean', help: 'use the daemon admin key: ONTOREF_ADMIN_TOKEN_FILE, ONTOREF_ADMIN_TOKEN, or <data dir>/admin.token' },
-    ttl: { type: 'string', arg: 'DURATION', help: 'session lifetime, e.g. 15m, 1h, 7d (default: the daemon\'s sessions.default_ttl)' },
+    ttl: { type: 'string', arg: 'DURATION', help: 'session lifetime, e.g. 15m, 1h (default: the daemon\'s sessions.default_ttl; at most its sessions.max_ttl)' },
     'print-token': { type: 'boolean', help: 'print the token on stdout instead of storing it in the token file' },
     json: { type: 'boolean', help: 'print {id, role, scope, expires_at, token_file} (and token with --print-token)' },
   },
@@ -31,6 +54,10 @@ export const command = defineCommand({
     'Without --key-file or --admin the key is read from a prompt without echo (on a terminal)',
     'or from stdin. The token is written to $XDG_CONFIG_HOME/ontoref/token (mode 0600,',
     'default ~/.config/ontoref/token); ONTOREF_TOKEN, when set, takes precedence over it.',
+    '',
+    "--ttl is checked by the daemon against its sessions.max_ttl (default 24h): a longer TTL",
+    'is refused (exit 2, nothing is stored), never shortened. Outside 1s..31d it is refused',
+    'locally (exit 1).',
     '',
     'Examples:',
     '  vault login --admin                                # on the daemon host, as its owner',
@@ -43,6 +70,15 @@ export const command = defineCommand({
     if (v.ttl !== undefined && !TTL_RE.test(v.ttl)) {
       throw new CliError('OV_INVALID_ARGUMENT', { reason: '--ttl must be a duration such as 15m, 1h or 1h30m (units d, h, m, s, ms)' });
     }
+    if (v.ttl !== undefined) {
+      const ms = ttlMs(v.ttl);
+      if (ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
+        throw new CliError('OV_INVALID_ARGUMENT', {
+          reason: `--ttl must be between 1s and 31d`,
+          hints: ["the daemon's sessions.max_ttl (default 24h, at most 31d) is the longest session it grants"],
+        });
+      }
+    }
     let key: string;
     if (v.admin) {
       const inline = envAdminToken(ctx);
@@ -53,6 +89,9 @@ export const command = defineCommand({
       key = firstLine((await readSecretInput(ctx, { file: v['key-file'], prompt: 'API key: ', what: 'API key' })).text);
     }
 
+    const file = tokenFile(ctx);
+    // Before the daemon is asked: a session whose token cannot be stored is a wasted one.
+    if (!v['print-token']) await checkTokenDir(file, { missingOk: true });
     const client = await connect(ctx, { auth: false });
     let s;
     try {
@@ -61,9 +100,9 @@ export const command = defineCommand({
       if (isVaultError(e, 'OV_AUTH_INVALID') && isFromDaemon(e)) {
         throw withHints(e, ['check the API key: a rotated or deleted key no longer works']);
       }
+      if (v.ttl !== undefined) throw ttlRefused(e, v.ttl) ?? e;
       throw e;
     }
-    const file = tokenFile(ctx);
     if (!v['print-token']) {
       await writeTokenFile(file, s.token);
       if (envToken(ctx) !== undefined) ctx.warn('ONTOREF_TOKEN is set and takes precedence over the token file');

@@ -24,9 +24,12 @@ export const command = defineCommand({
     'Exit codes: 0 valid; 1 invalid (every problem listed) or unreadable.',
   ].join('\n'),
   async run(ctx) {
-    const { checkConfig, formatProblems } = await import('../../src/config.js');
+    const { checkConfig, checkConfigFiles, formatProblems } = await import('../../src/config.js');
     const file = ctx.positionals[0];
-    const r = checkConfig({ env: envRecord(ctx), ...(file === undefined ? {} : { path: file }) });
+    const checked = checkConfig({ env: envRecord(ctx), ...(file === undefined ? {} : { path: file }) });
+    // The files it names (the unseal key file) must be usable too, as `vault server` checks.
+    const fileProblems = checked.config === undefined ? [] : checkConfigFiles(checked.config);
+    const r = fileProblems.length === 0 ? checked : { config: undefined, problems: fileProblems, file: checked.file };
     const ok = r.problems.length === 0;
     if (ctx.values.json) {
       await printJson(ctx, { ok, file: r.file, problems: r.problems, ...(r.config === undefined ? {} : { config: r.config }) });

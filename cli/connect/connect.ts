@@ -2,17 +2,19 @@
  * How a daemon command gets its client: the address from ONTOREF_ADDR and the session
  * token from ONTOREF_TOKEN, else from the token file `vault login` wrote
  * ($XDG_CONFIG_HOME/ontoref/token, mode 0600; a file others may read is refused, since
- * anyone who read it holds the session). The client module is imported lazily so that
+ * anyone who read it holds the session; so is one in a directory that another user owns
+ * or that group or others may write, as ssh does, since whoever can write the directory
+ * can swap the file for one naming their own session). The client module is imported lazily so that
  * `--help` and usage errors stay fast.
  * @module
  */
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type * as ClientIndex from '../../src/client/index.js';
 import type { VaultClient } from '../../src/client/index.js';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { ioError, prepareFile, readSecretFile } from '../io.js';
+import { ioError, prepareFile, quotePath, readSecretFile } from '../io.js';
 import { daemonAddr, envToken, tokenFile } from './env.js';
 import { firstLine } from './secret-input.js';
 
@@ -29,6 +31,35 @@ function errnoCode(e: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
+/**
+ * Refuses a token file directory that another user owns or that group or others may
+ * write (root-owned directories are fine, as for ssh). No-op where there are no uids.
+ */
+export async function checkTokenDir(path: string, opts: { readonly missingOk?: boolean } = {}): Promise<void> {
+  if (typeof process.getuid !== 'function') return;
+  const dir = dirname(path);
+  let st;
+  try {
+    st = await stat(dir);
+  } catch (e) {
+    if (opts.missingOk === true && errnoCode(e) === 'ENOENT') return;
+    throw ioError(e, 'read', dir);
+  }
+  const uid = process.getuid();
+  if (st.uid !== uid && st.uid !== 0) {
+    throw new CliError('OV_UNSAFE_PERMISSIONS', {
+      reason: `${quotePath(dir)} (holding the token file) is owned by another user`,
+      hints: [`keep the token file in a directory you own, e.g. set XDG_CONFIG_HOME, or chown ${uid} ${quotePath(dir)}`],
+    });
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new CliError('OV_UNSAFE_PERMISSIONS', {
+      reason: `${quotePath(dir)} (holding the token file) is writable by group or others`,
+      hints: [`chmod go-w ${quotePath(dir)} (or chmod 700), then run 'vault login' again`],
+    });
+  }
+}
+
 /** The token in `path`, or undefined when there is no such file. */
 export async function readTokenFile(ctx: CommandContext<unknown>, path: string): Promise<string | undefined> {
   try {
@@ -37,6 +68,7 @@ export async function readTokenFile(ctx: CommandContext<unknown>, path: string):
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw ioError(e, 'read', path);
   }
+  await checkTokenDir(path);
   const data = await readSecretFile(ctx, path);
   const token = firstLine(Buffer.from(data).toString('utf8'));
   data.fill(0);
@@ -50,6 +82,7 @@ export async function writeTokenFile(path: string, token: string): Promise<void>
   } catch (e) {
     throw ioError(e, 'write', dirname(path));
   }
+  await checkTokenDir(path);
   const f = await prepareFile(path, `${token}\n`, { secret: true });
   await f.commit();
 }

@@ -13,17 +13,9 @@ import { connect } from '../connect/connect.js';
 import { formatPairs, formatTable, printJson } from '../connect/format.js';
 import { intOption, secretPathArg } from './shared.js';
 
-/**
- * `-field=NAME` reaches parseArgs as the short option `-f` followed by `ield=NAME` (a
- * short string option takes the rest of its argument as the value), so that prefix is
- * what the single-dash spelling leaves behind.
- */
 function fieldOption(raw: string | undefined, commandPath: string): string | undefined {
-  if (raw === undefined) return undefined;
-  if (raw === 'ield') throw usageError('write -field=NAME (with =) or --field NAME', commandPath);
-  const name = raw.startsWith('ield=') ? raw.slice(5) : raw;
-  if (name === '') throw usageError('--field needs a name', commandPath);
-  return name;
+  if (raw === '') throw usageError('--field needs a name', commandPath);
+  return raw;
 }
 
 /** `--recipient`: an `age1pq1...` string as is, else a public key file sent as base64 of its ORVK encoding. */

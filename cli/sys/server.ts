@@ -3,14 +3,16 @@
  * SIGINT, then shuts it down gracefully (requests in flight finish, an audit checkpoint is
  * signed, the root key is wiped) and exits 0. Logs are JSON lines on stdout; this command
  * adds one human line on stderr once it listens. A bad configuration is reported with
- * every problem at once, as `vault config validate` does.
+ * every problem at once, as `vault config validate` does, and so is a file it names that
+ * cannot be used (each under the key that named it). A data dir another daemon holds is
+ * refused with that daemon's pid.
  * @module
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
-import { CliError, EXIT_LOCAL, withHints } from '../errors.js';
+import { CliError, EXIT_LOCAL, dataDirLocked, withHints } from '../errors.js';
 import { envRecord } from '../connect/env.js';
 import { clean } from '../connect/format.js';
 
@@ -26,18 +28,22 @@ export const command = defineCommand({
     'unseal_key_file set it unseals itself at start; otherwise run `vault unseal`.',
     'SIGTERM or SIGINT (Ctrl-C) stop it gracefully.',
     '',
+    'It holds <data dir>/vault.lock while it runs: a second daemon on the same data dir, or',
+    '`vault setup`, is refused with its pid.',
+    '',
     'Exit codes: 0 after a graceful shutdown; 1 when it cannot start (bad config, unreadable',
-    'database or unseal key file, address in use).',
+    'database or unseal key file, data dir in use, address in use).',
   ].join('\n'),
   async run(ctx) {
-    const { checkConfig, formatProblems } = await import('../../src/config.js');
+    const { checkConfig, checkConfigFiles, formatProblems } = await import('../../src/config.js');
     const file = ctx.values.config;
     const checked = checkConfig({ env: envRecord(ctx), ...(file === undefined ? {} : { path: file }) });
     const config = checked.config;
-    if (config === undefined) {
-      const n = checked.problems.length;
+    const problems = config === undefined ? checked.problems : checkConfigFiles(config);
+    if (config === undefined || problems.length > 0) {
+      const n = problems.length;
       const lines = [`vault: error: configuration is invalid: ${n} problem${n === 1 ? '' : 's'} in ${clean(checked.file)}`];
-      for (const p of formatProblems(checked.problems)) lines.push(`vault: error: ${clean(p)}`);
+      for (const p of formatProblems(problems)) lines.push(`vault: error: ${clean(p)}`);
       lines.push("vault: hint: run 'vault config validate' after fixing it");
       ctx.streams.stderr.write(`${lines.join('\n')}\n`);
       return EXIT_LOCAL;
@@ -59,8 +65,19 @@ export const command = defineCommand({
           hints: ['is another vault server running? set `listen` in the config or ONTOREF_ADDR'],
         });
       }
-      if (isVaultError(e, 'OV_UNSEAL_FAILED') && config.seal.unsealKeyFile !== null) {
-        throw withHints(e, [`${config.seal.unsealKeyFile} does not unseal the vault in ${config.dataDir}`]);
+      const keyFile = config.seal.unsealKeyFile;
+      if (isVaultError(e, 'OV_UNSEAL_FAILED') && keyFile !== null) {
+        throw withHints(e, [`${keyFile} does not unseal the vault in ${config.dataDir}`]);
+      }
+      if (isVaultError(e, 'OV_DATADIR_LOCKED')) throw dataDirLocked(e, config.dataDir);
+      // What is left of the key file's errors (it changed after the check above): name it and its key.
+      const fromKeyFile =
+        keyFile !== null &&
+        (isVaultError(e, 'OV_UNSAFE_PERMISSIONS') ||
+          (isVaultError(e, 'OV_KEY_INVALID') && e.detail?.['field'] === 'keyFile') ||
+          (isVaultError(e, 'OV_IO') && (e.detail?.['op'] === 'open' || e.detail?.['op'] === 'read')));
+      if (fromKeyFile) {
+        throw withHints(e, [`reading ${keyFile}, named by seal.unseal_key_file in ${config.file ?? checked.file}`]);
       }
       throw e;
     }

@@ -2,7 +2,8 @@
  * `vault setup --gen-keys`: creates a vault in the data dir (src/setup.ts): the root key
  * and its protection at rest (Shamir shares by default, or an unseal key file, or a
  * passphrase), the keyring, and the daemon admin API key, written once to a 0600 file.
- * Runs offline, before the daemon starts; refuses an initialised vault unless --force.
+ * Runs offline, before the daemon starts (refused while one holds the data dir lock);
+ * refuses an initialised vault unless --force, which moves the old files aside.
  *
  * Shamir shares are shown exactly once: on stdout (so `> shares.txt` captures them and
  * nothing else, and `vault unseal < shares.txt` reads them back) after a warning box on
@@ -13,7 +14,7 @@ import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
-import { CliError, usageError } from '../errors.js';
+import { CliError, dataDirLocked, usageError } from '../errors.js';
 import { ioError, writeFiles } from '../io.js';
 import { adminTokenFile, envRecord } from '../connect/env.js';
 import { clean, printJson } from '../connect/format.js';
@@ -100,7 +101,7 @@ export const command = defineCommand({
     'unseal-key-file': { type: 'string', arg: 'PATH', help: 'single operator: write a random unseal key to PATH (0600) instead of shares' },
     'passphrase-file': { type: 'string', arg: 'PATH', help: 'single operator: unseal with the passphrase in PATH (- for stdin or a prompt)' },
     falcon: { type: 'boolean', help: 'also create a round-3 Falcon-512 signing key' },
-    force: { type: 'boolean', help: 'destroy an initialised vault in the data dir and start over' },
+    force: { type: 'boolean', help: 'move an initialised vault aside (FILE.<UTC time>.bak) and start over' },
     'data-dir': { type: 'string', arg: 'DIR', help: 'the data dir (default ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },
     json: { type: 'boolean', help: 'print the result (shares included) as one JSON document on stdout' },
   },
@@ -116,8 +117,12 @@ export const command = defineCommand({
     '  vault setup --gen-keys --unseal-key-file ~/.local/share/ontoref-vault/unseal.key',
     '  vault setup --gen-keys --force --shares 5 --threshold 3',
     '',
-    'Exit codes: 0 created; 1 the vault is already initialised (without --force), or any',
-    'other error.',
+    'It refuses while a daemon runs on the data dir (<data dir>/vault.lock names its pid):',
+    'stop the daemon first. --force never deletes: vault.db (with its -wal and -shm),',
+    'admin.token and the unseal key file are renamed to NAME.<UTC time>.bak.',
+    '',
+    'Exit codes: 0 created; 1 the vault is already initialised (without --force), the data',
+    'dir is in use, or any other error.',
   ].join('\n'),
   async run(ctx) {
     const v = ctx.values;
@@ -161,17 +166,18 @@ export const command = defineCommand({
     try {
       r = await setupVault({ dataDir, provider, mode, falcon: v.falcon, force: v.force, adminTokenFile: tokenFile, now: Date.now() });
     } catch (e) {
+      if (isVaultError(e, 'OV_DATADIR_LOCKED')) throw dataDirLocked(e, dataDir);
       if (isVaultError(e, 'OV_ALREADY_INITIALIZED')) {
         const why = e.detail?.['reason'];
         throw new CliError('OV_ALREADY_INITIALIZED', {
           reason: typeof why === 'string' ? `${dataDir} (${why})` : dataDir,
-          hints: ['nothing was changed', 'pass --force to destroy this vault and create a new one (every secret in it is lost)'],
+          hints: ['nothing was changed', 'pass --force to move this vault aside (renamed to *.bak) and create a new one'],
         });
       }
       throw e;
     }
 
-    if (!v.json) for (const d of r.destroyed ?? []) ctx.warn(`destroyed ${clean(d)}`);
+    if (!v.json) for (const b of r.backups ?? []) ctx.warn(`moved ${clean(b.file)} aside to ${clean(b.backup)}`);
     // A key-file vault unseals itself only if the daemon's config names the file.
     let config: { file: string; written: boolean } | undefined;
     if (r.keyFile !== undefined) {
@@ -205,7 +211,7 @@ export const command = defineCommand({
         admin_key_id: r.adminKeyId,
         admin_token_file: r.adminTokenFile,
         keyring,
-        destroyed: r.destroyed ?? [],
+        backups: (r.backups ?? []).map((b) => ({ file: b.file, backup: b.backup })),
       });
       return 0;
     }

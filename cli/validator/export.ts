@@ -11,12 +11,14 @@ import { join } from 'node:path';
 import type { ValidatorExportFormat } from '../../src/client/index.js';
 import { defineCommand } from '../command.js';
 import { CliError, usageError } from '../errors.js';
-import { writeFiles } from '../io.js';
+import { checkOutputDir, checkOutputFile, writeFiles } from '../io.js';
 import { printJson } from '../connect/format.js';
 import { adminHint, checkName, readPassword, validators } from './shared.js';
 
 const FORMATS = ['eip2335', 'cosmos', 'solana'] as const;
 const DEFAULT_FORMAT = { ethereum: 'eip2335', cosmos: 'cosmos', solana: 'solana' } as const;
+/** The files a cosmos export writes into --out-dir. */
+const COSMOS_FILES = ['priv_validator_key.json', 'priv_validator_state.json'] as const;
 /** EIP-2335 export password floor, as the daemon enforces it. */
 const MIN_PASSWORD = 8;
 
@@ -52,9 +54,15 @@ export const command = defineCommand({
     if (v.format !== undefined && !(FORMATS as readonly string[]).includes(v.format)) throw new CliError('OV_INVALID_ARGUMENT', { reason: '--format must be eip2335, cosmos or solana' });
     if ((v.output === undefined) === (v['out-dir'] === undefined)) throw usageError('give -o FILE or --out-dir DIR (the key is never printed)', ctx.commandPath);
     if (v.output === '-') throw usageError('the key is never printed: -o needs a file', ctx.commandPath);
+    // Before the daemon is asked (an export is audited, and the password may come from stdin).
+    if (v.output !== undefined) await checkOutputFile(v.output, { force: v.force });
+    else if (v['out-dir'] !== undefined) await checkOutputDir(v['out-dir']);
     const client = await validators(ctx);
     const format: ValidatorExportFormat = (v.format as ValidatorExportFormat | undefined) ?? DEFAULT_FORMAT[(await client.get(name)).chain];
     if (format === 'cosmos' && v.output !== undefined) throw usageError('a cosmos export is two files: use --out-dir DIR', ctx.commandPath);
+    if (format === 'cosmos' && v['out-dir'] !== undefined) {
+      for (const f of COSMOS_FILES) await checkOutputFile(join(v['out-dir'], f), { force: v.force });
+    }
     if (format !== 'eip2335' && v['password-file'] !== undefined) throw usageError('--password-file goes with --format eip2335', ctx.commandPath);
     let password: string | undefined;
     if (format === 'eip2335') {

@@ -84,7 +84,7 @@ describe.skipIf(!sqliteLoads)('vault setup --gen-keys', () => {
     expect(r.stderr).toBe(
       `vault: error: vault is already initialised: ${dir}\n` +
         'vault: hint: nothing was changed\n' +
-        'vault: hint: pass --force to destroy this vault and create a new one (every secret in it is lost)\n',
+        'vault: hint: pass --force to move this vault aside (renamed to *.bak) and create a new one\n',
     );
     expect([sha(join(dir, 'vault.db')), sha(join(dir, 'admin.token'))]).toEqual(before);
   });
@@ -94,7 +94,7 @@ describe.skipIf(!sqliteLoads)('vault setup --gen-keys', () => {
     const r = await sb.run(['setup', '--gen-keys', '--shares', '4', '--threshold', '2', '--json'], { env: { ONTOREF_DATA_DIR: dir } });
     expectOk(r);
     const doc = JSON.parse(r.out) as Record<string, unknown>;
-    expect(doc).toMatchObject({ data_dir: dir, mode: 'shamir', threshold: 2, admin_token_file: join(dir, 'admin.token'), destroyed: [] });
+    expect(doc).toMatchObject({ data_dir: dir, mode: 'shamir', threshold: 2, admin_token_file: join(dir, 'admin.token'), backups: [] });
     expect(doc['admin_key_id']).toMatch(/^[0-9a-f]{16}$/);
     expect(readFileSync(join(dir, 'admin.token'), 'utf8')).toContain(`ovk_${String(doc['admin_key_id'])}_`);
     const shares = doc['shares'] as string[];
@@ -116,13 +116,19 @@ describe.skipIf(!sqliteLoads)('vault setup --gen-keys', () => {
     expect(r.stderr).toContain('single-operator');
   });
 
-  it('--force destroys the old vault, lists what it destroyed and writes a new admin key', async () => {
+  it('--force moves the old vault aside, says where, and writes a new admin key', async () => {
     const dir = sb.path('vault-a');
     const oldKey = readFileSync(join(dir, 'admin.token'), 'utf8');
+    const oldDb = sha(join(dir, 'vault.db'));
     const r = await sb.run(['setup', '--gen-keys', '--force', '--data-dir', dir, '--json']);
     expectOk(r);
-    const doc = JSON.parse(r.out) as { destroyed: string[] };
-    expect(doc.destroyed.length).toBeGreaterThan(0);
+    const doc = JSON.parse(r.out) as { backups: { file: string; backup: string }[] };
+    const moved = new Map(doc.backups.map((b) => [b.file, b.backup]));
+    const tokenBak = moved.get(join(dir, 'admin.token'));
+    const dbBak = moved.get(join(dir, 'vault.db'));
+    expect(tokenBak).toMatch(/admin\.token\.\d{8}T\d{6}Z(-\d+)?\.bak$/);
+    expect(readFileSync(tokenBak ?? '', 'utf8')).toBe(oldKey);
+    expect(sha(dbBak ?? '')).toBe(oldDb);
     expect(readFileSync(join(dir, 'admin.token'), 'utf8')).not.toBe(oldKey);
     expect(mode(join(dir, 'admin.token'))).toBe(0o600);
   });

@@ -3,12 +3,13 @@
  * keys rejected, environment precedence, durations and sizes, TOML errors, file lookup,
  * frozen results.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkConfig,
+  checkConfigFiles,
   configFilePath,
   defaultDataDir,
   formatDuration,
@@ -229,5 +230,49 @@ describe('files', () => {
     expect(ve.code).toBe('OV_CONFIG_INVALID');
     expect(ve.detail?.count).toBe(2);
     expect(String(ve.detail?.problems).split('\n')).toEqual(['lisen: unknown key', 'sessions.max_ttl: must be a duration such as "15m" or "1h"']);
+  });
+});
+
+describe('the example in docs/config.md', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ov-config-docs-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function docsExample(): string {
+    const text = readFileSync(join(import.meta.dirname, '../../docs/config.md'), 'utf8');
+    const m = /## Example[\s\S]*?```toml\n([\s\S]*?)```/.exec(text);
+    expect(m?.[1]).toBeDefined();
+    return m?.[1] ?? '';
+  }
+
+  it('parses with no problem, and names no file that does not exist', () => {
+    const file = join(dir, 'config.toml');
+    writeFileSync(file, docsExample());
+    const r = checkConfig({ env: HOME, path: file });
+    expect(r.problems).toEqual([]);
+    expect(checkConfigFiles(r.config as Config)).toEqual([]);
+    expect(r.config?.sessions).toEqual({ defaultTtlMs: 900_000, maxTtlMs: 8 * 3_600_000 });
+  });
+
+  it('with its unseal_key_file uncommented: the missing file is named with its key, then accepted once it exists 0600', () => {
+    const file = join(dir, 'keyfile.toml');
+    writeFileSync(file, docsExample().replace('# unseal_key_file = ', 'unseal_key_file = '));
+    const r = checkConfig({ env: HOME, path: file });
+    expect(r.problems).toEqual([]);
+    const key = join(dir, 'unseal.key');
+    expect(checkConfigFiles(r.config as Config)).toEqual([
+      { path: 'seal.unseal_key_file', message: `${key} does not exist (resolved against ${dir})` },
+    ]);
+    writeFileSync(key, new Uint8Array(32), { mode: 0o644 });
+    chmodSync(key, 0o644);
+    expect(checkConfigFiles(r.config as Config)).toEqual([
+      { path: 'seal.unseal_key_file', message: `${key} is accessible by group or others (chmod 600 it)` },
+    ]);
+    chmodSync(key, 0o600);
+    expect(checkConfigFiles(r.config as Config)).toEqual([]);
   });
 });

@@ -53,7 +53,7 @@ describe.runIf(sqliteLoads)('setupVault', () => {
     expect(r.shares).toHaveLength(5);
     expect(r.threshold).toBe(3);
     expect(r.mode).toBe('shamir');
-    expect(r.destroyed).toBeUndefined();
+    expect(r.backups).toBeUndefined();
     expect(r.keyring.map((k) => k.name)).toEqual(['kem', 'sign', 'token', 'audit']);
 
     const key = readFileSync(r.adminTokenFile, 'utf8');
@@ -90,11 +90,25 @@ describe.runIf(sqliteLoads)('setupVault', () => {
     expect(existsSync(join(other, 'vault.db'))).toBe(false);
   });
 
-  it('with force, destroys the old vault and says what it destroyed', async () => {
+  it('with force, moves the old vault aside (never deletes it) and says where', async () => {
     const first = await setupVault({ dataDir, provider, mode: { keyFile: join(dataDir, 'unseal.key') }, now });
     const oldKey = readFileSync(first.adminTokenFile, 'utf8');
+    const oldUnseal = readFileSync(join(dataDir, 'unseal.key'));
     const second = await setupVault({ dataDir, provider, mode: { keyFile: join(dataDir, 'unseal.key') }, now, force: true });
-    expect(second.destroyed).toEqual(expect.arrayContaining([join(dataDir, 'vault.db'), join(dataDir, 'admin.token'), join(dataDir, 'unseal.key')]));
+    const moved = new Map((second.backups ?? []).map((b) => [b.file, b.backup]));
+    expect([...moved.keys()]).toEqual(expect.arrayContaining([join(dataDir, 'vault.db'), join(dataDir, 'admin.token'), join(dataDir, 'unseal.key')]));
+    const stamp = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll('-', '').replaceAll(':', '');
+    expect(moved.get(join(dataDir, 'admin.token'))).toBe(join(dataDir, `admin.token.${stamp}.bak`));
+    // The old files are intact under their new names: the old admin key, the old unseal key
+    // and a database that still opens with the old admin key in it.
+    expect(readFileSync(join(dataDir, `admin.token.${stamp}.bak`), 'utf8')).toBe(oldKey);
+    expect(readFileSync(join(dataDir, `unseal.key.${stamp}.bak`))).toEqual(oldUnseal);
+    const old = openStorage(join(dataDir, `vault.db.${stamp}.bak`));
+    try {
+      expect(old.apiKeys.list().map((k) => k.id)).toEqual([first.adminKeyId]);
+    } finally {
+      old.close();
+    }
     expect(second.adminKeyId).not.toBe(first.adminKeyId);
     expect(readFileSync(second.adminTokenFile, 'utf8')).not.toBe(oldKey);
     expect(statSync(join(dataDir, 'unseal.key')).mode & 0o777).toBe(0o600);
