@@ -53,6 +53,7 @@ export interface Transaction<A extends unknown[], T> {
 export interface Db {
   readonly open: boolean;
   readonly readonly: boolean;
+  readonly inTransaction: boolean;
   prepare<P extends unknown[] = unknown[], R = unknown>(source: string): Statement<P, R>;
   exec(source: string): unknown;
   /** With `simple`, the first column of the first row; otherwise every row as an object. */

@@ -4,7 +4,8 @@
  *
  * What it adapts: row objects with a null prototype become plain objects; `raw()` and
  * `pluck()` (which `node:sqlite` lacks) use `setReturnArrays` where the runtime has it;
- * `transaction()` is built from BEGIN/SAVEPOINT as better-sqlite3 does it; `pragma()` is a
+ * `transaction()` is built from BEGIN/SAVEPOINT as better-sqlite3 does it (and refuses an
+ * async function as it does); `pragma()` is a
  * PRAGMA statement; `changes` is a number. Errors keep their `node:sqlite` shape
  * (`code: 'ERR_SQLITE_ERROR'`, numeric `errcode`) and are mapped by ./driver.ts with
  * {@link sqliteCodeName}. BLOBs come back as Uint8Array, which the stores accept as is.
@@ -98,6 +99,11 @@ export class NodeSqliteDb implements Db {
     return this.#open;
   }
 
+  get inTransaction(): boolean {
+    const isTransaction = (this.#db as { isTransaction?: boolean }).isTransaction;
+    return isTransaction ?? this.#depth > 0;
+  }
+
   prepare<P extends unknown[] = unknown[], R = unknown>(source: string): Statement<P, R> {
     return new NodeStatement<P, R>(this.#db.prepare(source));
   }
@@ -116,7 +122,7 @@ export class NodeSqliteDb implements Db {
     const wrap =
       (mode: string) =>
       (...args: A): T =>
-        this.#inTransaction() ? this.#savepoint(fn, args) : this.#begin(mode, fn, args);
+        this.inTransaction ? this.#savepoint(fn, args) : this.#begin(mode, fn, args);
     return Object.assign(wrap('DEFERRED'), { deferred: wrap('DEFERRED'), immediate: wrap('IMMEDIATE'), exclusive: wrap('EXCLUSIVE') });
   }
 
@@ -128,21 +134,16 @@ export class NodeSqliteDb implements Db {
     return this;
   }
 
-  #inTransaction(): boolean {
-    const isTransaction = (this.#db as { isTransaction?: boolean }).isTransaction;
-    return isTransaction ?? this.#depth > 0;
-  }
-
   #begin<A extends unknown[], T>(mode: string, fn: (...args: A) => T, args: A): T {
     this.#db.exec(`BEGIN ${mode}`);
     this.#depth++;
     try {
-      const result = fn(...args);
+      const result = settled(fn(...args));
       this.#db.exec('COMMIT');
       return result;
     } catch (e) {
       // A failed COMMIT (SQLITE_BUSY) leaves the transaction open: roll it back too.
-      if (this.#inTransaction()) this.#db.exec('ROLLBACK');
+      if (this.inTransaction) this.#db.exec('ROLLBACK');
       throw e;
     } finally {
       this.#depth--;
@@ -153,7 +154,7 @@ export class NodeSqliteDb implements Db {
     this.#db.exec('SAVEPOINT ov_nested');
     let result: T;
     try {
-      result = fn(...args);
+      result = settled(fn(...args));
     } catch (e) {
       this.#db.exec('ROLLBACK TO ov_nested');
       this.#db.exec('RELEASE ov_nested');
@@ -162,6 +163,15 @@ export class NodeSqliteDb implements Db {
     this.#db.exec('RELEASE ov_nested');
     return result;
   }
+}
+
+/**
+ * A transaction commits when its function returns; a promise would let the rest of an async
+ * function run outside it. Refused as better-sqlite3 refuses it, so the writes roll back.
+ */
+function settled<T>(result: T): T {
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') throw new TypeError('Transaction function cannot return a promise');
+  return result;
 }
 
 /** Primary result codes, by number (https://sqlite.org/rescode.html). */

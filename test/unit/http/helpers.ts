@@ -18,7 +18,6 @@ import { buildServer } from '../../../src/http/server.js';
 import { setupVault, type SetupMode, type SetupResult } from '../../../src/setup.js';
 import { openStorage } from '../../../src/storage/index.js';
 
-export { sqliteLoads } from '../storage/helpers.js';
 
 export interface Clock {
   t: number;
