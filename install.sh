@@ -65,6 +65,10 @@ if [ "$major" -lt "$need_major" ] || { [ "$major" -eq "$need_major" ] && [ "$min
   echo "install.sh: error: Node.js $ver is too old; ontoref-vault needs >= ${need_major}.${need_minor}" >&2
   exit 1
 fi
+# Native ML-KEM/ML-DSA in node:crypto arrived in Node 24.7 (see src/crypto/provider.ts).
+if [ "$major" -lt 24 ] || { [ "$major" -eq 24 ] && [ "$minor" -lt 7 ]; }; then
+  say "Node.js $ver: using the slower portable crypto provider (noble); Node.js 24 LTS is recommended"
+fi
 
 # --- dependencies: npm ci only when node_modules is missing or the lock file changed -----
 lock_hash=$(node -e 'process.stdout.write(require("node:crypto").createHash("sha256").update(require("node:fs").readFileSync("package-lock.json")).digest("hex"))')

@@ -27,6 +27,7 @@ import { Compile } from 'typebox/compile';
 import { Settings } from 'typebox/system';
 import { MAX_SESSION_TTL_MS } from './auth/session-store.js';
 import { VaultError } from './errors.js';
+import type { SqliteDriverChoice } from './storage/types.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8420';
 /** Largest config file read: a config is a few hundred bytes; anything huge is a mistake. */
@@ -38,6 +39,7 @@ export const PROVIDER_CHOICES = ['auto', 'noble', 'native'] as const;
 export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
 export const SIGNATURE_CHOICES = ['ML-DSA-65', 'Falcon-512-r3'] as const;
 export type SignatureChoice = (typeof SIGNATURE_CHOICES)[number];
+export const SQLITE_DRIVER_CHOICES = ['auto', 'better-sqlite3', 'node'] as const satisfies readonly SqliteDriverChoice[];
 
 const DURATION_PATTERN = '^(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$';
 const SIZE_PATTERN = '^[0-9]+(?:B|KiB|MiB|GiB|KB|MB|GB)?$';
@@ -104,6 +106,16 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    storage: Type.Optional(
+      Type.Object(
+        {
+          sqlite_driver: Type.Optional(
+            Type.Enum([...SQLITE_DRIVER_CHOICES], { description: 'SQLite driver (default auto: better-sqlite3 where its addon loads, else node:sqlite)' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     crypto: Type.Optional(
       Type.Object(
         {
@@ -133,6 +145,7 @@ export interface Config {
     readonly authFailuresPerAddress: number;
   };
   readonly crypto: { readonly provider: ProviderChoice; readonly signature: SignatureChoice };
+  readonly storage: { readonly sqliteDriver: SqliteDriverChoice };
   /** Secret values: plaintext cap and read cache size, in bytes (0 disables the cache). */
   readonly secrets: { readonly maxValueBytes: number; readonly cacheBytes: number };
   /** The file the values came from, or null when none was read. */
@@ -336,6 +349,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   log_level: `one of ${LOG_LEVELS.join(', ')}`,
   'crypto.provider': `one of ${PROVIDER_CHOICES.join(', ')}`,
   'crypto.signature': `one of ${SIGNATURE_CHOICES.join(', ')}`,
+  'storage.sqlite_driver': `one of ${SQLITE_DRIVER_CHOICES.join(', ')}`,
   'sessions.default_ttl': 'a duration such as "15m" or "1h"',
   'sessions.max_ttl': 'a duration such as "15m" or "1h"',
   'limits.body_limit': 'a byte count or a size such as "2MiB"',
@@ -512,6 +526,8 @@ export function resolveConfig(
   }
   const signature: SignatureChoice = !bad('crypto.signature') && f.crypto?.signature !== undefined ? f.crypto.signature : 'ML-DSA-65';
 
+  const sqliteDriver: SqliteDriverChoice = !bad('storage.sqlite_driver') && f.storage?.sqlite_driver !== undefined ? f.storage.sqlite_driver : 'auto';
+
   if (problems.length > 0) return { config: undefined, problems };
   const config: Config = {
     listen,
@@ -521,6 +537,7 @@ export function resolveConfig(
     sessions: { defaultTtlMs: defaultTtlMs as number, maxTtlMs: maxTtlMs as number },
     limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },
     crypto: { provider, signature },
+    storage: { sqliteDriver },
     secrets: { maxValueBytes, cacheBytes },
     file: opts.file ?? null,
   };

@@ -76,7 +76,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, provider } = opts;
   const now = opts.now ?? Date.now;
   const lock = acquireDataDirLock(config.dataDir);
-  const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync' });
+  const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync', sqliteDriver: config.storage.sqliteDriver });
   let app: VaultApp | undefined;
   const vault = createVault({
     config,

@@ -18,6 +18,7 @@ export type {
   Role,
   SessionPersistence,
   SessionRecord,
+  SqliteDriverChoice,
   Storage,
 } from './types.js';
 export { ROLES } from './types.js';

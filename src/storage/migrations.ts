@@ -9,7 +9,7 @@
  * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts).
  * @module
  */
-import type Database from 'better-sqlite3';
+import type { Db } from './sqlite/driver.js';
 import { SECRETS_SCHEMA_SQL } from './schema-secrets.js';
 import { VALIDATORS_SCHEMA_SQL } from './schema-validators.js';
 
@@ -123,7 +123,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;
 
 /** Reads PRAGMA user_version. */
-export function schemaVersion(db: Database.Database): number {
+export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
@@ -133,7 +133,7 @@ export function schemaVersion(db: Database.Database): number {
  * opening a fresh file at once do not both run migration 1. Returns the final version.
  * The caller has already refused a version newer than `migrations` knows.
  */
-export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+export function applyMigrations(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new TypeError(`migration list is not dense at index ${i}`);
   });

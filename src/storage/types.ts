@@ -276,9 +276,18 @@ export interface Storage {
  */
 export type Durability = 'full' | 'async-sync';
 
+/**
+ * Which SQLite driver the SQLite backend opens the file with: better-sqlite3 (a native
+ * addon, fastest, built for one Node ABI), `node` (the built-in `node:sqlite`, Node >= 22.13),
+ * or 'auto' (default): better-sqlite3 where its addon loads, otherwise `node:sqlite`.
+ */
+export type SqliteDriverChoice = 'auto' | 'better-sqlite3' | 'node';
+
 export interface OpenStorageOptions {
   /** Open an existing database without writing to it: no migrations, no pragmas that write. */
   readonly?: boolean;
   /** Default 'full'. See {@link Durability}. */
   durability?: Durability;
+  /** Default 'auto'. See {@link SqliteDriverChoice}. */
+  sqliteDriver?: SqliteDriverChoice;
 }

@@ -7,8 +7,8 @@
  * `node:http` request helpers, `vault setup` for a fresh vault, a read-only view of the
  * audit log, and the leak check every daemon suite ends with.
  *
- * Build first (`npm run build`). The daemon needs better-sqlite3, built for one Node ABI:
- * suites using this helper skip when `sqliteLoads` (test/unit/storage/helpers.ts) is false.
+ * Build first (`npm run build`). The daemon opens its database with whichever SQLite driver
+ * loads on this runtime (better-sqlite3, else node:sqlite), so these suites run everywhere.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';

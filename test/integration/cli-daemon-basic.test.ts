@@ -16,7 +16,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, makeSandbox, repoRoot, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
 let sb: Sandbox;
 
@@ -50,9 +49,7 @@ afterAll(() => {
   sb.cleanup();
 });
 
-// The vault's own files need better-sqlite3, built for one Node ABI: under the Node 24 run
-// (a different ABI) these suites skip with a warning; the client-side suites still run.
-describe.skipIf(!sqliteLoads)('vault setup --gen-keys', () => {
+describe('vault setup --gen-keys', () => {
   it('creates the data dir 0700, vault.db 0600 and admin.token 0600, and prints 5 shares once on stdout', async () => {
     const dir = sb.path('vault-a');
     const r = await sb.run(['setup', '--gen-keys', '--data-dir', dir]);
@@ -206,7 +203,7 @@ describe('vault config validate', () => {
   });
 });
 
-describe.skipIf(!sqliteLoads)('vault audit verify', () => {
+describe('vault audit verify', () => {
   it('verifies the audit log of a fresh vault offline', async () => {
     const dir = sb.path('vault-json');
     const r = await sb.run(['audit', 'verify', '--data-dir', dir]);
@@ -496,7 +493,7 @@ describe('client commands against a stand-in HTTP peer', () => {
   });
 });
 
-describe.skipIf(!sqliteLoads)('vault server (smoke test)', () => {
+describe('vault server (smoke test)', () => {
   const daemonBuilt = existsSync(join(repoRoot, 'dist/src/daemon.js'));
   it.skipIf(!daemonBuilt)('setup, server on a free port, status 0, SIGTERM exits 0', async () => {
     const { spawn } = await import('node:child_process');
@@ -542,7 +539,7 @@ describe.skipIf(!sqliteLoads)('vault server (smoke test)', () => {
   });
 });
 
-describe.skipIf(!sqliteLoads)('leaks', () => {
+describe('leaks', () => {
   it('no admin key from any admin.token file appeared on any stream', () => {
     const keys: string[] = [];
     for (const d of ['vault-a', 'vault-json', 'vault-keyfile']) {

@@ -15,9 +15,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cleanEnv, cliPath, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, daemonBuilt, freePort, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 
 let sb: Sandbox;
 let logDir: string;

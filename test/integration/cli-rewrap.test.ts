@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, daemonBuilt, errorCode, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 
 let sb: Sandbox;
 let vault: SetupResult;

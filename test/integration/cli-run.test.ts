@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cleanEnv, cliPath, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { daemonBuilt, freePort, logSources, readAudit, SecretSet, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 const NODE = process.execPath;
 
 let sb: Sandbox;

@@ -30,9 +30,8 @@ import {
   type Daemon,
   type SetupResult,
 } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 
 let sb: Sandbox;
 let logDir: string;

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decrypt as chainsafeDecrypt, type IKeystore } from '@chainsafe/bls-keystore';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../helpers/raw-sqlite.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { exportCosmosKey, exportCosmosState } from '../../src/validators/formats/cosmos.js';
@@ -32,7 +32,6 @@ import type { ValidatorKey } from '../../src/validators/types.js';
 import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, cliSources, daemonBuilt, logSources, readAudit, SecretSet, setupVault, startDaemon, type Daemon, type SetupResult } from '../helpers/daemon.js';
 import { loadJson } from '../helpers/vectors.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
 interface Key {
   id: string;
@@ -62,7 +61,7 @@ interface Vault {
 }
 
 const vectors = (loadJson('eip2335/test-vectors.json') as { cases: Vector[] }).cases;
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 /** Fast keystores for tests (the real default is 2^18). */
 const FAST = { kdf: 'scrypt', scryptN: 2 ** 10 } as const;
 
@@ -518,7 +517,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
   });
 
   it('one byte of a stored record changed in the SQLite file: history --verify fails (exit 2) naming the record', async () => {
-    const db = new Database(join(A.setup.dataDir, 'vault.db'));
+    const db = openRawDb(join(A.setup.dataDir, 'vault.db'));
     try {
       const row = db.prepare("SELECT seq, record FROM validator_records WHERE slot = 'cosmos-val' AND seq = 2").get() as { seq: number; record: string };
       // One byte of the signed time: a digit changed to another digit keeps the JSON valid.

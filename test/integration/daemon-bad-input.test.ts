@@ -35,7 +35,6 @@ import {
   type Daemon,
   type SetupResult,
 } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
 const BODY_LIMIT = 16 * 1024;
 const FAILURES_PER_ADDRESS = 12;
@@ -133,7 +132,7 @@ function mistype(share: string): string {
   return share.slice(0, i) + c + share.slice(i + 1);
 }
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 
 beforeAll(async () => {
   if (!RUN) return;

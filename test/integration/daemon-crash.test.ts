@@ -15,12 +15,12 @@
  * SQLite trigger (migration 2) that RAISEs on UPDATE. It stops the application and
  * accidents, not someone who can write the file: such a person can DROP the trigger, edit
  * the row and CREATE it again, leaving a schema identical to the original. That is
- * exactly the attacker the hash chain exists for, so the test does the same with
- * better-sqlite3 (allowed in tests) and restores the trigger from its stored SQL.
+ * exactly the attacker the hash chain exists for, so the test does the same through a
+ * raw SQLite connection and restores the trigger from its stored SQL.
  *
  * Tests in this file run in order.
  */
-import Database from 'better-sqlite3';
+import { openRawDb, type RawDb } from '../helpers/raw-sqlite.js';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,7 +39,6 @@ import {
   type Daemon,
   type SetupResult,
 } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
 /** Concurrent clients, by worker number mod 3: create API keys, exchange a key for sessions, write secrets. */
 const WORKERS = 8;
@@ -66,7 +65,7 @@ function expectOk(r: CliResult): void {
   expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 
 beforeAll(() => {
   if (!RUN) return;
@@ -238,8 +237,8 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
   }
 
   /** Runs `fn` on the raw database with the append-only UPDATE trigger dropped, then restores it as it was. */
-  function withoutUpdateTrigger(dir: string, fn: (db: Database.Database) => void): void {
-    const db = new Database(join(dir, 'vault.db'));
+  function withoutUpdateTrigger(dir: string, fn: (db: RawDb) => void): void {
+    const db = openRawDb(join(dir, 'vault.db'));
     try {
       const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'").get() as { sql: string } | undefined;
       if (row === undefined) throw new Error('audit_log_no_update trigger not found');

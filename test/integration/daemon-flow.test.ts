@@ -29,7 +29,6 @@ import {
   type Daemon,
   type SetupResult,
 } from '../helpers/daemon.js';
-import { sqliteLoads } from '../unit/storage/helpers.js';
 
 interface SessionInfo {
   id: string;
@@ -110,7 +109,7 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   return { ONTOREF_ADDR: addr, ...extra };
 }
 
-const RUN = sqliteLoads && daemonBuilt;
+const RUN = daemonBuilt;
 
 beforeAll(() => {
   if (!RUN) return;

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectProvider } from '../../src/crypto/provider.js';
 import { SecretService, rewrapBatch } from '../../src/secrets/index.js';
-import { bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from '../unit/http/helpers.js';
+import { bearer, expectError, login, makeVault, unseal, type TestVault } from '../unit/http/helpers.js';
 
-describe.runIf(sqliteLoads)('rewrap', () => {
+describe('rewrap', () => {
   let v: TestVault;
   let token: string;
   const written = new Map<string, string>();

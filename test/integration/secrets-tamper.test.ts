@@ -6,14 +6,14 @@
  * records the failure with the path and version but never the value.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb, type RawDb } from '../helpers/raw-sqlite.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEntries, bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from '../unit/http/helpers.js';
+import { auditEntries, bearer, expectError, login, makeVault, unseal, type TestVault } from '../unit/http/helpers.js';
 
-describe.runIf(sqliteLoads)('tampered secret rows', () => {
+describe('tampered secret rows', () => {
   let v: TestVault;
   let token: string;
-  let db: Database.Database;
+  let db: RawDb;
 
   const put = async (path: string, data: Record<string, string>) => {
     const r = await v.app.inject({ method: 'PUT', url: `/v1/secrets/${path}`, headers: bearer(token), payload: { data } });
@@ -33,7 +33,7 @@ describe.runIf(sqliteLoads)('tampered secret rows', () => {
     expect(v.config.secrets.cacheBytes).toBeGreaterThan(0);
     await unseal(v);
     token = (await login(v, v.adminKey as string)).token;
-    db = new Database(join(v.dir, 'vault.db'));
+    db = openRawDb(join(v.dir, 'vault.db'));
   });
   afterAll(async () => {
     db.close();

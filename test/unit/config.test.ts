@@ -47,6 +47,7 @@ describe('defaults', () => {
       sessions: { defaultTtlMs: 3_600_000, maxTtlMs: 86_400_000 },
       limits: { bodyLimit: 2 * 1024 * 1024, maxRequestRate: null, authFailuresPerKey: 5, authFailuresPerAddress: 20 },
       crypto: { provider: 'auto', signature: 'ML-DSA-65' },
+      storage: { sqliteDriver: 'auto' },
       secrets: { maxValueBytes: 65536, cacheBytes: 32 * 1024 * 1024 },
       file: null,
     });
@@ -67,7 +68,9 @@ describe('defaults', () => {
       sessions: { default_ttl: '15m', max_ttl: '1h30m' },
       limits: { body_limit: '512KiB', max_request_rate: 100, auth_failures_per_key: 3, auth_failures_per_address: 50 },
       crypto: { provider: 'noble', signature: 'Falcon-512-r3' },
+      storage: { sqlite_driver: 'node' },
     });
+    expect(c.storage).toEqual({ sqliteDriver: 'node' });
     expect(c.listen).toEqual({ host: '::1', port: 9000 });
     // Relative paths in the file are relative to the file's directory.
     expect(c.dataDir).toBe('/etc/ov/data');
@@ -93,6 +96,7 @@ describe('problems', () => {
       sessions: { default_ttl: '2h', max_ttl: '1h', extra: 1 },
       limits: { body_limit: '10', max_request_rate: 0, auth_failures_per_key: 1.5 },
       crypto: { provider: 'openssl', signature: 'RSA' },
+      storage: { sqlite_driver: 'sqlite3', pool: 2 },
       data_dir: '',
     });
     expect(p).toEqual({
@@ -107,6 +111,8 @@ describe('problems', () => {
       'limits.auth_failures_per_key': 'must be an integer',
       'crypto.provider': 'must be one of auto, noble, native',
       'crypto.signature': 'must be one of ML-DSA-65, Falcon-512-r3',
+      'storage.sqlite_driver': 'must be one of auto, better-sqlite3, node',
+      'storage.pool': 'unknown key',
       data_dir: 'must not be empty',
     });
   });

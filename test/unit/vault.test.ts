@@ -14,11 +14,10 @@ import { openStorage } from '../../src/storage/index.js';
 import type { Storage } from '../../src/storage/types.js';
 import { createVault, type Vault } from '../../src/vault.js';
 import { testConfig } from './http/helpers.js';
-import { sqliteLoads } from './storage/helpers.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 
-describe.runIf(sqliteLoads)('createVault', () => {
+describe('createVault', () => {
   const provider = selectProvider('noble');
   let dir = '';
   let setup: SetupResult;

@@ -7,9 +7,9 @@ import type { AuditCheckpointRecord, AuditEntryRecord, AuditStore } from '../typ
 import { bytes, guard, type Db, type Statement } from './driver.js';
 
 /** An audit_log row in AUDIT_COLUMNS order. */
-type AuditTuple = [number, number, string, Buffer, Buffer];
+type AuditTuple = [number, number, string, Uint8Array, Uint8Array];
 /** An audit_checkpoints row in CHECKPOINT_COLUMNS order. */
-type CheckpointTuple = [number, Buffer, string, number, Buffer, number];
+type CheckpointTuple = [number, Uint8Array, string, number, Uint8Array, number];
 
 const AUDIT_COLUMNS = 'seq, time, entry, prev_hash, hash';
 const CHECKPOINT_COLUMNS = 'seq, hash, alg, key_version, signature, time';
@@ -27,7 +27,7 @@ function toCheckpoint([seq, hash, alg, keyVersion, signature, time]: CheckpointT
 export class SqliteAuditStore implements AuditStore {
   readonly #append: Statement<[number, number, string, Uint8Array, Uint8Array]>;
   readonly #last: Statement<[], AuditTuple>;
-  readonly #head: Statement<[], [number, Buffer]>;
+  readonly #head: Statement<[], [number, Uint8Array]>;
   readonly #get: Statement<[number], AuditTuple>;
   readonly #entries: Statement<[number, number], AuditTuple>;
   readonly #count: Statement<[], number>;
@@ -39,7 +39,7 @@ export class SqliteAuditStore implements AuditStore {
   constructor(db: Db) {
     this.#append = db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
     this.#last = db.prepare<[], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1`).raw();
-    this.#head = db.prepare<[], [number, Buffer]>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').raw();
+    this.#head = db.prepare<[], [number, Uint8Array]>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').raw();
     this.#get = db.prepare<[number], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq = ?`).raw();
     this.#entries = db.prepare<[number, number], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`).raw();
     this.#count = db.prepare<[], number>('SELECT count(*) FROM audit_log').pluck();

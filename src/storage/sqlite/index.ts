@@ -1,6 +1,7 @@
 /**
- * The SQLite implementation of the storage contract (../types.ts), on better-sqlite3: opens
- * the file (./open.ts) and assembles one store per table group over the one connection.
+ * The SQLite implementation of the storage contract (../types.ts), on better-sqlite3 or
+ * `node:sqlite` (./driver.ts): opens the file (./open.ts) and assembles one store per table
+ * group over the one connection.
  *
  * Durability (docs/adr/0005-audit-chain.md, amendment): WAL journal. By default
  * synchronous=FULL, so a commit is fsynced to the WAL before the call returns and nothing
@@ -24,7 +25,7 @@ import type {
 import type { ValidatorStore } from '../validators-types.js';
 import { SqliteApiKeyStore } from './apikeys.js';
 import { SqliteAuditStore } from './audit.js';
-import { guard, type Db } from './driver.js';
+import { guard, type Db, type SqliteDriverName } from './driver.js';
 import { SqliteKeyringStore } from './keyring.js';
 import { SqliteMetaStore } from './meta.js';
 import { openDatabase } from './open.js';
@@ -43,6 +44,8 @@ export interface StorageSettings {
   readonly busyTimeoutMs: number;
   readonly secureDelete: boolean;
   readonly readonly: boolean;
+  /** The driver the connection was opened with. */
+  readonly driver: SqliteDriverName;
 }
 
 /** What openStorage returns: the storage contract plus SQLite-specific diagnostics. */
@@ -63,8 +66,8 @@ export interface SqliteStorageHandle extends Storage {
  * option or durability, an empty path). In every refusal the file is unchanged.
  */
 export function openStorage(path: string, opts: OpenStorageOptions = {}): SqliteStorageHandle {
-  const { db, schemaVersion, readonly, wal } = openDatabase(path, opts);
-  return new SqliteStorage(db, schemaVersion, readonly, wal);
+  const { db, schemaVersion, readonly, driver, wal } = openDatabase(path, opts);
+  return new SqliteStorage(db, schemaVersion, readonly, driver, wal);
 }
 
 class SqliteStorage implements SqliteStorageHandle {
@@ -78,11 +81,13 @@ class SqliteStorage implements SqliteStorageHandle {
   readonly schemaVersion: number;
   readonly #db: Db;
   readonly #readonly: boolean;
+  readonly #driver: SqliteDriverName;
   readonly #tx: (fn: () => unknown) => unknown;
   readonly #wal: WalSync | undefined;
 
-  constructor(db: Db, version: number, readonly: boolean, wal: WalSync | undefined) {
+  constructor(db: Db, version: number, readonly: boolean, driver: SqliteDriverName, wal: WalSync | undefined) {
     this.#db = db;
+    this.#driver = driver;
     this.#wal = wal;
     this.#readonly = readonly;
     this.schemaVersion = version;
@@ -128,6 +133,7 @@ class SqliteStorage implements SqliteStorageHandle {
       busyTimeoutMs: db.pragma('busy_timeout', { simple: true }) as number,
       secureDelete: db.pragma('secure_delete', { simple: true }) === 1,
       readonly: db.readonly,
+      driver: this.#driver,
     };
   }
 

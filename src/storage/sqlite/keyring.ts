@@ -6,7 +6,7 @@ import type { KeyringKeyRecord, KeyringPolicyRecord, KeyringStore } from '../typ
 import { bytes, guard, type Db, type Statement } from './driver.js';
 
 /** A keyring_keys row in KEYRING_KEY_COLUMNS order. */
-type KeyringKeyTuple = [string, number, string, Buffer, Buffer | null, Buffer, number];
+type KeyringKeyTuple = [string, number, string, Uint8Array, Uint8Array | null, Uint8Array, number];
 /** A keyring_policy row in KEYRING_POLICY_COLUMNS order. */
 type KeyringPolicyTuple = [string, number, number];
 

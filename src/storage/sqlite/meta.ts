@@ -6,12 +6,12 @@ import type { MetaStore } from '../types.js';
 import { bytes, guard, type Db, type Statement } from './driver.js';
 
 export class SqliteMetaStore implements MetaStore {
-  readonly #get: Statement<[string], Buffer>;
+  readonly #get: Statement<[string], Uint8Array>;
   readonly #put: Statement<[string, Uint8Array]>;
   readonly #delete: Statement<[string]>;
 
   constructor(db: Db) {
-    this.#get = db.prepare<[string], Buffer>('SELECT value FROM meta WHERE name = ?').pluck();
+    this.#get = db.prepare<[string], Uint8Array>('SELECT value FROM meta WHERE name = ?').pluck();
     this.#put = db.prepare<[string, Uint8Array]>(
       'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );

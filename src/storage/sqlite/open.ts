@@ -10,22 +10,22 @@
  */
 import { closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { VaultError } from '../../errors.js';
 import { APPLICATION_ID, LATEST_SCHEMA_VERSION, applyMigrations, schemaVersion } from '../migrations.js';
 import type { Durability, OpenStorageOptions } from '../types.js';
-import { fsError, toVaultError, type Db } from './driver.js';
+import { connect, fsError, SQLITE_DRIVER_CHOICES, toVaultError, type Db, type SqliteDriverName } from './driver.js';
 import { WalSync } from './wal-sync.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 export const MEMORY = ':memory:';
-const OPTIONS: readonly string[] = ['readonly', 'durability'] satisfies (keyof OpenStorageOptions)[];
+const OPTIONS: readonly string[] = ['readonly', 'durability', 'sqliteDriver'] satisfies (keyof OpenStorageOptions)[];
 
 /** An open, migrated connection and what the storage object needs to know about it. */
 export interface OpenedDatabase {
   readonly db: Db;
   readonly schemaVersion: number;
   readonly readonly: boolean;
+  readonly driver: SqliteDriverName;
   /** Present only under 'async-sync' on a writable file. */
   readonly wal: WalSync | undefined;
 }
@@ -38,17 +38,14 @@ export function openDatabase(path: string, opts: OpenStorageOptions): OpenedData
   if (typeof path !== 'string' || path === '') throw new VaultError('OV_INVALID_ARGUMENT', { option: 'path' });
   const durability: Durability = opts.durability ?? 'full';
   if (durability !== 'full' && durability !== 'async-sync') throw new VaultError('OV_INVALID_ARGUMENT', { option: 'durability' });
+  const choice = opts.sqliteDriver ?? 'auto';
+  if (!SQLITE_DRIVER_CHOICES.includes(choice)) throw new VaultError('OV_INVALID_ARGUMENT', { option: 'sqliteDriver' });
   const readonly = opts.readonly === true;
   const memory = path === MEMORY;
   const file = memory ? MEMORY : resolve(path);
   if (!memory) prepareFile(file, readonly);
 
-  let db: Db;
-  try {
-    db = new Database(file, { readonly, fileMustExist: !memory, timeout: BUSY_TIMEOUT_MS });
-  } catch (e) {
-    throw toVaultError(e);
-  }
+  const { db, driver } = connect(file, { readonly, fileMustExist: !memory, busyTimeoutMs: BUSY_TIMEOUT_MS, driver: choice });
   try {
     const version = checkFile(db, readonly);
     // Connection settings; none of these writes to the file.
@@ -68,7 +65,7 @@ export function openDatabase(path: string, opts: OpenStorageOptions): OpenedData
     }
     // Read-only and in-memory connections write nothing that could need flushing.
     const wal = durability === 'async-sync' && !readonly && !memory ? new WalSync(`${file}-wal`) : undefined;
-    return { db, schemaVersion: finalVersion, readonly, wal };
+    return { db, schemaVersion: finalVersion, readonly, driver, wal };
   } catch (e) {
     db.close();
     throw toVaultError(e);

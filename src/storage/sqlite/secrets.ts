@@ -22,10 +22,10 @@ function kind(value: string): SecretKind {
 }
 
 type MetaTuple = [string, number, number, string, number, number, number];
-type VersionTuple = [string, number, string, Buffer | null, number, number, number | null, number];
+type VersionTuple = [string, number, string, Uint8Array | null, number, number, number | null, number];
 type InfoTuple = [string, number, string, number, number, number | null, number];
 /** current_version, then the version columns (all NULL when the LEFT JOIN found no row). */
-type ReadTuple = [number, string | null, number, string, Buffer | null, number, number, number | null, number];
+type ReadTuple = [number, string | null, number, string, Uint8Array | null, number, number, number | null, number];
 
 const META_COLUMNS = 'path, max_versions, cas_required, custom_metadata, current_version, created_at, updated_at';
 const VERSION_COLUMNS = 'path, version, kind, envelope, kem_version, created_at, deleted_at, destroyed';

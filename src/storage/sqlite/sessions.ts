@@ -8,7 +8,7 @@ import { ROLES, type SessionPage, type SessionPersistence, type SessionRecord } 
 import { bytes, guard, oneOf, toVaultError, type Db, type Statement } from './driver.js';
 
 /** A sessions row in SESSION_COLUMNS order. */
-type SessionTuple = [string, Buffer, string, string, string, string, number, number];
+type SessionTuple = [string, Uint8Array, string, string, string, string, number, number];
 /** rowid, then a sessions row in SESSION_COLUMNS order. */
 type SessionPageTuple = [number, ...SessionTuple];
 

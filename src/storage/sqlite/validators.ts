@@ -20,8 +20,8 @@ import {
 import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driver.js';
 
 type SlotTuple = [string, string, string, string, string, number, number];
-type KeyTuple = [string, string, string, string, Buffer, string | null, string, string, Buffer | null, number, number, number | null, number | null, number | null];
-type RecordTuple = [string, number, string, Buffer];
+type KeyTuple = [string, string, string, string, Uint8Array, string | null, string, string, Uint8Array | null, number, number, number | null, number | null, number | null];
+type RecordTuple = [string, number, string, Uint8Array];
 
 const SLOT_COLUMNS = 'name, chain, labels, metadata, signing_state, created_at, updated_at';
 const KEY_COLUMNS =

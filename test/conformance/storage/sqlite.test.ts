@@ -1,14 +1,36 @@
-/** The storage conformance suite against SQLite: a real file per storage, in a temp dir. */
+/**
+ * The storage conformance suite against SQLite: a real file per storage, in a temp dir,
+ * once with each driver that loads on this runtime (better-sqlite3 where its addon was
+ * built for this Node, node:sqlite from Node 22.13).
+ */
 import { join } from 'node:path';
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../../src/storage/index.js';
-import { sqliteLoads, tempDir } from '../../unit/storage/helpers.js';
+import { resolveSqliteDriver, type SqliteDriverName } from '../../../src/storage/sqlite/driver.js';
+import { tempDir } from '../../unit/storage/helpers.js';
 import { describeStorageConformance } from './index.js';
 
 const { dir, cleanup } = tempDir();
 let files = 0;
 afterAll(cleanup);
 
-describe.runIf(sqliteLoads)('sqlite backend', () => {
-  describeStorageConformance('sqlite', () => openStorage(join(dir, `vault-${++files}.db`)));
+const drivers: SqliteDriverName[] = (['better-sqlite3', 'node'] as const).filter((d) => resolveSqliteDriver(d) === d);
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+
+it('runs with every driver this runtime has', () => {
+  // node:sqlite is built in from 22.13 on; better-sqlite3 is required where node:sqlite is absent.
+  const nodeSqlite = major > 22 || (major === 22 && minor >= 13);
+  expect(drivers.includes('node')).toBe(nodeSqlite);
+  if (!nodeSqlite) expect(drivers).toEqual(['better-sqlite3']);
 });
+
+for (const driver of drivers) {
+  describe(`sqlite backend (${driver})`, () => {
+    it('opens with the driver asked for', () => {
+      const s = openStorage(join(dir, `vault-${++files}.db`), { sqliteDriver: driver });
+      expect(s.settings().driver).toBe(driver);
+      s.close();
+    });
+    describeStorageConformance(`sqlite/${driver}`, () => openStorage(join(dir, `vault-${++files}.db`), { sqliteDriver: driver }));
+  });
+}

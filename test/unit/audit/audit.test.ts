@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import Database from 'better-sqlite3';
+import { openRawDb, type RawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, CHECKPOINT_CONTEXT, GENESIS_HASH, MAX_FIELD_CHARS, TRUNCATED_MARK, entryHash, verifyAudit, type AuditEvent } from '../../../src/audit/index.js';
 import { randomBytes } from '../../../src/crypto/bytes.js';
@@ -18,7 +18,7 @@ import { decodeDetached } from '../../../src/envelope/signature.js';
 import { VaultError, type ErrorCode } from '../../../src/errors.js';
 import { Keyring, keyringPublicKeys } from '../../../src/keyring/index.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
-import { sqliteLoads, tempDir } from '../storage/helpers.js';
+import { tempDir } from '../storage/helpers.js';
 
 const provider = selectProvider();
 const T0 = 1_700_000_000_000;
@@ -45,7 +45,7 @@ function u64(n: number): Uint8Array {
   return b;
 }
 
-describe.runIf(sqliteLoads)('AuditLog and verifyAudit', () => {
+describe('AuditLog and verifyAudit', () => {
   let dir: string;
   let cleanup: () => void;
   let file: string;
@@ -81,9 +81,9 @@ describe.runIf(sqliteLoads)('AuditLog and verifyAudit', () => {
   const verify = (): ReturnType<typeof verifyAudit> => verifyAudit(storage, keyringPublicKeys(storage), provider);
 
   /** Runs SQL on a raw connection to the closed file, triggers dropped: an attacker with the file. */
-  function tamper(fn: (db: Database.Database) => void): void {
+  function tamper(fn: (db: RawDb) => void): void {
     storage.close();
-    const db = new Database(file);
+    const db = openRawDb(file);
     try {
       for (const t of ['audit_log_no_update', 'audit_log_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete']) db.exec(`DROP TRIGGER IF EXISTS ${t}`);
       fn(db);
@@ -189,7 +189,7 @@ describe.runIf(sqliteLoads)('AuditLog and verifyAudit', () => {
   it('the schema refuses UPDATE and DELETE of audit rows', () => {
     makeLog(1).append(event(0));
     storage.close();
-    const db = new Database(file);
+    const db = openRawDb(file);
     try {
       expect(() => db.prepare("UPDATE audit_log SET entry = '{}' WHERE seq = 1").run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);

@@ -11,7 +11,7 @@
  * chain; `append` and `checkpoint` order themselves after queued entries.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, MAX_BATCH, verifyAudit, type AuditEvent } from '../../../src/audit/index.js';
 import { randomBytes } from '../../../src/crypto/bytes.js';
@@ -20,7 +20,7 @@ import { VaultError } from '../../../src/errors.js';
 import { Keyring, keyringPublicKeys } from '../../../src/keyring/index.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import type { Storage } from '../../../src/storage/types.js';
-import { sqliteLoads, tempDir } from '../storage/helpers.js';
+import { tempDir } from '../storage/helpers.js';
 
 const provider = selectProvider();
 const T0 = 1_700_000_000_000;
@@ -82,7 +82,7 @@ async function outcomes(ps: Promise<number>[]): Promise<Array<{ seq: number } | 
   return Promise.all(ps.map((p) => p.then((seq) => ({ seq }), (error: unknown) => ({ error }))));
 }
 
-describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
+describe('AuditLog group commit (appendAsync)', () => {
   let dir: string;
   let cleanup: () => void;
   let file: string;
@@ -109,7 +109,7 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
 
   /** DDL through a second connection to the same file, as an operator (or a fault) would. */
   function sql(text: string): void {
-    const db = new Database(file);
+    const db = openRawDb(file);
     try {
       db.exec(text);
     } finally {
@@ -363,7 +363,7 @@ describe.runIf(sqliteLoads)('AuditLog group commit (appendAsync)', () => {
       expect(fast.datasyncs).toBe(before + 2);
       log.checkpoint();
       expect(fast.datasyncs).toBe(before + 3);
-      const other = new Database(join(dir, 'async.db'), { readonly: true });
+      const other = openRawDb(join(dir, 'async.db'), { readonly: true });
       try {
         expect(other.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(51);
         expect(other.prepare('SELECT max(seq) FROM audit_checkpoints').pluck().get()).toBe(51);

@@ -10,7 +10,7 @@ import { selectProvider } from '../../../src/crypto/provider.js';
 import { VaultError } from '../../../src/errors.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import type { AuditEntryRecord, KeyringKeyRecord } from '../../../src/storage/types.js';
-import { sqliteLoads, tempDir, thrown } from '../storage/helpers.js';
+import { tempDir, thrown } from '../storage/helpers.js';
 
 function expectConstraint(fn: () => unknown): void {
   const e = thrown(fn);
@@ -38,7 +38,7 @@ const row = (seq: number, over: Partial<AuditEntryRecord> = {}): AuditEntryRecor
   ...over,
 });
 
-describe.runIf(sqliteLoads)('keyring and audit stores', () => {
+describe('keyring and audit stores', () => {
   let cleanup: () => void;
   let file: string;
   let s: SqliteStorageHandle;

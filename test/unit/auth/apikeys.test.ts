@@ -13,7 +13,6 @@ import {
 import { ARGON2_FLOOR, parsePhc } from '../../../src/crypto/argon2.js';
 import { isVaultError, type ErrorCode } from '../../../src/errors.js';
 import { openStorage, type Storage } from '../../../src/storage/index.js';
-import { sqliteLoads } from '../storage/helpers.js';
 
 const FAST = { params: ARGON2_FLOOR, now: 1_700_000_000_000 };
 const KEY_RE = /^ovk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/;
@@ -201,8 +200,7 @@ describe('verifyApiKey and rotateApiKey', () => {
   });
 });
 
-// Skipped (with a warning) only when better-sqlite3 is built for another Node ABI (the Node 24 run).
-describe.skipIf(!sqliteLoads)('authenticateApiKey against the SQLite key store', () => {
+describe('authenticateApiKey against the SQLite key store', () => {
   let dir = '';
   let storage: Storage;
   beforeEach(() => {

@@ -12,7 +12,6 @@ import { SessionService } from '../../../src/auth/session-service.js';
 import { SessionStore, tokenDigest, type Session } from '../../../src/auth/session-store.js';
 import { VaultError } from '../../../src/errors.js';
 import { openStorage, type Storage } from '../../../src/storage/index.js';
-import { sqliteLoads } from '../storage/helpers.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const HOUR = 3_600_000;
@@ -26,7 +25,7 @@ async function code(p: Promise<unknown> | (() => unknown)): Promise<string | und
   }
 }
 
-describe.runIf(sqliteLoads)('ApiKeyService and SessionService', () => {
+describe('ApiKeyService and SessionService', () => {
   let dir = '';
   let storage: Storage;
   let store: SessionStore;

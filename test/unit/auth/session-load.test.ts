@@ -18,7 +18,7 @@ import {
 import { isVaultError, type ErrorCode } from '../../../src/errors.js';
 import { openStorage, type Storage } from '../../../src/storage/index.js';
 import { FIRST_SESSION_PAGE, type SessionPersistence, type SessionRecord } from '../../../src/storage/types.js';
-import { apiKey, sqliteLoads } from '../storage/helpers.js';
+import { apiKey } from '../storage/helpers.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -105,14 +105,13 @@ function code(fn: () => unknown): ErrorCode | 'none' | 'other' {
   }
 }
 
-const backends: [string, () => Backend, boolean][] = [
-  ['memory persistence', memoryBackend, true],
-  // Skipped only when better-sqlite3 is built for another Node ABI (the Node 24 run).
-  ['SQLite storage', sqliteBackend, sqliteLoads],
+const backends: [string, () => Backend][] = [
+  ['memory persistence', memoryBackend],
+  ['SQLite storage', sqliteBackend],
 ];
 
-for (const [name, make, runs] of backends) {
-  describe.skipIf(!runs)(`incremental session load over the ${name}`, () => {
+for (const [name, make] of backends) {
+  describe(`incremental session load over the ${name}`, () => {
     let b: Backend;
     beforeEach(() => {
       b = make();

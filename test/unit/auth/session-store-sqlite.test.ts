@@ -7,13 +7,11 @@ import { SessionStore, tokenDigest, type CreateSessionInput } from '../../../src
 import { ARGON2_FLOOR } from '../../../src/crypto/argon2.js';
 import { isVaultError } from '../../../src/errors.js';
 import { openStorage, type ApiKeyRecord, type Storage } from '../../../src/storage/index.js';
-import { sqliteLoads } from '../storage/helpers.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
 
-// Skipped (with a warning) only when better-sqlite3 is built for another Node ABI (the Node 24 run).
-describe.skipIf(!sqliteLoads)('SessionStore over the SQLite storage', () => {
+describe('SessionStore over the SQLite storage', () => {
   let dir = '';
   let file = '';
   let storage: Storage;

@@ -12,7 +12,7 @@ import { DaemonError, VaultClient, isDaemonError } from '../../../src/client/ind
 import { selectProvider } from '../../../src/crypto/provider.js';
 import { encodeKey, generateKey, open, publicKeyOf, readMaybeArmored } from '../../../src/envelope/index.js';
 import { isVaultError } from '../../../src/errors.js';
-import { login, makeVault, sqliteLoads, unseal, type TestVault } from '../http/helpers.js';
+import { login, makeVault, unseal, type TestVault } from '../http/helpers.js';
 
 let v: TestVault;
 let client: VaultClient;
@@ -27,7 +27,6 @@ async function rejects(p: Promise<unknown>): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  if (!sqliteLoads) return;
   v = await makeVault();
   await unseal(v);
   const { token } = await login(v, v.adminKey ?? '');
@@ -37,11 +36,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (!sqliteLoads) return;
   await v.cleanup();
 });
 
-describe.runIf(sqliteLoads)('VaultClient secrets against the real server', () => {
+describe('VaultClient secrets against the real server', () => {
   it('putSecret / getSecret / getSecretField round-trip string fields exactly', async () => {
     const w = await client.putSecret('app/db', { data: { password: ' p\nw \u00e9 ', user: 'u' } });
     expect(w).toMatchObject({ path: 'app/db', version: 1 });

@@ -7,9 +7,9 @@
  * status and time, and no fastify `incoming request` line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, expectError, loggedServer, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { bearer, expectError, loggedServer, login, makeVault, unseal, type TestVault } from './helpers.js';
 
-describe.runIf(sqliteLoads)('authentication fast path', () => {
+describe('authentication fast path', () => {
   let v: TestVault;
   let admin: string;
 
@@ -86,7 +86,7 @@ describe.runIf(sqliteLoads)('authentication fast path', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('request logging', () => {
+describe('request logging', () => {
   it('writes one completion line per request and no incoming-request line', async () => {
     const v = await makeVault();
     try {

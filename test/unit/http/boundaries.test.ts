@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/http/server.js';
-import { makeVault, sqliteLoads, type TestVault } from './helpers.js';
+import { makeVault, type TestVault } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const ROUTES = join(ROOT, 'src/http/routes');
@@ -85,7 +85,7 @@ describe('route files', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('registered routes', () => {
+describe('registered routes', () => {
   let v: TestVault;
   const routes: RouteOptions[] = [];
 

@@ -16,9 +16,9 @@ import { openStorage } from '../../../src/storage/index.js';
 import { SessionStore } from '../../../src/auth/session-store.js';
 import { buildServer } from '../../../src/http/server.js';
 import { createVault } from '../../../src/vault.js';
-import { bearer, login, makeVault, sqliteLoads, testConfig, unseal } from './helpers.js';
+import { bearer, login, makeVault, testConfig, unseal } from './helpers.js';
 
-describe.runIf(sqliteLoads)('startDaemon', () => {
+describe('startDaemon', () => {
   let dir: string;
   let adminKey: string;
   const provider = selectProvider('noble');
@@ -112,7 +112,7 @@ describe.runIf(sqliteLoads)('startDaemon', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('a session store still loading', () => {
+describe('a session store still loading', () => {
   it('answers health at once; requests that need sessions wait for the load', async () => {
     const v = await makeVault();
     try {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TSchema } from 'typebox';
 import { CONFIG_FILE_SCHEMA } from '../../../src/config.js';
 import { ALL_SCHEMAS } from '../../../src/api/index.js';
-import { makeVault, sqliteLoads, type TestVault } from './helpers.js';
+import { makeVault, type TestVault } from './helpers.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -53,7 +53,7 @@ describe('docs/config.md', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('docs/api.md', () => {
+describe('docs/api.md', () => {
   let v: TestVault;
   beforeAll(async () => {
     v = await makeVault({ mode: null });

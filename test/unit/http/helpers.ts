@@ -20,7 +20,6 @@ import { openStorage } from '../../../src/storage/index.js';
 import type { Storage } from '../../../src/storage/types.js';
 import { createVault, type Vault } from '../../../src/vault.js';
 
-export { sqliteLoads } from '../storage/helpers.js';
 
 export interface Clock {
   t: number;

@@ -4,9 +4,9 @@
  * failed append) and log redaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEntries, bearer, expectError, loggedServer, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { auditEntries, bearer, expectError, loggedServer, login, makeVault, unseal, type TestVault } from './helpers.js';
 
-describe.runIf(sqliteLoads)('bad inputs', () => {
+describe('bad inputs', () => {
   let v: TestVault;
   let admin: string;
   const snapshot = () => ({
@@ -116,7 +116,7 @@ describe.runIf(sqliteLoads)('bad inputs', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('audit trail', () => {
+describe('audit trail', () => {
   let v: TestVault;
   beforeAll(async () => {
     v = await makeVault();
@@ -174,7 +174,7 @@ describe.runIf(sqliteLoads)('audit trail', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('logging', () => {
+describe('logging', () => {
   it('writes JSON lines without keys, tokens, shares or bodies', async () => {
     const v = await makeVault();
     try {

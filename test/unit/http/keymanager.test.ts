@@ -9,11 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptKeystore, formatPublicKey, generateKey, parseInterchange, type ValidatorKey } from '../../../src/validators/index.js';
 import { verifyValidatorHistory } from '../../../src/validators/records.js';
-import { bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { bearer, expectError, login, makeVault, unseal, type TestVault } from './helpers.js';
 
 const ROOT = `0x${'04700007fabc8282644aed6d1c7c9e21d38a03a0c4ba193f3afe428824b3a673'}`;
 
-describe.runIf(sqliteLoads)('keymanager API', () => {
+describe('keymanager API', () => {
   let v: TestVault;
   let admin: string;
   let operator: string;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armor, dearmor, generateKey, open, publicKeyOf, encodeKey } from '../../../src/envelope/index.js';
 import { encodeAgeRecipient } from '../../../src/envelope/age.js';
 import { selectProvider } from '../../../src/crypto/provider.js';
-import { auditEntries, bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { auditEntries, bearer, expectError, login, makeVault, unseal, type TestVault } from './helpers.js';
 
 const provider = selectProvider('noble');
 
@@ -23,7 +23,7 @@ interface Meta {
   versions: { version: number; deleted_at: string | null; destroyed: boolean; key_version: number }[];
 }
 
-describe.runIf(sqliteLoads)('secrets routes', () => {
+describe('secrets routes', () => {
   let v: TestVault;
   let admin: string;
   const tokens = { reader: '', operator: '', appAdmin: '', otherOperator: '' };

@@ -5,7 +5,7 @@
  * trail), token key rotation and retirement.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, auditEntries, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { bearer, auditEntries, expectError, login, makeVault, unseal, type TestVault } from './helpers.js';
 
 interface SessionBody {
   id: string;
@@ -27,7 +27,7 @@ interface KeyBody {
   rotated_at: string | null;
 }
 
-describe.runIf(sqliteLoads)('sessions and API keys', () => {
+describe('sessions and API keys', () => {
   let v: TestVault;
   let admin: string;
   let adminSessionId: string;
@@ -274,7 +274,7 @@ describe.runIf(sqliteLoads)('sessions and API keys', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('rate limiting of failed exchanges', () => {
+describe('rate limiting of failed exchanges', () => {
   let v: TestVault;
   beforeAll(async () => {
     v = await makeVault();

@@ -15,9 +15,8 @@ import { keyringPublicKeys } from '../../../src/keyring/index.js';
 import { setupVault, type SetupOptions } from '../../../src/setup.js';
 import { openStorage } from '../../../src/storage/index.js';
 import { vaultError } from '../seal/helpers.js';
-import { sqliteLoads } from './helpers.js';
 
-describe.runIf(sqliteLoads)('setupVault', () => {
+describe('setupVault', () => {
   let root: string;
   let dataDir: string;
   const provider = selectProvider('noble');

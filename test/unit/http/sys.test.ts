@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SealManager } from '../../../src/seal/index.js';
 import { packageVersion } from '../../../src/util/package-version.js';
 import { MemoryMeta } from '../seal/helpers.js';
-import { bearer, expectError, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { bearer, expectError, login, makeVault, unseal, type TestVault } from './helpers.js';
 
 interface SealStatusBody {
   initialized: boolean;
@@ -20,7 +20,7 @@ interface SealStatusBody {
   version: string;
 }
 
-describe.runIf(sqliteLoads)('GET /v1/sys/health', () => {
+describe('GET /v1/sys/health', () => {
   it('answers 501 before setup, with every other route refused as not initialised', async () => {
     const v = await makeVault({ mode: null });
     try {
@@ -54,7 +54,7 @@ describe.runIf(sqliteLoads)('GET /v1/sys/health', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
+describe('POST /v1/sys/unseal and /v1/sys/seal', () => {
   let v: TestVault;
   let shares: readonly string[];
   const post = (payload: unknown) => v.app.inject({ method: 'POST', url: '/v1/sys/unseal', payload: payload as Record<string, unknown> });
@@ -146,7 +146,7 @@ describe.runIf(sqliteLoads)('POST /v1/sys/unseal and /v1/sys/seal', () => {
   });
 });
 
-describe.runIf(sqliteLoads)('describe, metrics, openapi', () => {
+describe('describe, metrics, openapi', () => {
   let v: TestVault;
   let admin: string;
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import { KEYMANAGER_SCHEMAS, VALIDATOR_SCHEMAS } from '../../../src/api/index.js
 import { LOG_REDACT_PATHS } from '../../../src/http/server.js';
 import { decryptKeystore, deriveEth2Key, encryptKeystore, exportSolanaKeypair, formatPublicKey, generateKey, mnemonicToSeed } from '../../../src/validators/index.js';
 import { verifyValidatorHistory } from '../../../src/validators/records.js';
-import { auditEntries, bearer, expectError, loggedServer, login, makeVault, sqliteLoads, unseal, type TestVault } from './helpers.js';
+import { auditEntries, bearer, expectError, loggedServer, login, makeVault, unseal, type TestVault } from './helpers.js';
 
 interface KeyBody {
   id: string;
@@ -33,7 +33,7 @@ interface SlotBody {
   keys: KeyBody[];
 }
 
-describe.runIf(sqliteLoads)('validator routes', () => {
+describe('validator routes', () => {
   let v: TestVault;
   let admin: string;
   let operator: string;

@@ -5,7 +5,7 @@
  * swapped or missing rows, bad arguments), wiping, and the read-only views.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb, type RawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../src/crypto/bytes.js';
 import { selectProvider } from '../../../src/crypto/provider.js';
@@ -13,7 +13,7 @@ import { open as openEnvelope, seal as sealEnvelope, publicKeyOf, signDetached, 
 import { VaultError, type ErrorCode } from '../../../src/errors.js';
 import { Keyring, describeKeyring, keyringPublicKeys, type KeyName } from '../../../src/keyring/index.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
-import { sqliteLoads, tempDir } from '../storage/helpers.js';
+import { tempDir } from '../storage/helpers.js';
 
 const provider = selectProvider();
 const T0 = 1_700_000_000_000;
@@ -31,7 +31,7 @@ function expectCode(fn: () => unknown, code: ErrorCode): VaultError {
   return caught as VaultError;
 }
 
-describe.runIf(sqliteLoads)('Keyring', () => {
+describe('Keyring', () => {
   let dir: string;
   let cleanup: () => void;
   let file: string;
@@ -66,9 +66,9 @@ describe.runIf(sqliteLoads)('Keyring', () => {
   }
 
   /** Runs `fn` on a raw connection to the closed database file (an attacker with the file). */
-  function raw(fn: (db: Database.Database) => void): void {
+  function raw(fn: (db: RawDb) => void): void {
     storage.close();
-    const db = new Database(file);
+    const db = openRawDb(file);
     try {
       fn(db);
     } finally {
@@ -79,7 +79,7 @@ describe.runIf(sqliteLoads)('Keyring', () => {
 
   /** Every keyring row, hex-encoded, for "nothing changed" assertions. */
   function dump(): unknown {
-    const db = new Database(file, { readonly: true });
+    const db = openRawDb(file, { readonly: true });
     try {
       return {
         keys: db.prepare('SELECT name, version, alg, hex(key_id), hex(public_key), hex(wrapped_secret), created_at FROM keyring_keys ORDER BY name, version').raw().all(),

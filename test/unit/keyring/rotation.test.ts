@@ -13,7 +13,7 @@ import { KeyRotation, Keyring } from '../../../src/keyring/index.js';
 import { SecretService, secretRewrapSource } from '../../../src/secrets/index.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import { ValidatorService } from '../../../src/validators/index.js';
-import { sqliteLoads, tempDir } from '../storage/helpers.js';
+import { tempDir } from '../storage/helpers.js';
 
 const provider = selectProvider();
 const T0 = 1_700_000_000_000;
@@ -30,7 +30,7 @@ function expectCode(fn: () => unknown, code: ErrorCode): VaultError {
   return caught as VaultError;
 }
 
-describe.runIf(sqliteLoads)('key rotation', () => {
+describe('key rotation', () => {
   let cleanup: () => void;
   let storage: SqliteStorageHandle;
   let keyring: Keyring;

@@ -26,7 +26,7 @@ import { SecretService, secretBinding, secretRewrapSource } from '../../../src/s
 import type { SecretCursor } from '../../../src/storage/secrets-types.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import { validatorKeyBinding } from '../../../src/validators/index.js';
-import { sqliteLoads, tempDir } from '../storage/helpers.js';
+import { tempDir } from '../storage/helpers.js';
 
 const provider = selectProvider();
 const T0 = 1_700_000_000_000;
@@ -58,7 +58,7 @@ const KINDS: readonly { name: string; binding: SealedBinding; other: SealedBindi
   },
 ];
 
-describe.runIf(sqliteLoads)('sealed records', () => {
+describe('sealed records', () => {
   let cleanup: () => void;
   let storage: SqliteStorageHandle;
   let keyring: Keyring;

@@ -1,7 +1,6 @@
 /**
  * The seal over the real SQLite MetaStore: what initialise writes survives closing and
- * reopening the database, and a new SealManager unseals it. Skipped (with a warning) only
- * when better-sqlite3 is built for another Node ABI, as in the Node 24 run.
+ * reopening the database, and a new SealManager unseals it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SealManager } from '../../../src/seal/index.js';
 import { openStorage } from '../../../src/storage/index.js';
-import { sqliteLoads } from '../storage/helpers.js';
 import { TEST_KDF, vaultError } from './helpers.js';
 
-describe.skipIf(!sqliteLoads)('seal over SQLite storage', () => {
+describe('seal over SQLite storage', () => {
   it('survives a restart: initialise, close, reopen, unseal to the same root key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ov-seal-db-'));
     try {

@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
-import { apiKey, session, sqliteLoads, tempDir } from './helpers.js';
+import { apiKey, session, tempDir } from './helpers.js';
 
 const N = 100_000;
 
-describe.runIf(sqliteLoads)('storage at volume', () => {
+describe('storage at volume', () => {
   let cleanup: () => void;
   let file: string;
   let s: SqliteStorageHandle;

@@ -5,12 +5,13 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../../src/errors.js';
 import { APPLICATION_ID, LATEST_SCHEMA_VERSION } from '../../../src/storage/migrations.js';
 import { openStorage } from '../../../src/storage/sqlite.js';
-import { apiKey, session, sqliteLoads, tempDir, thrown } from './helpers.js';
+import { resolveSqliteDriver } from '../../../src/storage/sqlite/driver.js';
+import { apiKey, session, tempDir, thrown } from './helpers.js';
 
 function expectCode(e: unknown, code: string): VaultError {
   expect(e).toBeInstanceOf(VaultError);
@@ -25,7 +26,7 @@ function snapshot(dir: string, file: string): { bytes: Buffer; files: string[] }
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
-describe.runIf(sqliteLoads)('openStorage', () => {
+describe('openStorage', () => {
   let dir: string;
   let cleanup: () => void;
   let file: string;
@@ -55,6 +56,7 @@ describe.runIf(sqliteLoads)('openStorage', () => {
           busyTimeoutMs: 5000,
           secureDelete: true,
           readonly: false,
+          driver: resolveSqliteDriver(),
         });
         expect(s.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       } finally {
@@ -204,7 +206,7 @@ describe.runIf(sqliteLoads)('openStorage', () => {
     });
 
     it('another application\'s SQLite database -> OV_STORAGE_CORRUPT, not migrated into', () => {
-      const raw = new Database(file);
+      const raw = openRawDb(file);
       raw.exec('CREATE TABLE notes (body TEXT)');
       raw.close();
       chmodSync(file, 0o600);
@@ -212,7 +214,7 @@ describe.runIf(sqliteLoads)('openStorage', () => {
       expect(expectCode(thrown(() => openStorage(file)), 'OV_STORAGE_CORRUPT').detail).toEqual({ reason: 'foreign' });
       expect(snapshot(dir, file)).toEqual(before);
 
-      const tagged = new Database(file);
+      const tagged = openRawDb(file);
       tagged.pragma('application_id = 1234');
       tagged.pragma('user_version = 1');
       tagged.close();

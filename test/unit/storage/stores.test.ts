@@ -5,12 +5,12 @@
  * a row edited past the CHECK constraints is refused on read.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../../src/errors.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import type { Role } from '../../../src/storage/types.js';
-import { apiKey, digest, session, sqliteLoads, tempDir, thrown } from './helpers.js';
+import { apiKey, digest, session, tempDir, thrown } from './helpers.js';
 
 function expectCode(e: unknown, code: string, sqlite?: string): void {
   expect(e).toBeInstanceOf(VaultError);
@@ -18,7 +18,7 @@ function expectCode(e: unknown, code: string, sqlite?: string): void {
   if (sqlite !== undefined) expect((e as VaultError).detail?.['sqlite']).toBe(sqlite);
 }
 
-describe.runIf(sqliteLoads)('SQLite stores', () => {
+describe('SQLite stores', () => {
   let dir: string;
   let cleanup: () => void;
   let file: string;
@@ -94,7 +94,7 @@ describe.runIf(sqliteLoads)('SQLite stores', () => {
     // A row that slipped past the CHECK (edited file) must not come back as a privilege.
     function plantBadRoles(): void {
       s.close();
-      const raw = new Database(file);
+      const raw = openRawDb(file);
       raw.pragma('ignore_check_constraints = ON');
       raw.prepare("INSERT INTO api_keys VALUES ('evil', 'h', 'root', '', '', 1, NULL)").run();
       raw.prepare("INSERT INTO api_keys VALUES ('good', 'h', 'reader', '', '', 2, NULL)").run();

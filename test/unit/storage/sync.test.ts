@@ -9,12 +9,12 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../../src/errors.js';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import type { OpenStorageOptions } from '../../../src/storage/types.js';
-import { sqliteLoads, tempDir, thrown } from './helpers.js';
+import { tempDir, thrown } from './helpers.js';
 
 const enc = (v: string): Uint8Array => new TextEncoder().encode(v);
 
@@ -24,16 +24,16 @@ function code(e: unknown): string | undefined {
 
 /** Reads a meta value through a separate connection, as another process would. */
 function readElsewhere(file: string, key: string): string | undefined {
-  const db = new Database(file, { readonly: true });
+  const db = openRawDb(file, { readonly: true });
   try {
-    const v = db.prepare<[string], Buffer>('SELECT value FROM meta WHERE name = ?').pluck().get(key);
-    return v === undefined ? undefined : v.toString('utf8');
+    const v = db.prepare<[string], Uint8Array>('SELECT value FROM meta WHERE name = ?').pluck().get(key);
+    return v === undefined ? undefined : Buffer.from(v).toString('utf8');
   } finally {
     db.close();
   }
 }
 
-describe.runIf(sqliteLoads)('storage durability modes', () => {
+describe('storage durability modes', () => {
   let dir: string;
   let cleanup: () => void;
   let file: string;
@@ -107,7 +107,7 @@ describe.runIf(sqliteLoads)('storage durability modes', () => {
     // Enough pages to pass the 1000-page automatic checkpoint, then a truncating one.
     const big = 'x'.repeat(4000);
     for (let i = 0; i < 1500; i++) s.meta.put(`big${i % 50}`, enc(`${big}${i}`));
-    const other = new Database(file);
+    const other = openRawDb(file);
     try {
       other.pragma('wal_checkpoint(TRUNCATE)');
     } finally {

@@ -4,13 +4,13 @@
  * store, still hits the one-active-key index and the append-only triggers.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStorage, type SqliteStorageHandle } from '../../../src/storage/sqlite.js';
 import { validatorKey as key, validatorSlot as slot } from '../../conformance/storage/fixtures.js';
-import { sqliteLoads, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 
-describe.runIf(sqliteLoads)('validator tables (migration 4)', () => {
+describe('validator tables (migration 4)', () => {
   let t: ReturnType<typeof tempDir>;
   let s: SqliteStorageHandle;
   beforeEach(() => {
@@ -27,7 +27,7 @@ describe.runIf(sqliteLoads)('validator tables (migration 4)', () => {
     s.validators.insertKey(key());
     const pending = key({ state: 'pending', activatedAt: null });
     s.validators.insertKey(pending);
-    const db = new Database(join(t.dir, 'vault.db'));
+    const db = openRawDb(join(t.dir, 'vault.db'));
     try {
       expect(() => db.prepare("UPDATE validator_keys SET state = 'active' WHERE id = ?").run(pending.id)).toThrow(/UNIQUE/);
     } finally {
@@ -38,7 +38,7 @@ describe.runIf(sqliteLoads)('validator tables (migration 4)', () => {
 
   it('refuses to edit or delete a record through raw SQL', () => {
     s.validators.appendRecord({ slot: 'eth-1', seq: 1, record: '{}', hash: new Uint8Array(32) });
-    const db = new Database(join(t.dir, 'vault.db'));
+    const db = openRawDb(join(t.dir, 'vault.db'));
     try {
       expect(() => db.prepare("UPDATE validator_records SET record = '{\"x\":1}'").run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM validator_records').run()).toThrow(/append-only/);

@@ -1,8 +1,7 @@
 /**
  * Fixtures for the validator service tests: a real SQLite file in a temp dir, a keyring
  * created on it, the service over both, and fast key files of every chain (EIP-2335 with
- * scrypt n = 2^10 so the suite does not spend its time in the KDF). Loads better-sqlite3:
- * only for the SQLite-guarded suites.
+ * scrypt n = 2^10 so the suite does not spend its time in the KDF).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,11 +8,10 @@
  */
 import { decrypt as chainsafeDecrypt } from '@chainsafe/bls-keystore';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { join } from 'node:path';
 import { parseCosmosState, decryptKeystore, formatPublicKey } from '../../../src/validators/index.js';
 import { verifyValidatorHistory } from '../../../src/validators/records.js';
-import { sqliteLoads } from '../storage/helpers.js';
 import { loadJson } from '../../helpers/vectors.js';
 import { expectRejects, expectThrows, hex, keyFile, makeService, type ServiceFixture } from './service-fixtures.js';
 
@@ -20,7 +19,7 @@ const vectors = loadJson('eip2335/test-vectors.json') as {
   cases: { password: string; secret_hex: string; keystore: Record<string, unknown> }[];
 };
 
-describe.runIf(sqliteLoads)('validator service', () => {
+describe('validator service', () => {
   let f: ServiceFixture;
   beforeEach(() => {
     f = makeService();
@@ -278,7 +277,7 @@ describe.runIf(sqliteLoads)('validator service', () => {
     const a = await f.service.create({ name: 'a', chain: 'solana', format: 'generate' });
     const b = await f.service.create({ name: 'b', chain: 'solana', format: 'generate' });
     await f.service.export('a', { format: 'solana' });
-    const db = new Database(join(f.dir, 'vault.db'));
+    const db = openRawDb(join(f.dir, 'vault.db'));
     try {
       // Move b's envelope into a's row: same vault, same keys, other context.
       db.prepare('UPDATE validator_keys SET envelope = (SELECT envelope FROM validator_keys WHERE id = ?) WHERE id = ?').run(b.keys[0]?.id, a.keys[0]?.id);
@@ -293,7 +292,7 @@ describe.runIf(sqliteLoads)('validator service', () => {
     const a = await f.service.create({ name: 'm1', chain: 'solana', format: 'generate' });
     await f.service.create({ name: 'm2', chain: 'solana', format: 'generate' });
     f.keyring.rotate('kem', f.clock.t);
-    const db = new Database(join(f.dir, 'vault.db'));
+    const db = openRawDb(join(f.dir, 'vault.db'));
     try {
       // m1's row claims the new KEM version: it would dodge the rewrap scan and the retire guard.
       db.prepare('UPDATE validator_keys SET kem_version = 2 WHERE id = ?').run(a.keys[0]?.id);
