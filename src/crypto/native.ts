@@ -223,6 +223,17 @@ function importX25519Public(u: Uint8Array): KeyObject {
   return nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
 }
 
+/**
+ * Raw X25519 public key through JWK export: OpenSSL serves it without the DER encoder,
+ * which costs tens of microseconds per call (this runs once per encapsulation).
+ */
+function exportX25519Public(key: KeyObject): Uint8Array {
+  const { x } = key.export({ format: 'jwk' });
+  const u = typeof x === 'string' ? Buffer.from(x, 'base64url') : undefined;
+  if (u?.length !== 32) throw new Error('unexpected X25519 JWK export');
+  return ownBytes(u);
+}
+
 function x25519(privateKey: KeyObject, publicKey: KeyObject): Uint8Array {
   return ownBytes(nodeCrypto.diffieHellman({ privateKey, publicKey }));
 }
@@ -260,7 +271,7 @@ function xwingKem(): Kem {
       checkPublicKey(p, publicKey);
       const pub = publics.get(publicKey);
       const eph = nodeCrypto.generateKeyPairSync('x25519');
-      const ctX = exportPublic(DER.X25519, eph.publicKey);
+      const ctX = exportX25519Public(eph.publicKey);
       let ssX: Uint8Array;
       try {
         ssX = x25519(eph.privateKey, pub.x25519);
