@@ -48,6 +48,7 @@ interface NobleKem {
 }
 interface NobleSigner {
   keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  getPublicKey(secretKey: Uint8Array): Uint8Array;
   sign(msg: Uint8Array, secretKey: Uint8Array): Uint8Array;
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean;
 }
@@ -269,9 +270,15 @@ function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', pick: (m: FalconModule
       if (seed !== undefined) expectBytes(seed, FALCON_SEED_LENGTH, 'OV_INVALID_ARGUMENT', 'seed');
       return lib().keygen(seed);
     },
-    getPublicKey(_secretKey: Uint8Array): Uint8Array {
-      // Contract: Falcon public keys are stored alongside the secret key, never re-derived.
-      throw new VaultError('OV_ALGORITHM_UNSUPPORTED', { algorithm: p.name, operation: 'getPublicKey' });
+    getPublicKey(secretKey: Uint8Array): Uint8Array {
+      // h = g / f mod q from the (f, g) of the expanded secret key.
+      checkSecretKey(p, secretKey);
+      try {
+        return lib().getPublicKey(secretKey);
+      } catch (cause) {
+        // Right length but not a valid (f, g, F) encoding, or f not invertible mod q.
+        throw new VaultError('OV_KEY_INVALID', { field: 'secretKey' }, { cause });
+      }
     },
     sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
       expectBytes(message, undefined, 'OV_INVALID_ARGUMENT', 'message');
