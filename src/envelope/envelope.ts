@@ -10,7 +10,8 @@
  * reported apart (OV_ENVELOPE_TOO_LARGE), and it is checked before any work. Misuse
  * that does not depend on the envelope (a signature key passed as the decryption key,
  * an over-long context) keeps its own code. Shared secrets, derived keys and the
- * exporter secret are wiped in `finally` blocks on every path.
+ * exporter secret are wiped in `finally` blocks on every path; the node:crypto KeyObject
+ * copies of per-message keys cannot be wiped and are dropped with the call.
  * @module
  */
 import { concatBytes, constantTimeEqual, wipe } from '../crypto/bytes.js';
