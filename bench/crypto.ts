@@ -7,7 +7,7 @@
  *   one X25519 DH, the parts it is composed of.
  * @module
  */
-import { createCipheriv, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
 import { gcm } from '@noble/ciphers/aes.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { aead, getProvider, nativeAvailable, randomBytes, type CryptoProvider } from '../src/crypto/index.js';
@@ -82,6 +82,22 @@ function bareGcmSeal(size: number): () => unknown {
   };
 }
 
+/**
+ * AES-256-GCM decryption straight through node:crypto, with the key imported as a
+ * KeyObject on each call (the cheapest route for a key that is new every message).
+ */
+function bareGcmOpen(raw: { seal: Uint8Array; key: Uint8Array; nonce: Uint8Array; aad: Uint8Array }): () => unknown {
+  const body = raw.seal.subarray(0, raw.seal.length - 16);
+  const tag = raw.seal.subarray(raw.seal.length - 16);
+  return () => {
+    const d = createDecipheriv('aes-256-gcm', createSecretKey(raw.key), raw.nonce, { authTagLength: 16 });
+    d.setAuthTag(tag);
+    d.setAAD(raw.aad);
+    d.update(body);
+    return d.final();
+  };
+}
+
 function gcmRaw(size: number): { seal: Uint8Array; key: Uint8Array; nonce: Uint8Array; aad: Uint8Array } {
   const key = randomBytes(32);
   const nonce = randomBytes(12);
@@ -92,7 +108,6 @@ function gcmRaw(size: number): { seal: Uint8Array; key: Uint8Array; nonce: Uint8
 function envelopes(p: CryptoProvider): void {
   printHeader(`envelopes: ${p.name} provider, suite xwing-hkdfsha256-aes256gcm`);
   const kem = p.kem('X-Wing');
-  const aes = aead('AES-256-GCM');
   const sk = generateKey(p, 'X-Wing');
   const pk = publicKeyOf(sk);
   const signer = generateKey(p, 'ML-DSA-65');
@@ -112,15 +127,16 @@ function envelopes(p: CryptoProvider): void {
     const signed = seal(p, { to: pk, plaintext, context, sign: signer });
     const { cipherText } = kem.encapsulate(kem.getPublicKey(sk.secretKey));
     const raw = gcmRaw(size);
+    const rawOpen = bareGcmOpen(raw);
     // Each target compares cases measured in alternation (see measureInterleaved).
     const opts = size === MiB ? { minMs: 3000 } : { minMs: 1500 };
     const rs = measureInterleaved(
       [
         [`raw X-Wing decapsulate + AES-256-GCM open ${label}`, () => {
           kem.decapsulate(cipherText, sk.secretKey);
-          aes.open(raw.key, raw.nonce, raw.aad, raw.seal);
+          rawOpen();
         }],
-        [`raw AES-256-GCM open ${label}`, () => aes.open(raw.key, raw.nonce, raw.aad, raw.seal)],
+        [`raw AES-256-GCM open ${label} (bare node:crypto)`, rawOpen],
         [`raw AES-256-GCM seal ${label} (bare node:crypto)`, bareGcmSeal(size)],
         [`envelope seal ${label}`, () => seal(p, { to: pk, plaintext, context })],
         [`envelope open ${label}`, () => open(p, { envelope: env, key: sk, context })],
@@ -141,7 +157,7 @@ function envelopes(p: CryptoProvider): void {
     label: `${p.name}: envelope open 1 KiB / raw decap+GCM`,
     ratio: get('envelope open 1 KiB').ms / get('raw X-Wing decapsulate + AES-256-GCM open 1 KiB').ms,
     max: 1.2,
-    baseline: 'raw X-Wing decapsulation + AES-256-GCM, same provider',
+    baseline: 'X-Wing decapsulation + bare node:crypto AES-256-GCM open, same provider',
   });
   ratio({
     label: `${p.name}: envelope seal 1 MiB throughput / raw GCM`,
@@ -152,12 +168,12 @@ function envelopes(p: CryptoProvider): void {
   });
   ratio({
     label: `${p.name}: envelope open 1 MiB throughput / raw GCM`,
-    ratio: get('raw AES-256-GCM open 1 MiB').ms / get('envelope open 1 MiB').ms,
+    ratio: get('raw AES-256-GCM open 1 MiB (bare node:crypto)').ms / get('envelope open 1 MiB').ms,
     // The target is for the best available provider: with noble, one pure-JS X-Wing
     // decapsulation (~3 ms) alone outweighs AES-GCM over 1 MiB (~0.9 ms), so the noble
     // figure is printed for information only.
     ...(p.name === 'native' ? { min: 0.7 } : {}),
-    baseline: 'native AES-256-GCM open of 1 MiB',
+    baseline: 'bare node:crypto AES-256-GCM decryption of 1 MiB',
   });
 }
 
