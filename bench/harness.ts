@@ -49,6 +49,39 @@ export function measure(name: string, fn: () => unknown, opts: Options = {}): Re
   return { name, hz: 1000 / best, ms: best };
 }
 
+/**
+ * Measures several synchronous operations in alternation: each round runs every case once
+ * for about `minMs / rounds`, and each case keeps its best round. Load from other processes
+ * then falls on all cases alike, which is what a ratio between them needs on a busy machine.
+ */
+export function measureInterleaved(cases: readonly (readonly [string, () => unknown])[], opts: Options = {}): Result[] {
+  const minMs = opts.minMs ?? 600;
+  const rounds = opts.rounds ?? 15;
+  const counts = cases.map(([, fn]) => {
+    let n = 1;
+    for (;;) {
+      const t0 = now();
+      for (let i = 0; i < n; i++) fn();
+      const dt = now() - t0;
+      if (dt >= minMs / rounds / 4 || n >= 1 << 24) return Math.max(1, Math.round((n * (minMs / rounds)) / Math.max(dt, 0.001)));
+      n *= 4;
+    }
+  });
+  const best = cases.map(() => Infinity);
+  for (let r = 0; r < rounds; r++) {
+    cases.forEach(([, fn], k) => {
+      const n = counts[k] ?? 1;
+      const t0 = now();
+      for (let i = 0; i < n; i++) fn();
+      best[k] = Math.min(best[k] ?? Infinity, (now() - t0) / n);
+    });
+  }
+  return cases.map(([name], k) => {
+    const ms = best[k] ?? Infinity;
+    return { name, hz: 1000 / ms, ms };
+  });
+}
+
 /** Measures an asynchronous operation, run sequentially. */
 export async function measureAsync(name: string, fn: () => Promise<unknown>, opts: Options = {}): Promise<Result> {
   const minMs = opts.minMs ?? 300;

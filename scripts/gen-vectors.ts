@@ -20,7 +20,10 @@ import { getProvider } from '../src/crypto/provider.js';
 import type { CryptoProvider } from '../src/crypto/types.js';
 import { isVaultError } from '../src/errors.js';
 import { armor, type ArmorLabel } from '../src/envelope/armor.js';
-import { open } from '../src/envelope/envelope.js';
+import { concatBytes } from '../src/crypto/bytes.js';
+import { hpkeSuiteFor, open } from '../src/envelope/envelope.js';
+import { COMMIT_LABEL, COMMIT_LENGTH, INFO_LABEL } from '../src/envelope/format.js';
+import { setupBaseR } from '../src/envelope/hpke.js';
 import { decodeEnvelope, encodeEnvelope, keyFromSeed, sealDeterministic, signDetachedDeterministic } from '../src/envelope/internal.js';
 import { encodeKey, publicKeyOf, type KeyAlg, type SecretKeyInfo } from '../src/envelope/keys.js';
 import { verifyDetached } from '../src/envelope/signature.js';
@@ -57,6 +60,7 @@ const KEY_SPECS: readonly KeySpec[] = [
   { name: 'mldsa65-other', alg: 'ML-DSA-65', keyVersion: 1, seedLength: 32 },
   { name: 'mldsa87', alg: 'ML-DSA-87', keyVersion: 2, seedLength: 32 },
   { name: 'falcon512', alg: 'Falcon-512-r3', keyVersion: 1, seedLength: 48 },
+  { name: 'falcon512-other', alg: 'Falcon-512-r3', keyVersion: 1, seedLength: 48 },
   { name: 'falcon1024', alg: 'Falcon-1024-r3', keyVersion: 1, seedLength: 48 },
 ];
 
@@ -91,6 +95,7 @@ function keyVectors(keys: Map<string, SecretKeyInfo>): object {
     return hex(b);
   };
   const frankenstein = encodeKey({ ...get('xwing'), secretKey: get('xwing-other').secretKey });
+  const falconFrankenstein = encodeKey({ ...get('falcon512'), secretKey: get('falcon512-other').secretKey });
   const bad: [string, string, string][] = [
     ['truncated', 'secret key file missing its last byte', hex(base.subarray(0, base.length - 1))],
     ['trailing-byte', 'one byte appended', hex(Uint8Array.from([...base, 0]))],
@@ -103,6 +108,11 @@ function keyVectors(keys: Map<string, SecretKeyInfo>): object {
     ['key-id-mismatch', 'first key id byte flipped', mut((b) => (b[12] = (b[12] ?? 0) ^ 0x01))],
     ['public-key-length', 'public key length field one larger', mut((b) => (b[29] = (b[29] ?? 0) + 1))],
     ['secret-not-matching-public', 'secret key of xwing-other stored with the public key of xwing', hex(frankenstein)],
+    [
+      'falcon-secret-not-matching-public',
+      'Falcon-512 secret key of falcon512-other stored with the public key (and key id) of falcon512: the public key h = g / f mod q re-derived from the secret key differs',
+      hex(falconFrankenstein),
+    ],
   ];
   for (const [name, comment, file] of bad) cases.push({ name, comment, secretKeyFile: file, expect: 'OV_KEY_INVALID' });
   return {
@@ -180,6 +190,8 @@ interface NegativeCase {
   readonly key: string;
   readonly context: Uint8Array;
   readonly verify?: readonly string[];
+  /** Write `verify: []` (an empty trusted set) instead of leaving `verify` out. */
+  readonly emptyTrust?: boolean;
   readonly maxSize?: number;
   readonly expect: 'OV_ENVELOPE_OPEN' | 'OV_ENVELOPE_TOO_LARGE';
 }
@@ -314,6 +326,37 @@ function envelopeVectors(p: CryptoProvider, keys: Map<string, SecretKeyInfo>): o
     over.set(b.subarray(pc.infoEnd), 30 + 1025);
     neg('context-length-over-cap', 'context length 1025 (cap 1024)', over, { context: new Uint8Array(0), verify: [] });
   }
+  neg('signed-empty-trust-set', 'valid signed envelope opened with an empty set of trusted signer keys: nothing is trusted, so it fails', base, {
+    verify: [],
+    emptyTrust: true,
+  });
+  neg('unsigned-empty-trust-set', 'unsigned envelope opened with an empty set of trusted signer keys: a signature is required and there is none', plain, {
+    context: plainCtx,
+    verify: [],
+    emptyTrust: true,
+  });
+  {
+    // The commitment is rewritten (last bit flipped) before the AEAD runs, so the tag is
+    // valid over the header that carries the wrong commitment: only a reader that checks
+    // the commitment rejects this envelope.
+    const recipient = keys.get('xwing') ?? fail('no key xwing');
+    const forged = sealDeterministic(p, {
+      to: publicKeyOf(recipient),
+      plaintext: te.encode('db-password=hunter2'),
+      context: plainCtx,
+      encapSeed: vectorSeed('encap/commitment-forged-tag-valid', 64),
+      forgeCommitment: (c) => {
+        const w = c.slice();
+        w[w.length - 1] = (w[w.length - 1] ?? 0) ^ 0x01;
+        return w;
+      },
+    });
+    checkSkippingReaderOpens(p, recipient, forged, plainCtx);
+    neg('commitment-forged-tag-valid', 'commitment with its last bit flipped and the AEAD tag computed over that header: the AEAD alone accepts it, the commitment check must not', forged, {
+      context: plainCtx,
+      verify: [],
+    });
+  }
   neg('too-large', 'envelope one byte larger than maxSize', base, { maxSize: base.length - 1, expect: 'OV_ENVELOPE_TOO_LARGE' });
 
   for (const n of negatives) {
@@ -322,7 +365,7 @@ function envelopeVectors(p: CryptoProvider, keys: Map<string, SecretKeyInfo>): o
       comment: n.comment,
       key: n.key,
       context: hex(n.context),
-      ...(n.verify === undefined || n.verify.length === 0 ? {} : { verify: n.verify }),
+      ...(n.emptyTrust === true ? { verify: [] } : n.verify === undefined || n.verify.length === 0 ? {} : { verify: n.verify }),
       ...(n.maxSize === undefined ? {} : { maxSize: n.maxSize }),
       envelope: hex(n.envelope),
       expect: n.expect,
@@ -336,6 +379,23 @@ function envelopeVectors(p: CryptoProvider, keys: Map<string, SecretKeyInfo>): o
     generator: 'scripts/gen-vectors.ts',
     cases,
   };
+}
+
+/**
+ * The generator's proof that `commitment-forged-tag-valid` tests the commitment check: HPKE
+ * and the AEAD alone (what a reader skipping the check runs) open it to the plaintext.
+ */
+function checkSkippingReaderOpens(p: CryptoProvider, key: SecretKeyInfo, envelope: Uint8Array, context: Uint8Array): void {
+  const env = decodeEnvelope(envelope);
+  if (!Buffer.from(env.context).equals(context)) fail('forged commitment: context');
+  const info = concatBytes(INFO_LABEL, envelope.subarray(0, env.infoEnd));
+  const ctx = setupBaseR(hpkeSuiteFor(p, env.suite), env.enc, key.secretKey, info);
+  try {
+    if (Buffer.from(ctx.export(COMMIT_LABEL, COMMIT_LENGTH)).equals(env.commitment)) fail('forged commitment: commitment is valid');
+    ctx.open(envelope.subarray(0, env.aadEnd), env.ciphertext);
+  } finally {
+    ctx.dispose();
+  }
 }
 
 interface EnvelopeCaseRecord {

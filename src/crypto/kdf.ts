@@ -2,18 +2,23 @@
  * Hashes and key-derivation primitives for the HPKE key schedule (RFC 9180,
  * draft-ietf-hpke-hpke, draft-ietf-hpke-pq) and for key ids and signature digests.
  *
- * HKDF (RFC 5869) is HMAC from @noble/hashes, not node:crypto: HPKE needs Extract and
- * Expand as separate steps over short labelled inputs, and there the per-call cost
- * dominates: OpenSSL 3.5 (Node 24) fetches the MAC on every `createHmac` call, and with
- * seven HMACs per envelope that route alone would add most of a native X-Wing
- * decapsulation to every open. Plain hashes (SHA-2, SHA-3, SHAKE)
+ * Two HMAC / HKDF (RFC 5869) routes:
+ * - `hmac`, `hkdfExtract`, `hkdfExpander`, `hkdfExpand` run @noble/hashes HMAC, whose
+ *   keyed state can be wiped: they serve long-lived keys (root key, keyring, audit).
+ * - `transientHkdfExtract` and `transientHkdfExpander` run node:crypto HMAC keyed with a
+ *   `KeyObject`, for keys that live for one call (the HPKE key schedule of one message).
+ *   On Node 24 a `createHmac` keyed with raw bytes costs about 9.7 us (OpenSSL re-imports
+ *   the key every call) against about 1.9 us with a KeyObject, and HPKE runs seven HMACs
+ *   per envelope. A KeyObject cannot be wiped explicitly; it becomes garbage when the
+ *   call returns (docs/adr/0008-derived-keys-in-keyobjects.md).
+ * Plain hashes (SHA-2, SHA-3, SHAKE)
  * stay on OpenSSL, which wins on the large inputs they see (signature digests of whole
  * envelopes); TurboSHAKE (RFC 9861) has no OpenSSL binding and comes from noble. Every
  * function accepts its input in parts, so callers can hash `label || header || body`
  * without first concatenating a large payload.
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { turboshake128 as nobleTurboshake128, turboshake256 as nobleTurboshake256 } from '@noble/hashes/sha3-addons.js';
@@ -115,6 +120,80 @@ export function hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, info: Ui
   } finally {
     prk.fill(0);
   }
+}
+
+const NODE_HASH: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+/** HashLen zero bytes as a KeyObject: the empty HKDF salt, shared because it is public. */
+const ZERO_SALT = new Map<HashName, KeyObject>();
+
+function transientKey(hash: HashName, key: Uint8Array): KeyObject {
+  if (key.length === 0) {
+    let zero = ZERO_SALT.get(hash);
+    if (zero === undefined) {
+      zero = createSecretKey(new Uint8Array(HASH_LEN[hash]));
+      ZERO_SALT.set(hash, zero);
+    }
+    return zero;
+  }
+  return createSecretKey(key);
+}
+
+function nodeHmac(hash: HashName, key: KeyObject, parts: readonly Uint8Array[]): Uint8Array {
+  const h = createHmac(NODE_HASH[hash], key);
+  for (const p of parts) h.update(p);
+  return toU8(h.digest());
+}
+
+/**
+ * HKDF-Extract as `hkdfExtract`, for a salt that lives for one call only (an HPKE shared
+ * secret): the salt is copied into a node:crypto KeyObject that cannot be wiped.
+ */
+export function transientHkdfExtract(hash: HashName, salt: Uint8Array, ...ikm: Uint8Array[]): Uint8Array {
+  return nodeHmac(hash, transientKey(hash, salt), ikm);
+}
+
+/**
+ * HKDF-Expand bound to one PRK that lives for one call only (an HPKE secret or exporter
+ * secret): the PRK is copied once into a node:crypto KeyObject, which `dispose` drops
+ * but cannot wipe. Same output as `hkdfExpander`.
+ */
+export function transientHkdfExpander(hash: HashName, prk: Uint8Array): HkdfExpander {
+  const hLen = HASH_LEN[hash];
+  let key: KeyObject | undefined = transientKey(hash, prk);
+  return {
+    expand(info: readonly Uint8Array[], length: number): Uint8Array {
+      if (key === undefined) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'hkdf expander', reason: 'disposed' });
+      if (!Number.isInteger(length) || length < 0 || length > 255 * hLen) {
+        throw new VaultError('OV_INVALID_ARGUMENT', { field: 'length', max: 255 * hLen });
+      }
+      const counter = new Uint8Array(1);
+      if (length <= hLen) {
+        // The common case (every HPKE output): one block, no chaining buffer.
+        counter[0] = 1;
+        const block = nodeHmac(hash, key, [...info, counter]);
+        if (length === hLen) return block;
+        const out = block.slice(0, length);
+        block.fill(0);
+        return out;
+      }
+      const out = new Uint8Array(length);
+      let t: Uint8Array = new Uint8Array(0);
+      for (let i = 0, pos = 0; pos < length; i++) {
+        counter[0] = i + 1;
+        const block = nodeHmac(hash, key, [t, ...info, counter]);
+        out.set(block.subarray(0, Math.min(hLen, length - pos)), pos);
+        t.fill(0);
+        t = block;
+        pos += hLen;
+      }
+      t.fill(0);
+      return out;
+    },
+    dispose(): void {
+      key = undefined;
+    },
+  };
 }
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {

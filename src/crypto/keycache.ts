@@ -10,6 +10,12 @@
  * were derived from. A caller that mutates or wipes its key array in place therefore
  * never gets a stale prepared key: the bytes are compared (in constant time) on every
  * lookup, and a mismatching entry is disposed (expanded secrets are wiped) and rebuilt.
+ *
+ * The cache is bounded by the key arrays the caller keeps alive, and no entry outlives
+ * its key array: once that array is garbage collected, a FinalizationRegistry callback
+ * wipes the copied bytes and disposes the value (wiping expanded secrets; an imported
+ * node:crypto KeyObject cannot be wiped and is freed by the collector). Callers that
+ * want a secret gone sooner wipe their key array: the next lookup then evicts the entry.
  * @module
  */
 import { constantTimeEqual, wipe } from './bytes.js';
@@ -23,6 +29,7 @@ export class KeyCache<V> {
   readonly #entries = new WeakMap<Uint8Array, Entry<V>>();
   readonly #make: (key: Uint8Array) => V;
   readonly #dispose: ((value: V) => void) | undefined;
+  readonly #finalizer: FinalizationRegistry<Entry<V>>;
 
   /**
    * @param make derives the prepared value from the key bytes; it must not keep a
@@ -32,6 +39,12 @@ export class KeyCache<V> {
   constructor(make: (key: Uint8Array) => V, dispose?: (value: V) => void) {
     this.#make = make;
     this.#dispose = dispose;
+    this.#finalizer = new FinalizationRegistry((entry) => this.#evict(entry));
+  }
+
+  #evict(entry: Entry<V>): void {
+    wipe(entry.bytes);
+    this.#dispose?.(entry.value);
   }
 
   get(key: Uint8Array): V {
@@ -39,11 +52,14 @@ export class KeyCache<V> {
     if (hit !== undefined) {
       if (constantTimeEqual(hit.bytes, key)) return hit.value;
       this.#entries.delete(key);
-      wipe(hit.bytes);
-      this.#dispose?.(hit.value);
+      this.#finalizer.unregister(hit);
+      this.#evict(hit);
     }
     const value = this.#make(key);
-    this.#entries.set(key, { bytes: new Uint8Array(key), value });
+    const entry = { bytes: new Uint8Array(key), value };
+    this.#entries.set(key, entry);
+    // The entry is its own unregister token; the registry never references `key` strongly.
+    this.#finalizer.register(key, entry, entry);
     return value;
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The `noble` crypto provider: pure JavaScript, runs on every supported Node.
  *
- * - X-Wing (draft-connolly-cfrg-xwing-kem) is noble's `ml_kem768_x25519`; its 32-byte
- *   secret key is the X-Wing seed, expanded on every call.
+ * - X-Wing (draft-connolly-cfrg-xwing-kem) is noble's `ml_kem768_x25519` for key
+ *   generation and encapsulation; its 32-byte secret key is the X-Wing seed. Decapsulation
+ *   is composed here from noble's ML-KEM-768 and X25519 with the expanded decapsulation
+ *   key (expandDecapsulationKey of the draft) held in the identity-keyed cache, since
+ *   re-deriving it costs about a third of a decapsulation.
  * - ML-KEM-768/1024 (FIPS 203) keep the 64-byte seed d || z as the secret key. The
  *   expanded decapsulation key is derived on demand and held only in an identity-keyed
  *   cache (see keycache.ts), so repeated decapsulation with one key stays cheap.
@@ -18,11 +21,13 @@
  * @module
  */
 import { createRequire } from 'node:module';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
 import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import { ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { VaultError } from '../errors.js';
-import { expectBytes, randomBytes, wipe } from './bytes.js';
+import { concatBytes, expectBytes, randomBytes, wipe } from './bytes.js';
 import { KeyCache } from './keycache.js';
 import {
   FALCON_SEED_LENGTH,
@@ -43,6 +48,7 @@ interface NobleKem {
 }
 interface NobleSigner {
   keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  getPublicKey(secretKey: Uint8Array): Uint8Array;
   sign(msg: Uint8Array, secretKey: Uint8Array): Uint8Array;
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean;
 }
@@ -136,6 +142,54 @@ function nobleKem(name: KemName, lib: NobleKem, expand: boolean): Kem {
   });
 }
 
+/** The draft's expandDecapsulationKey output: the ML-KEM-768 decapsulation key and the X25519 key pair. */
+interface XWingExpanded {
+  readonly dkM: Uint8Array;
+  readonly skX: Uint8Array;
+  readonly pkX: Uint8Array;
+}
+
+const XWING_LABEL = Uint8Array.of(0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c); // "\.//^\"
+const XWING_CT_M = KEM_PARAMS['ML-KEM-768'].lengths.cipherText;
+
+function xwingExpand(seed: Uint8Array): XWingExpanded {
+  const expanded = shake256(seed, { dkLen: 96 });
+  try {
+    const keys = ml_kem768.keygen(expanded.subarray(0, 64));
+    const skX = expanded.slice(64, 96);
+    return { dkM: keys.secretKey, skX, pkX: x25519.getPublicKey(skX) };
+  } finally {
+    wipe(expanded);
+  }
+}
+
+/**
+ * noble's X-Wing with decapsulation from the cached expanded key; the same bytes as
+ * `ml_kem768_x25519.decapsulate` (the X-Wing vectors pin both).
+ */
+function xwingCached(): NobleKem {
+  const cache = new KeyCache<XWingExpanded>(xwingExpand, (x) => wipe(x.dkM, x.skX));
+  return {
+    keygen: (seed) => ml_kem768_x25519.keygen(seed),
+    encapsulate: (publicKey, msg) => ml_kem768_x25519.encapsulate(publicKey, msg),
+    decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+      const x = cache.get(secretKey);
+      const ctX = cipherText.subarray(XWING_CT_M);
+      let ssM: Uint8Array | undefined;
+      let ssX: Uint8Array | undefined;
+      let input: Uint8Array | undefined;
+      try {
+        ssM = ml_kem768.decapsulate(cipherText.subarray(0, XWING_CT_M), x.dkM);
+        ssX = x25519.getSharedSecret(x.skX, ctX); // throws on an all-zero (low-order) result
+        input = concatBytes(ssM, ssX, ctX, x.pkX, XWING_LABEL);
+        return sha3_256(input);
+      } finally {
+        wipe(ssM, ssX, input);
+      }
+    },
+  };
+}
+
 /** `verify` must never throw: every malformed input is simply an invalid signature. */
 function verifyOrFalse(
   p: SignatureParams,
@@ -216,9 +270,15 @@ function falcon(name: 'Falcon-512-r3' | 'Falcon-1024-r3', pick: (m: FalconModule
       if (seed !== undefined) expectBytes(seed, FALCON_SEED_LENGTH, 'OV_INVALID_ARGUMENT', 'seed');
       return lib().keygen(seed);
     },
-    getPublicKey(_secretKey: Uint8Array): Uint8Array {
-      // Contract: Falcon public keys are stored alongside the secret key, never re-derived.
-      throw new VaultError('OV_ALGORITHM_UNSUPPORTED', { algorithm: p.name, operation: 'getPublicKey' });
+    getPublicKey(secretKey: Uint8Array): Uint8Array {
+      // h = g / f mod q from the (f, g) of the expanded secret key.
+      checkSecretKey(p, secretKey);
+      try {
+        return lib().getPublicKey(secretKey);
+      } catch (cause) {
+        // Right length but not a valid (f, g, F) encoding, or f not invertible mod q.
+        throw new VaultError('OV_KEY_INVALID', { field: 'secretKey' }, { cause });
+      }
     },
     sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
       expectBytes(message, undefined, 'OV_INVALID_ARGUMENT', 'message');
@@ -242,7 +302,7 @@ let signatures: Readonly<Record<SignatureName, SignatureScheme>> | undefined;
 /** The noble KEMs, built on first use. */
 function nobleKems(): Readonly<Record<KemName, Kem>> {
   kems ??= Object.freeze({
-    'X-Wing': nobleKem('X-Wing', ml_kem768_x25519, false),
+    'X-Wing': nobleKem('X-Wing', xwingCached(), false),
     'ML-KEM-768': nobleKem('ML-KEM-768', ml_kem768, true),
     'ML-KEM-1024': nobleKem('ML-KEM-1024', ml_kem1024, true),
   });

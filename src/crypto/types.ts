@@ -63,7 +63,7 @@ export interface SignatureScheme {
   /** Which implementation actually runs this scheme (Falcon is noble-only everywhere). */
   readonly implementation: ProviderName;
   keygen(seed?: Uint8Array): KeyPair;
-  /** Public key from a secret key; Falcon cannot derive it and throws OV_ALGORITHM_UNSUPPORTED. */
+  /** Public key from a secret key (Falcon: h = g / f mod q from the expanded key); OV_KEY_INVALID when malformed. */
   getPublicKey(secretKey: Uint8Array): Uint8Array;
   sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array;
   /** Never throws on malformed input: returns false. */

@@ -9,15 +9,15 @@
  * supplies a nonce. Checked against hpkewg/hpke-pq test vectors in test/hpke.test.ts.
  * @module
  */
-import { aeadById } from '../crypto/aead.js';
+import type { KeyObject } from 'node:crypto';
+import { aeadById, aeadOpenWith, aeadSealInto, transientAeadKey } from '../crypto/aead.js';
 import { concatBytes, wipe } from '../crypto/bytes.js';
 import {
-  hkdfExpand,
-  hkdfExpander,
-  hkdfExtract,
   shake128,
   shake256,
   turboshake128,
+  transientHkdfExpander,
+  transientHkdfExtract,
   turboshake256,
   type HashName,
 } from '../crypto/kdf.js';
@@ -87,10 +87,18 @@ function twoStage(id: number, hash: HashName, Nh: number): TwoStageKdf {
     id,
     Nh,
     oneStage: false,
-    labeledExtract: (suiteId, salt, label, ikm) => hkdfExtract(hash, salt, HPKE_V1, suiteId, label, ikm),
-    labeledExpand: (suiteId, prk, label, info, L) => hkdfExpand(hash, prk, [u16(L), HPKE_V1, suiteId, label, info], L),
+    // Every HPKE secret lives for one message: the transient (KeyObject) HKDF route.
+    labeledExtract: (suiteId, salt, label, ikm) => transientHkdfExtract(hash, salt, HPKE_V1, suiteId, label, ikm),
+    labeledExpand: (suiteId, prk, label, info, L) => {
+      const x = transientHkdfExpander(hash, prk);
+      try {
+        return x.expand([u16(L), HPKE_V1, suiteId, label, info], L);
+      } finally {
+        x.dispose();
+      }
+    },
     labeledExpander: (suiteId, prk) => {
-      const x = hkdfExpander(hash, prk);
+      const x = transientHkdfExpander(hash, prk);
       return {
         expand: (label, info, L) => x.expand([u16(L), HPKE_V1, suiteId, label, info], L),
         dispose: () => x.dispose(),
@@ -224,6 +232,8 @@ abstract class HpkeContext {
   readonly #key: Uint8Array;
   readonly #baseNonce: Uint8Array;
   readonly #exporterSecret: Uint8Array;
+  /** The AEAD key as a KeyObject, made on first use; it lives as long as this context. */
+  #aeadKey: KeyObject | undefined;
   #seq = 0;
   #disposed = false;
 
@@ -262,8 +272,10 @@ abstract class HpkeContext {
     return this.#suite;
   }
 
-  protected get key(): Uint8Array {
-    return this.#key;
+  protected get aeadKey(): KeyObject {
+    this.live();
+    this.#aeadKey ??= transientAeadKey(this.#suite.aead, this.#key);
+    return this.#aeadKey;
   }
 
   protected increment(): void {
@@ -285,6 +297,7 @@ abstract class HpkeContext {
   /** Wipes the key, nonce and exporter secret; the context is unusable afterwards. */
   dispose(): void {
     wipe(this.#key, this.#baseNonce, this.#exporterSecret);
+    this.#aeadKey = undefined;
     this.#disposed = true;
   }
 }
@@ -292,10 +305,16 @@ abstract class HpkeContext {
 /** ContextS: seals messages in sequence. */
 export class SenderContext extends HpkeContext {
   seal(aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + this.suite.aead.tagLength);
+    this.sealInto(aad, plaintext, out, 0);
+    return out;
+  }
+
+  /** Seal writing ciphertext || tag into `out` at `offset` (plaintext.length + Nt bytes). */
+  sealInto(aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
     const nonce = this.nonce();
-    const ct = this.suite.aead.seal(this.key, nonce, aad, plaintext);
+    aeadSealInto(this.suite.aead, this.aeadKey, nonce, aad, plaintext, out, offset);
     this.increment();
-    return ct;
   }
 }
 
@@ -303,7 +322,7 @@ export class SenderContext extends HpkeContext {
 export class RecipientContext extends HpkeContext {
   open(aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     const nonce = this.nonce();
-    const pt = this.suite.aead.open(this.key, nonce, aad, ciphertext);
+    const pt = aeadOpenWith(this.suite.aead, this.aeadKey, nonce, aad, ciphertext);
     this.increment();
     return pt;
   }

@@ -35,14 +35,21 @@ export interface DeterministicSealOptions extends SealOptions {
   readonly encapSeed: Uint8Array;
   /** 48 bytes of DRBG seed, required when signing with Falcon. */
   readonly falconSeed?: Uint8Array;
+  /**
+   * Negative vectors only: rewrites the key commitment before it is written, and the AEAD
+   * tag is computed over the header carrying the rewritten value, so only the commitment
+   * check can reject the envelope.
+   */
+  readonly forgeCommitment?: (computed: Uint8Array) => Uint8Array;
 }
 
 /** `seal` with fixed KEM randomness and deterministic signing: same inputs, same bytes. */
 export function sealDeterministic(provider: CryptoProvider, opts: DeterministicSealOptions): Uint8Array {
-  const { encapSeed, falconSeed, ...rest } = opts;
+  const { encapSeed, falconSeed, forgeCommitment, ...rest } = opts;
   return sealWith(provider, rest, {
     setup: (suite, pkR, info) => setupBaseSDerand(suite, pkR, info, encapSeed),
     sign: (alg, message, sk) => signDeterministic(alg, message, sk, falconSeed),
+    ...(forgeCommitment === undefined ? {} : { commitment: forgeCommitment }),
   });
 }
 

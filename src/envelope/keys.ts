@@ -4,11 +4,10 @@
  *
  * A key id is SHA-256("ontoref-vault/key-id/v1" || alg id || public key) truncated to 16
  * bytes, so it names both the algorithm and the key and can be recomputed by anyone
- * holding the public key. Decoding recomputes it and, where the algorithm allows
- * (X-Wing, ML-KEM, ML-DSA), re-derives the public key from the secret key: a key file
- * whose parts do not belong together is OV_KEY_INVALID, never a key that silently
- * encrypts to someone else. Falcon public keys cannot be re-derived here (the provider
- * contract), which is why secret key files always carry the public key.
+ * holding the public key. Decoding recomputes it and re-derives the public key from the
+ * secret key for every algorithm (Falcon's as h = g / f mod q): a key file whose parts
+ * do not belong together is OV_KEY_INVALID, never a key that silently encrypts to or
+ * signs for someone else.
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
@@ -35,7 +34,7 @@ export interface SecretKeyInfo {
   readonly alg: KeyAlg;
   readonly keyVersion: number;
   readonly keyId: Uint8Array;
-  /** Stored too: Falcon cannot derive it. */
+  /** Stored too, and checked against the secret key when a key file is decoded. */
   readonly publicKey: Uint8Array;
   readonly secretKey: Uint8Array;
 }
@@ -205,9 +204,8 @@ export function decodeKey(bytes: Uint8Array, provider?: CryptoProvider, opts: De
   return Object.freeze({ kind, alg: spec.name, keyVersion, keyId, publicKey, secretKey });
 }
 
-/** The public key re-derived from the secret key must equal the stored one (not checkable for Falcon). */
+/** The public key re-derived from the secret key must equal the stored one. */
 function checkPair(provider: CryptoProvider, spec: AlgSpec, publicKey: Uint8Array, secretKey: Uint8Array): void {
-  if (spec.name === 'Falcon-512-r3' || spec.name === 'Falcon-1024-r3') return;
   let derived: Uint8Array;
   try {
     derived =

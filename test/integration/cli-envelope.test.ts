@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync, chmodSync, writeFileSync, existsSy
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/crypto/provider.js';
 import { decodeAgeIdentity } from '../../src/envelope/age.js';
-import { decodeKey, dearmor, type SecretKeyInfo } from '../../src/envelope/index.js';
+import { armor, decodeKey, dearmor, encodeKey, type SecretKeyInfo } from '../../src/envelope/index.js';
 import { VaultError } from '../../src/errors.js';
 import { CliError, exitCodeFor, formatError } from '../../cli/errors.js';
 import { assertBuilt, hasScript, makeSandbox, repoRoot, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
@@ -460,6 +460,33 @@ describe('seal and open', () => {
     const r = await sb.run(['envelope', 'open', '--key', '-'], { stdin: readFileSync(alice) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^vault: error: invalid usage: only one input can come from stdin \(-i, --key\)\n/);
+  });
+});
+
+describe('key files whose secret and public parts do not belong together', () => {
+  it('are refused by pubkey and sign for Falcon exactly as for X-Wing and ML-DSA', async () => {
+    const msg = sb.path('frank.msg');
+    writeFileSync(msg, PLAINTEXTS.message);
+    const stderrs: string[] = [];
+    for (const alg of ['falcon-512', 'x-wing', 'ml-dsa-65'] as const) {
+      const a = secretKeyOf(await keygen(`frank-a-${alg}.key`, alg));
+      const b = secretKeyOf(await keygen(`frank-b-${alg}.key`, alg));
+      // a's public key and key id, b's secret key.
+      const path = sb.path(`frank-${alg}.key`);
+      writeFileSync(path, armor('SECRET KEY', encodeKey({ ...a, secretKey: b.secretKey })), { mode: 0o600 });
+      const pub = await sb.run(['envelope', 'pubkey', '-i', path]);
+      expect(pub.code).toBe(1);
+      expect(pub.out).toBe('');
+      stderrs.push(pub.stderr.replaceAll(path, 'FILE'));
+      if (alg !== 'x-wing') {
+        const sig = await sb.run(['envelope', 'sign', '--key', path, '-i', msg, '-o', sb.path(`frank-${alg}.sig`)]);
+        expect(sig.code).toBe(1);
+        expect(sig.stderr.replaceAll(path, 'FILE')).toBe(stderrs[0]);
+        expect(existsSync(sb.path(`frank-${alg}.sig`))).toBe(false);
+      }
+    }
+    expect(stderrs[0]).toMatch(/^vault: error: key is malformed or of the wrong type/);
+    expect(new Set(stderrs).size).toBe(1);
   });
 });
 

@@ -8,7 +8,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aead, aeadById } from '../../../src/crypto/aead.js';
+import { aead, aeadById, aeadOpenWith, aeadSealInto, transientAeadKey } from '../../../src/crypto/aead.js';
 import { randomBytes } from '../../../src/crypto/bytes.js';
 import type { AeadName } from '../../../src/crypto/types.js';
 import { NOT_BYTES, expectCode, flipBit, hexOf } from './helpers.js';
@@ -76,7 +76,7 @@ for (const c of CASES) {
     });
 
     it('agrees with @noble/ciphers on block-boundary and large sizes', () => {
-      for (const n of [0, 1, 15, 16, 17, 63, 64, 65, 4096, 65_537]) {
+      for (const n of [0, 1, 15, 16, 17, 63, 64, 65, 4096, 65_535, 65_536, 65_537, 3 * 65_536 + 5]) {
         const key = randomBytes(c.keyLength);
         const nonce = randomBytes(12);
         const aad = randomBytes(n % 37);
@@ -86,6 +86,24 @@ for (const c of CASES) {
         expect(Buffer.compare(ct, c.ref.encrypt(key, nonce, aad, pt))).toBe(0);
         expect(Buffer.compare(a.open(key, nonce, aad, ct), pt)).toBe(0);
       }
+    });
+
+    it('with a transient KeyObject key: sealInto writes exactly ciphertext || tag at the offset, and opens', () => {
+      for (const n of [0, 17, 65_536, 2 * 65_536 + 3]) {
+        const key = randomBytes(c.keyLength);
+        const nonce = randomBytes(12);
+        const aad = randomBytes(40);
+        const pt = randomBytes(n);
+        const ko = transientAeadKey(a, key);
+        const out = new Uint8Array(7 + n + 16 + 5).fill(0xa5);
+        aeadSealInto(a, ko, nonce, aad, pt, out, 7);
+        expect(hexOf(out.subarray(7, 7 + n + 16))).toBe(hexOf(c.ref.encrypt(key, nonce, aad, pt)));
+        expect([...out.subarray(0, 7), ...out.subarray(7 + n + 16)].every((b) => b === 0xa5)).toBe(true);
+        expect(hexOf(aeadOpenWith(a, ko, nonce, aad, out.subarray(7, 7 + n + 16)))).toBe(hexOf(pt));
+        expectCode(() => aeadOpenWith(a, ko, nonce, flipBit(aad, 3), out.subarray(7, 7 + n + 16)), 'OV_ENVELOPE_OPEN');
+        expectCode(() => aeadSealInto(a, ko, nonce, aad, pt, out, 13), 'OV_INVALID_ARGUMENT');
+      }
+      expectCode(() => transientAeadKey(a, randomBytes(c.keyLength + 1)), 'OV_KEY_INVALID');
     });
 
     it('round-trips 1 MiB and returns plain Uint8Arrays', () => {

@@ -157,8 +157,15 @@ for (const name of ['Falcon-512-r3', 'Falcon-1024-r3'] as const) {
       }
     });
 
-    it('getPublicKey is OV_ALGORITHM_UNSUPPORTED: Falcon public keys are stored, not derived', () => {
-      expectCode(() => scheme.getPublicKey(keys.secretKey), 'OV_ALGORITHM_UNSUPPORTED');
+    it('getPublicKey re-derives the public key (h = g / f mod q) from the expanded secret key', () => {
+      expect(scheme.getPublicKey(keys.secretKey)).toEqual(keys.publicKey);
+      const other = scheme.keygen();
+      expect(scheme.getPublicKey(other.secretKey)).toEqual(other.publicKey);
+      expect(scheme.getPublicKey(other.secretKey)).not.toEqual(keys.publicKey);
+      const bad = new Uint8Array(keys.secretKey);
+      bad[0] = 0x00; // the header byte must be 0x50 + logn
+      expectCode(() => scheme.getPublicKey(bad), 'OV_KEY_INVALID');
+      expectCode(() => scheme.getPublicKey(keys.secretKey.subarray(1)), 'OV_KEY_INVALID');
     });
 
     it('a secret key of the right length but a bad encoding is OV_KEY_INVALID', () => {

@@ -165,6 +165,9 @@ describe('envelope: every failure to open is OV_ENVELOPE_OPEN', () => {
     const other = publicKeyOf(keys.sig['ML-DSA-87']);
     expectOpenFails(() => open(noble, { envelope: signed, key: keys.xwing, context: 'ctx', verify: other }));
     expectOpenFails(() => open(noble, { envelope: signed, key: keys.xwing, context: 'ctx', verify: [] }));
+    // An empty list never means "skip the check": an unsigned envelope fails too.
+    expectOpenFails(() => open(noble, { envelope: unsigned, key: keys.xwing, context: 'ctx', verify: [] }));
+    expect(open(noble, { envelope: unsigned, key: keys.xwing, context: 'ctx' })).toEqual(pt);
     expect(open(noble, { envelope: signed, key: keys.xwing, context: 'ctx', verify: [other, publicKeyOf(signer)] })).toEqual(pt);
   });
 

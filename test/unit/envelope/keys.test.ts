@@ -127,6 +127,20 @@ describe('decodeKey refuses malformed key files with OV_KEY_INVALID', () => {
     expectCode(() => decodeKey(encodeKey(frankDsa), noble), 'OV_KEY_INVALID');
   });
 
+  for (const alg of ['Falcon-512-r3', 'Falcon-1024-r3'] as const) {
+    it(`${alg}: a secret key stored with another key's public key is refused on every provider`, () => {
+      const a = generateKey(noble, alg);
+      const b = generateKey(noble, alg);
+      // The public key (and so the key id) of a, the secret key of b: signatures made with
+      // this file would fail against the key it claims to be.
+      const frank: SecretKeyInfo = { ...a, secretKey: b.secretKey };
+      for (const p of providers) {
+        expectCode(() => decodeKey(encodeKey(frank), p), 'OV_KEY_INVALID');
+        expect(decodeKey(encodeKey(a), p)).toEqual(a);
+      }
+    });
+  }
+
   it('decoded keys own their bytes: wiping the input changes nothing', () => {
     const input = good.slice();
     const k = decodeKey(input, noble) as SecretKeyInfo;

@@ -35,7 +35,11 @@ import {
   sealDeterministic,
   signDetachedDeterministic,
 } from '../../../src/envelope/internal.js';
+import { concatBytes } from '../../../src/crypto/bytes.js';
 import { getProvider } from '../../../src/crypto/provider.js';
+import { hpkeSuiteFor } from '../../../src/envelope/envelope.js';
+import { COMMIT_LABEL, COMMIT_LENGTH, INFO_LABEL } from '../../../src/envelope/format.js';
+import { setupBaseR } from '../../../src/envelope/hpke.js';
 import { hex, repoRoot, testProviders, toHex } from '../../helpers/vectors.js';
 
 interface Case {
@@ -165,6 +169,23 @@ describe('vectors/envelope.json', () => {
         expect(toHex(encodeEnvelope(decodeEnvelope(envelope)))).toBe(c.envelope);
       });
     }
+  }
+  for (const provider of providers) {
+    it(`${provider.name}: commitment-forged-tag-valid opens under HPKE and the AEAD alone, so only the commitment check rejects it`, () => {
+      const c = envelopeCases.find((x) => x.name === 'commitment-forged-tag-valid');
+      if (c === undefined) throw new Error('missing case commitment-forged-tag-valid');
+      const bytes = hex(c.envelope);
+      const env = decodeEnvelope(bytes);
+      const info = concatBytes(INFO_LABEL, bytes.subarray(0, env.infoEnd));
+      const ctx = setupBaseR(hpkeSuiteFor(provider, env.suite), env.enc, key(c.key).secretKey, info);
+      try {
+        expect(toHex(ctx.export(COMMIT_LABEL, COMMIT_LENGTH))).not.toBe(toHex(env.commitment));
+        expect(ctx.open(bytes.subarray(0, env.aadEnd), env.ciphertext).length).toBe(env.ciphertext.length - 16);
+      } finally {
+        ctx.dispose();
+      }
+      expect(c.expect).toBe('OV_ENVELOPE_OPEN');
+    });
   }
   // Exact bytes: deterministic sealing needs injected KEM randomness, which only noble takes.
   for (const c of envelopeCases.filter((x) => x.expect === 'ok')) {
