@@ -1,5 +1,6 @@
 // Type-aware lint: the rules that catch real bugs in async, security-sensitive code.
 import tseslint from 'typescript-eslint';
+import layers from './lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
@@ -18,11 +19,16 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts', 'cli/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/boundaries': 'error' },
+  },
+  {
     files: ['cli/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['eslint.config.js', 'lint/**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
 );

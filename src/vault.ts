@@ -18,7 +18,7 @@ import { AuditLog } from './audit/index.js';
 import { ApiKeyService } from './auth/apikey-service.js';
 import { SessionService } from './auth/session-service.js';
 import { SessionStore, type LoadReport } from './auth/session-store.js';
-import type { Config } from './config.js';
+import { CONFIG_FILE_SCHEMA, type Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
 import type { SecretKeyInfo } from './envelope/keys.js';
@@ -55,6 +55,8 @@ export interface VaultOptions {
 
 export interface Vault {
   readonly config: Config;
+  /** The JSON Schema of config.toml, for the daemon's self-description. */
+  readonly configSchema: typeof CONFIG_FILE_SCHEMA;
   readonly provider: CryptoProvider;
   readonly now: () => number;
   readonly seal: SealManager;
@@ -191,6 +193,7 @@ export function createVault(opts: VaultOptions): Vault {
 
   return {
     config,
+    configSchema: CONFIG_FILE_SCHEMA,
     provider,
     now,
     seal,

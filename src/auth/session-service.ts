@@ -7,7 +7,7 @@
  * behave as absent), and any caller may end its own session.
  * @module
  */
-import { parseDuration } from '../config.js';
+import { parseDuration } from '../util/duration.js';
 import { VaultError } from '../errors.js';
 import type { ApiKeyRecord, Role } from '../storage/types.js';
 import { scopeContains } from './scope.js';

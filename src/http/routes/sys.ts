@@ -6,7 +6,6 @@
  * @module
  */
 import { Type } from 'typebox';
-import { CONFIG_FILE_SCHEMA } from '../../config.js';
 import { isVaultError, VaultError } from '../../errors.js';
 import { SUITES } from '../../envelope/format.js';
 import type { KemName, SignatureName } from '../../crypto/types.js';
@@ -148,7 +147,7 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
         suites: SUITES.map((x) => ({ id: x.id, name: x.name, kem: x.kem, kdf_id: x.kdfId, aead_id: x.aeadId })),
         signature: vault.config.crypto.signature,
         capabilities: [...CAPABILITIES],
-        config_schema: CONFIG_FILE_SCHEMA,
+        config_schema: vault.configSchema,
       };
     },
   );
