@@ -1,0 +1,136 @@
+/**
+ * SQLite {@link TransitStore}: the `transit_keys` and `transit_key_versions` tables.
+ * @module
+ */
+import type { TransitKeyRecord, TransitStore, TransitVersionRecord } from '../transit-types.js';
+import { bytes, guard, type Db, type Statement } from './driver.js';
+
+/** A transit_keys row in KEY_COLUMNS order. */
+type KeyTuple = [string, string, number, number, number, number, number, number, number, number];
+/** A transit_key_versions row in VERSION_COLUMNS order. */
+type VersionTuple = [string, number, Buffer | null, Buffer, number, number];
+type KeyParams = [string, string, number, number, number, number, number, number, number, number];
+
+const KEY_COLUMNS =
+  'name, type, latest_version, min_decryption_version, min_encryption_version, deletion_allowed, exportable, allow_plaintext_backup, created_at, updated_at';
+const VERSION_COLUMNS = 'name, version, public_key, envelope, kem_version, created_at';
+
+function toKey([name, type, latest, minDec, minEnc, del, exp, backup, createdAt, updatedAt]: KeyTuple): TransitKeyRecord {
+  return {
+    name,
+    type,
+    latestVersion: latest,
+    minDecryptionVersion: minDec,
+    minEncryptionVersion: minEnc,
+    deletionAllowed: del === 1,
+    exportable: exp === 1,
+    allowPlaintextBackup: backup === 1,
+    createdAt,
+    updatedAt,
+  };
+}
+
+function toVersion([name, version, publicKey, envelope, kemVersion, createdAt]: VersionTuple): TransitVersionRecord {
+  return { name, version, publicKey: publicKey === null ? null : bytes(publicKey), envelope: bytes(envelope), kemVersion, createdAt };
+}
+
+function keyParams(r: TransitKeyRecord): KeyParams {
+  return [
+    r.name,
+    r.type,
+    r.latestVersion,
+    r.minDecryptionVersion,
+    r.minEncryptionVersion,
+    r.deletionAllowed ? 1 : 0,
+    r.exportable ? 1 : 0,
+    r.allowPlaintextBackup ? 1 : 0,
+    r.createdAt,
+    r.updatedAt,
+  ];
+}
+
+export class SqliteTransitStore implements TransitStore {
+  readonly #getKey: Statement<[string], KeyTuple>;
+  readonly #listKeys: Statement<[], [string]>;
+  readonly #insertKey: Statement<KeyParams>;
+  readonly #updateKey: Statement<KeyParams>;
+  readonly #deleteKey: Statement<[string]>;
+  readonly #insertVersion: Statement<[string, number, Uint8Array | null, Uint8Array, number, number]>;
+  readonly #getVersion: Statement<[string, number], VersionTuple>;
+  readonly #listVersions: Statement<[string], VersionTuple>;
+  readonly #deleteBelow: Statement<[string, number]>;
+  readonly #replace: Statement<[Uint8Array, number, string, number, number]>;
+  readonly #countStale: Statement<[number], [number]>;
+
+  constructor(db: Db) {
+    this.#getKey = db.prepare<[string], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM transit_keys WHERE name = ?`).raw();
+    this.#listKeys = db.prepare<[], [string]>('SELECT name FROM transit_keys ORDER BY name').raw();
+    this.#insertKey = db.prepare(`INSERT INTO transit_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    // Parameters in KEY_COLUMNS order; the name (first) is the row selector.
+    this.#updateKey = db.prepare(
+      `UPDATE transit_keys SET type = ?2, latest_version = ?3, min_decryption_version = ?4, min_encryption_version = ?5,
+         deletion_allowed = ?6, exportable = ?7, allow_plaintext_backup = ?8, created_at = ?9, updated_at = ?10
+       WHERE name = ?1`,
+    );
+    this.#deleteKey = db.prepare('DELETE FROM transit_keys WHERE name = ?');
+    this.#insertVersion = db.prepare(`INSERT INTO transit_key_versions (${VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#getVersion = db
+      .prepare<[string, number], VersionTuple>(`SELECT ${VERSION_COLUMNS} FROM transit_key_versions WHERE name = ? AND version = ?`)
+      .raw();
+    this.#listVersions = db
+      .prepare<[string], VersionTuple>(`SELECT ${VERSION_COLUMNS} FROM transit_key_versions WHERE name = ? ORDER BY version`)
+      .raw();
+    this.#deleteBelow = db.prepare('DELETE FROM transit_key_versions WHERE name = ? AND version < ?');
+    this.#replace = db.prepare(
+      'UPDATE transit_key_versions SET envelope = ?, kem_version = ? WHERE name = ? AND version = ? AND kem_version = ?',
+    );
+    this.#countStale = db.prepare<[number], [number]>('SELECT count(*) FROM transit_key_versions WHERE kem_version < ?').raw();
+  }
+
+  getKey(name: string): TransitKeyRecord | undefined {
+    const row = guard(() => this.#getKey.get(name));
+    return row === undefined ? undefined : toKey(row);
+  }
+
+  listKeys(): string[] {
+    return guard(() => this.#listKeys.all()).map(([name]) => name);
+  }
+
+  insertKey(r: TransitKeyRecord): void {
+    guard(() => this.#insertKey.run(...keyParams(r)));
+  }
+
+  updateKey(r: TransitKeyRecord): boolean {
+    return guard(() => this.#updateKey.run(...keyParams(r))).changes === 1;
+  }
+
+  deleteKey(name: string): boolean {
+    return guard(() => this.#deleteKey.run(name)).changes === 1;
+  }
+
+  insertVersion(r: TransitVersionRecord): void {
+    guard(() => this.#insertVersion.run(r.name, r.version, r.publicKey, r.envelope, r.kemVersion, r.createdAt));
+  }
+
+  getVersion(name: string, version: number): TransitVersionRecord | undefined {
+    const row = guard(() => this.#getVersion.get(name, version));
+    return row === undefined ? undefined : toVersion(row);
+  }
+
+  listVersions(name: string): TransitVersionRecord[] {
+    return guard(() => this.#listVersions.all(name)).map(toVersion);
+  }
+
+  deleteVersionsBelow(name: string, version: number): number {
+    return guard(() => this.#deleteBelow.run(name, version)).changes;
+  }
+
+  replaceEnvelope(name: string, version: number, expectedKemVersion: number, envelope: Uint8Array, kemVersion: number): boolean {
+    return guard(() => this.#replace.run(envelope, kemVersion, name, version, expectedKemVersion)).changes === 1;
+  }
+
+  countStale(kemVersion: number): number {
+    const row = guard(() => this.#countStale.get(kemVersion));
+    return row?.[0] ?? 0;
+  }
+}
