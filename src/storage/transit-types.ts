@@ -35,6 +35,12 @@ export interface TransitVersionRecord {
   createdAt: number;
 }
 
+/** Position in the (name, version) order, for keyset walks. */
+export interface TransitCursor {
+  readonly name: string;
+  readonly version: number;
+}
+
 export interface TransitStore {
   getKey(name: string): TransitKeyRecord | undefined;
   /** Every key name, in byte order. */
@@ -53,10 +59,12 @@ export interface TransitStore {
   /** Deletes the key's versions below `version`; returns how many. */
   deleteVersionsBelow(name: string, version: number): number;
   /**
-   * Replaces a version's envelope when its row is still sealed under `expectedKemVersion`
-   * (compare-and-swap for a rewrap); false when the row is gone or was changed meanwhile.
+   * Replaces a version's envelope when the row still holds `expected` (compare-and-swap for
+   * a rewrap); false when the row is gone or was changed meanwhile.
    */
-  replaceEnvelope(name: string, version: number, expectedKemVersion: number, envelope: Uint8Array, kemVersion: number): boolean;
+  replaceEnvelope(name: string, version: number, expected: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean;
+  /** Up to `limit` version rows sealed under a KEM key version below `kemVersion`, after `after` in (name, version) order. */
+  staleVersions(kemVersion: number, after: TransitCursor | undefined, limit: number): TransitVersionRecord[];
   /** Number of version rows sealed under a KEM key version below `kemVersion`. */
   countStale(kemVersion: number): number;
 }

@@ -2,9 +2,9 @@
  * In-memory {@link TransitStore}, with the checks of the SQL schema (./schema-transit.ts).
  * @module
  */
-import type { TransitKeyRecord, TransitStore, TransitVersionRecord } from '../transit-types.js';
+import type { TransitCursor, TransitKeyRecord, TransitStore, TransitVersionRecord } from '../transit-types.js';
 import type { MemoryDb } from './db.js';
-import { Columns, compareText, copyBytes, copyOrNull, textLength } from './values.js';
+import { Columns, checkLimit, compareText, copyBytes, copyOrNull, equalBytes, textLength } from './values.js';
 
 const keys = new Columns('transit_keys');
 const versions = new Columns('transit_key_versions');
@@ -135,10 +135,10 @@ export class MemoryTransitStore implements TransitStore {
     return gone.length;
   }
 
-  replaceEnvelope(name: string, version: number, expectedKemVersion: number, envelope: Uint8Array, kemVersion: number): boolean {
+  replaceEnvelope(name: string, version: number, expected: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean {
     this.#db.check();
     const old = this.#versions.get(name)?.get(version);
-    if (old?.kemVersion !== expectedKemVersion) return false;
+    if (old === undefined || !equalBytes(old.envelope, expected)) return false;
     const row: TransitVersionRecord = {
       ...old,
       envelope: copyBytes(versions.blob(envelope, 'envelope')),
@@ -148,6 +148,24 @@ export class MemoryTransitStore implements TransitStore {
     map.set(version, row);
     this.#db.undo(() => map.set(version, old));
     return true;
+  }
+
+  staleVersions(kemVersion: number, after: TransitCursor | undefined, limit: number): TransitVersionRecord[] {
+    this.#db.check();
+    checkLimit(limit);
+    const out: TransitVersionRecord[] = [];
+    for (const name of [...this.#versions.keys()].sort(compareText)) {
+      if (after !== undefined && compareText(name, after.name) < 0) continue;
+      const map = this.#versions.get(name) as Map<number, TransitVersionRecord>;
+      for (const v of [...map.keys()].sort((a, b) => a - b)) {
+        if (after !== undefined && name === after.name && v <= after.version) continue;
+        const r = map.get(v) as TransitVersionRecord;
+        if (r.kemVersion >= kemVersion) continue;
+        out.push(copyVersion(r));
+        if (out.length === limit) return out;
+      }
+    }
+    return out;
   }
 
   countStale(kemVersion: number): number {

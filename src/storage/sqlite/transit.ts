@@ -2,8 +2,8 @@
  * SQLite {@link TransitStore}: the `transit_keys` and `transit_key_versions` tables.
  * @module
  */
-import type { TransitKeyRecord, TransitStore, TransitVersionRecord } from '../transit-types.js';
-import { bytes, guard, type Db, type Statement } from './driver.js';
+import type { TransitCursor, TransitKeyRecord, TransitStore, TransitVersionRecord } from '../transit-types.js';
+import { bytes, checkLimit, guard, type Db, type Statement } from './driver.js';
 
 /** A transit_keys row in KEY_COLUMNS order. */
 type KeyTuple = [string, string, number, number, number, number, number, number, number, number];
@@ -59,7 +59,9 @@ export class SqliteTransitStore implements TransitStore {
   readonly #getVersion: Statement<[string, number], VersionTuple>;
   readonly #listVersions: Statement<[string], VersionTuple>;
   readonly #deleteBelow: Statement<[string, number]>;
-  readonly #replace: Statement<[Uint8Array, number, string, number, number]>;
+  readonly #replace: Statement<[Uint8Array, number, string, number, Uint8Array]>;
+  readonly #staleFirst: Statement<[number, number], VersionTuple>;
+  readonly #staleAfter: Statement<[number, string, number, number], VersionTuple>;
   readonly #countStale: Statement<[number], [number]>;
 
   constructor(db: Db) {
@@ -82,8 +84,18 @@ export class SqliteTransitStore implements TransitStore {
       .raw();
     this.#deleteBelow = db.prepare('DELETE FROM transit_key_versions WHERE name = ? AND version < ?');
     this.#replace = db.prepare(
-      'UPDATE transit_key_versions SET envelope = ?, kem_version = ? WHERE name = ? AND version = ? AND kem_version = ?',
+      'UPDATE transit_key_versions SET envelope = ?, kem_version = ? WHERE name = ? AND version = ? AND envelope = ?',
     );
+    this.#staleFirst = db
+      .prepare<[number, number], VersionTuple>(
+        `SELECT ${VERSION_COLUMNS} FROM transit_key_versions WHERE kem_version < ? ORDER BY name, version LIMIT ?`,
+      )
+      .raw();
+    this.#staleAfter = db
+      .prepare<[number, string, number, number], VersionTuple>(
+        `SELECT ${VERSION_COLUMNS} FROM transit_key_versions WHERE kem_version < ?1 AND (name, version) > (?2, ?3) ORDER BY name, version LIMIT ?4`,
+      )
+      .raw();
     this.#countStale = db.prepare<[number], [number]>('SELECT count(*) FROM transit_key_versions WHERE kem_version < ?').raw();
   }
 
@@ -125,8 +137,16 @@ export class SqliteTransitStore implements TransitStore {
     return guard(() => this.#deleteBelow.run(name, version)).changes;
   }
 
-  replaceEnvelope(name: string, version: number, expectedKemVersion: number, envelope: Uint8Array, kemVersion: number): boolean {
-    return guard(() => this.#replace.run(envelope, kemVersion, name, version, expectedKemVersion)).changes === 1;
+  replaceEnvelope(name: string, version: number, expected: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean {
+    return guard(() => this.#replace.run(envelope, kemVersion, name, version, expected)).changes === 1;
+  }
+
+  staleVersions(kemVersion: number, after: TransitCursor | undefined, limit: number): TransitVersionRecord[] {
+    checkLimit(limit);
+    const rows = guard(() =>
+      after === undefined ? this.#staleFirst.all(kemVersion, limit) : this.#staleAfter.all(kemVersion, after.name, after.version, limit),
+    );
+    return rows.map(toVersion);
   }
 
   countStale(kemVersion: number): number {
