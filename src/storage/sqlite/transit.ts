@@ -10,6 +10,7 @@ type KeyTuple = [string, string, number, number, number, number, number, number,
 /** A transit_key_versions row in VERSION_COLUMNS order. */
 type VersionTuple = [string, number, Buffer | null, Buffer, number, number];
 type KeyParams = [string, string, number, number, number, number, number, number, number, number];
+type UpdateParams = [string, number, number, number, number, number, number, number, number];
 
 const KEY_COLUMNS =
   'name, type, latest_version, min_decryption_version, min_encryption_version, deletion_allowed, exportable, allow_plaintext_backup, created_at, updated_at';
@@ -53,7 +54,7 @@ export class SqliteTransitStore implements TransitStore {
   readonly #getKey: Statement<[string], KeyTuple>;
   readonly #listKeys: Statement<[], [string]>;
   readonly #insertKey: Statement<KeyParams>;
-  readonly #updateKey: Statement<KeyParams>;
+  readonly #updateKey: Statement<[...UpdateParams, string]>;
   readonly #deleteKey: Statement<[string]>;
   readonly #insertVersion: Statement<[string, number, Uint8Array | null, Uint8Array, number, number]>;
   readonly #getVersion: Statement<[string, number], VersionTuple>;
@@ -68,11 +69,11 @@ export class SqliteTransitStore implements TransitStore {
     this.#getKey = db.prepare<[string], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM transit_keys WHERE name = ?`).raw();
     this.#listKeys = db.prepare<[], [string]>('SELECT name FROM transit_keys ORDER BY name').raw();
     this.#insertKey = db.prepare(`INSERT INTO transit_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    // Parameters in KEY_COLUMNS order; the name (first) is the row selector.
+    // Parameters in KEY_COLUMNS order after the first, then the name that selects the row.
     this.#updateKey = db.prepare(
-      `UPDATE transit_keys SET type = ?2, latest_version = ?3, min_decryption_version = ?4, min_encryption_version = ?5,
-         deletion_allowed = ?6, exportable = ?7, allow_plaintext_backup = ?8, created_at = ?9, updated_at = ?10
-       WHERE name = ?1`,
+      `UPDATE transit_keys SET type = ?, latest_version = ?, min_decryption_version = ?, min_encryption_version = ?,
+         deletion_allowed = ?, exportable = ?, allow_plaintext_backup = ?, created_at = ?, updated_at = ?
+       WHERE name = ?`,
     );
     this.#deleteKey = db.prepare('DELETE FROM transit_keys WHERE name = ?');
     this.#insertVersion = db.prepare(`INSERT INTO transit_key_versions (${VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
@@ -93,7 +94,7 @@ export class SqliteTransitStore implements TransitStore {
       .raw();
     this.#staleAfter = db
       .prepare<[number, string, number, number], VersionTuple>(
-        `SELECT ${VERSION_COLUMNS} FROM transit_key_versions WHERE kem_version < ?1 AND (name, version) > (?2, ?3) ORDER BY name, version LIMIT ?4`,
+        `SELECT ${VERSION_COLUMNS} FROM transit_key_versions WHERE kem_version < ? AND (name, version) > (?, ?) ORDER BY name, version LIMIT ?`,
       )
       .raw();
     this.#countStale = db.prepare<[number], [number]>('SELECT count(*) FROM transit_key_versions WHERE kem_version < ?').raw();
@@ -113,7 +114,8 @@ export class SqliteTransitStore implements TransitStore {
   }
 
   updateKey(r: TransitKeyRecord): boolean {
-    return guard(() => this.#updateKey.run(...keyParams(r))).changes === 1;
+    const [name, ...rest] = keyParams(r);
+    return guard(() => this.#updateKey.run(...rest, name)).changes === 1;
   }
 
   deleteKey(name: string): boolean {
