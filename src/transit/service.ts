@@ -535,9 +535,9 @@ export class TransitService {
     return this.#run('rewrap', name, req, 'encrypt', ITEM_KEYS.rewrap, (key, opened, item) => {
       const ad = optB64('associated_data', item['associated_data']);
       const target = this.#encryptionVersion(key, optVersion('key_version', item['key_version']));
-      const { plaintext } = this.#decryptWith(key, opened, item['ciphertext'], ad);
+      const { plaintext, version: from } = this.#decryptWith(key, opened, item['ciphertext'], ad);
       try {
-        return this.#encryptWith(key, opened, target, plaintext, ad);
+        return { ...this.#encryptWith(key, opened, target, plaintext, ad), from };
       } finally {
         wipe(plaintext);
       }
@@ -875,7 +875,8 @@ export class TransitService {
     req: unknown,
     purpose: TransitPurpose | readonly TransitPurpose[],
     keys: readonly string[],
-    one: (key: Key, opened: Opened, item: Record<string, unknown>) => { data: R; version: number },
+    /** `from`: a second version the item used (rewrap's source). */
+    one: (key: Key, opened: Opened, item: Record<string, unknown>) => { data: R; version: number; from?: number },
   ): TransitResult<R | BatchResult<R>> {
     const key = this.#key(name, purpose);
     const { items, batch } = itemsOf(req, keys, operation);
@@ -884,8 +885,9 @@ export class TransitService {
     const versions = new Set<number>();
     try {
       if (!batch) {
-        const { data, version } = one(key, opened, items[0] as Record<string, unknown>);
+        const { data, version, from } = one(key, opened, items[0] as Record<string, unknown>);
         versions.add(version);
+        if (from !== undefined) versions.add(from);
         return { data, audit: audit(operation, name, [...versions]) };
       }
       let errors = 0;
@@ -893,8 +895,9 @@ export class TransitService {
         try {
           if (!isRecord(item)) throw arg(`batch_input.${i}`);
           checkOptions(item, keys, `batch_input.${i}`);
-          const { data, version } = one(key, opened, item);
+          const { data, version, from } = one(key, opened, item);
           versions.add(version);
+          if (from !== undefined) versions.add(from);
           return data;
         } catch (e) {
           errors++;
