@@ -1,6 +1,6 @@
 /**
- * The transit engine's public surface: the service (./service.ts), key types (./keys.ts)
- * and the wire and binding formats (./format.ts). See docs/transit.md.
+ * The transit engine's public surface: the service (./service.ts), key types (./keys.ts),
+ * the wire and binding formats (./format.ts) and the rewrap source (./rewrap.ts). See docs/transit.md.
  * @module
  */
 export {
@@ -14,6 +14,7 @@ export {
   parseValue,
   transitKeyContext,
 } from './format.js';
+export { transitRewrapSource } from './rewrap.js';
 export { TRANSIT_KEY_TYPES, isTransitKeyType, type TransitKeyType, type TransitPurpose } from './keys.js';
 export {
   TransitService,

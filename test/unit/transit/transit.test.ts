@@ -15,7 +15,7 @@ import { selectProvider } from '../../../src/crypto/provider.js';
 import { dearmor } from '../../../src/envelope/armor.js';
 import { decodeKey, open as openEnvelope, type PublicKeyInfo, type SecretKeyInfo } from '../../../src/envelope/index.js';
 import { VaultError, type ErrorCode } from '../../../src/errors.js';
-import { Keyring, vaultVerifyKeys } from '../../../src/keyring/index.js';
+import { Keyring, KeyRotation, vaultVerifyKeys } from '../../../src/keyring/index.js';
 import { openMemoryStorage, openStorage } from '../../../src/storage/index.js';
 import type { Storage } from '../../../src/storage/types.js';
 import {
@@ -24,6 +24,7 @@ import {
   ciphertextContext,
   encodeValue,
   parseValue,
+  transitRewrapSource,
   type BatchError,
   type TransitKeyType,
 } from '../../../src/transit/index.js';
@@ -398,6 +399,23 @@ for (const backend of BACKENDS) {
       expectCode(() => b.transit.decrypt('copy', { ciphertext: before }), 'OV_TRANSIT_CIPHERTEXT_INVALID');
       expect(b.transit.restore(blob, { trusted, force: true }).data.latest_version).toBe(2);
       expectCode(() => b.transit.restore('not a backup', { trusted }), 'OV_TRANSIT_BACKUP_INVALID');
+    });
+
+    it('follows a rotation of the vault KEM key through the shared rewrap loop', () => {
+      const v = vault();
+      v.transit.create('k');
+      v.transit.create('h', { type: 'hmac-sha256' });
+      const ct = v.transit.encrypt('k', { plaintext: b64('kept') }).data.ciphertext;
+      const mac = v.transit.hmac('h', { input: b64('m') }).data.hmac;
+      const rotation = new KeyRotation({ sealed: v.transit.sealed, now: () => now, sources: () => [transitRewrapSource(v.transit)] });
+      rotation.rotate('kem');
+      expect(v.storage.transit.countStale(2)).toBe(2);
+      expectCode(() => rotation.setMinDecryptVersion('kem', 2), 'OV_REWRAP_REQUIRED');
+      expect(rotation.rewrap('kem')).toMatchObject({ rewrapped: 2, failed: 0, remaining: 0, done: true });
+      rotation.setMinDecryptVersion('kem', 2);
+      expect(v.storage.transit.getVersion('k', 1)?.kemVersion).toBe(2);
+      expect(text(v.transit.decrypt('k', { ciphertext: ct }).data.plaintext)).toBe('kept');
+      expect(v.transit.verify('h', { input: b64('m'), hmac: mac }).data.valid).toBe(true);
     });
 
     it('needs an unsealed vault for anything that touches key material', () => {
