@@ -11,7 +11,7 @@
  * plaintext or key; the caller's layer HMACs the inputs it logs.
  * @module
  */
-import { armor } from '../envelope/armor.js';
+import { armor, dearmor } from '../envelope/armor.js';
 import { constantTimeEqual, randomBytes, utf8, wipe } from '../crypto/bytes.js';
 import { hashMlDsaSign, hashMlDsaVerify } from '../crypto/hash-ml-dsa.js';
 import { hmac as hmacSha2 } from '../crypto/kdf.js';
@@ -19,7 +19,7 @@ import { hmacSha3_256 } from '../crypto/hash-ml-dsa.js';
 import type { CryptoProvider, SignatureName } from '../crypto/types.js';
 import { open, openWith, seal } from '../envelope/envelope.js';
 import { checkOptions } from '../envelope/format.js';
-import { deriveKeyId, encodeKey, publicKeyOf, type PublicKeyInfo, type SecretKeyInfo } from '../envelope/keys.js';
+import { decodeKey, deriveKeyId, encodeKey, publicKeyOf, type PublicKeyInfo, type SecretKeyInfo } from '../envelope/keys.js';
 import { VaultError, type ErrorCode } from '../errors.js';
 import type { Keyring } from '../keyring/keyring.js';
 import { SealedRecords, vaultVerifyKeys, type SealedBinding, type SignatureChoice } from '../keyring/sealed-records.js';
@@ -190,16 +190,16 @@ export interface ExportResponse {
 }
 
 export interface BackupRequest {
-  /** The KEM public key of the vault that will restore the backup (kind `kem-public`). */
-  recipient: PublicKeyInfo;
+  /** The KEM public key of the vault that will restore the backup (kind `kem-public`), or its armored key file. */
+  recipient: PublicKeyInfo | string;
 }
 export interface RestoreRequest {
   /** Restore under this name instead of the one in the backup. */
   name?: string;
   /** Replace an existing key of that name. */
   force?: boolean;
-  /** Signature public keys of the vault that made the backup; default this vault's own. */
-  trusted?: readonly PublicKeyInfo[];
+  /** Signature public keys (or armored key files) of the vault that made the backup; default this vault's own. */
+  trusted?: readonly (PublicKeyInfo | string)[];
 }
 
 const MAX_BATCH = 1000;
@@ -667,8 +667,7 @@ export class TransitService {
   backup(name: string, req: BackupRequest): TransitResult<{ backup: string }> {
     checkName(name);
     checkOptions(req, ['recipient'], 'backup');
-    const recipient = req.recipient;
-    if (recipient?.kind !== 'kem-public') throw new VaultError('OV_KEY_INVALID', { field: 'recipient' });
+    const recipient = this.#publicKey('recipient', req.recipient, 'kem-public');
     const key = this.#key(name);
     if (!key.allowPlaintextBackup) throw new VaultError('OV_TRANSIT_EXPORT_NOT_ALLOWED');
     const rows = this.storage.transit.listVersions(name);
@@ -714,7 +713,8 @@ export class TransitService {
     const keyring = this.sealed.keyring();
     const envelope = decodeBase64(backup);
     if (envelope === undefined) throw new VaultError('OV_TRANSIT_BACKUP_INVALID');
-    const trusted = req.trusted ?? vaultVerifyKeys(keyring);
+    if (req.trusted !== undefined && !Array.isArray(req.trusted)) throw arg('trusted');
+    const trusted = req.trusted?.map((k, i) => this.#publicKey(`trusted.${i}`, k, 'sig-public')) ?? vaultVerifyKeys(keyring);
     let plaintext: Uint8Array;
     try {
       plaintext = openWith(this.provider, {
@@ -810,6 +810,13 @@ export class TransitService {
       kemVersion,
       createdAt: now,
     });
+  }
+
+  /** A public key given as such or as an armored key file; OV_KEY_INVALID unless of `kind`. */
+  #publicKey(field: string, k: unknown, kind: PublicKeyInfo['kind']): PublicKeyInfo {
+    const key = typeof k === 'string' ? decodeKey(dearmor(k, 'PUBLIC KEY'), this.provider) : k;
+    if (!isRecord(key) || key['kind'] !== kind) throw new VaultError('OV_KEY_INVALID', { field });
+    return key as unknown as PublicKeyInfo;
   }
 
   /** The key row, checked; with `purpose`, OV_TRANSIT_UNSUPPORTED_OPERATION for another type. */

@@ -12,8 +12,8 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../src/crypto/bytes.js';
 import { selectProvider } from '../../../src/crypto/provider.js';
-import { dearmor } from '../../../src/envelope/armor.js';
-import { decodeKey, open as openEnvelope, type PublicKeyInfo, type SecretKeyInfo } from '../../../src/envelope/index.js';
+import { armor, dearmor } from '../../../src/envelope/armor.js';
+import { decodeKey, encodeKey, open as openEnvelope, type PublicKeyInfo, type SecretKeyInfo } from '../../../src/envelope/index.js';
 import { VaultError, type ErrorCode } from '../../../src/errors.js';
 import { Keyring, KeyRotation, vaultVerifyKeys } from '../../../src/keyring/index.js';
 import { openMemoryStorage, openStorage } from '../../../src/storage/index.js';
@@ -393,7 +393,11 @@ for (const backend of BACKENDS) {
       const after = b.transit.encrypt('k', { plaintext: b64('back') }).data.ciphertext;
       expect(text(a.transit.decrypt('k', { ciphertext: after }).data.plaintext)).toBe('back');
       expectCode(() => b.transit.restore(blob, { trusted }), 'OV_TRANSIT_KEY_EXISTS');
-      b.transit.restore(blob, { trusted, name: 'copy' });
+      // Keys may also be given as armored key files (what the HTTP layer passes).
+      const armoredTrust = a.transit.sealed.keyring().publicKeys().filter((k) => k.kind === 'sig-public').map((k) => armor('PUBLIC KEY', encodeKey(k)));
+      b.transit.restore(blob, { trusted: armoredTrust, name: 'copy' });
+      expect(b.transit.backup('copy', { recipient: armor('PUBLIC KEY', encodeKey(kemPublic(a.keyring))) }).data.backup).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expectCode(() => b.transit.backup('copy', { recipient: armoredTrust[0] as string }), 'OV_KEY_INVALID');
       expect(text(b.transit.decrypt('copy', { ciphertext: b.transit.encrypt('copy', { plaintext: b64('c') }).data.ciphertext }).data.plaintext)).toBe('c');
       // A ciphertext is bound to its key name: the copy does not open the original's.
       expectCode(() => b.transit.decrypt('copy', { ciphertext: before }), 'OV_TRANSIT_CIPHERTEXT_INVALID');
