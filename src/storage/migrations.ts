@@ -6,8 +6,8 @@
  * Migrations only ever append: a released migration is never edited, a change is a new one.
  *
  * Migration 2 adds the keyring and the audit log (src/keyring, src/audit); 3 the versioned
- * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts); 5 the transit engine's
- * named keys (./schema-transit.ts).
+ * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts); 5 the
+ * transit engine's named keys (./schema-transit.ts).
  * @module
  */
 import type Database from 'better-sqlite3';

@@ -11,11 +11,10 @@
  * plaintext or key; the caller's layer HMACs the inputs it logs.
  * @module
  */
-import { armor, dearmor } from '../envelope/armor.js';
 import { constantTimeEqual, randomBytes, utf8, wipe } from '../crypto/bytes.js';
-import { hashMlDsaSign, hashMlDsaVerify } from '../crypto/hash-ml-dsa.js';
+import { hashMlDsaSign, hashMlDsaVerify, hmacSha3_256 } from '../crypto/hash-ml-dsa.js';
 import { hmac as hmacSha2 } from '../crypto/kdf.js';
-import { hmacSha3_256 } from '../crypto/hash-ml-dsa.js';
+import { armor, dearmor } from '../envelope/armor.js';
 import type { CryptoProvider, SignatureName } from '../crypto/types.js';
 import { open, openWith, seal } from '../envelope/envelope.js';
 import { checkOptions } from '../envelope/format.js';
