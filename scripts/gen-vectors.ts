@@ -27,6 +27,7 @@ import { setupBaseR } from '../src/envelope/hpke.js';
 import { decodeEnvelope, encodeEnvelope, keyFromSeed, sealDeterministic, signDetachedDeterministic } from '../src/envelope/internal.js';
 import { encodeKey, publicKeyOf, type KeyAlg, type SecretKeyInfo } from '../src/envelope/keys.js';
 import { verifyDetached } from '../src/envelope/signature.js';
+import { ciphertextContext, encodeValue } from '../src/transit/format.js';
 
 const te = new TextEncoder();
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -565,6 +566,87 @@ function armorVectors(): object {
 }
 
 // ---------------------------------------------------------------------------------------
+// transit ciphertexts
+// ---------------------------------------------------------------------------------------
+
+interface TransitCase {
+  readonly name: string;
+  readonly comment: string;
+  readonly alg: 'X-Wing' | 'ML-KEM-1024';
+  readonly keyName: string;
+  readonly keyVersion: number;
+  readonly plaintext: Uint8Array;
+  readonly associatedData?: Uint8Array;
+}
+
+const TRANSIT_CASES: readonly TransitCase[] = [
+  { name: 'xwing', comment: 'X-Wing key version 2, no associated data', alg: 'X-Wing', keyName: 'payments', keyVersion: 2, plaintext: te.encode('card=4111111111111111') },
+  { name: 'xwing-ad', comment: 'X-Wing key version 2, associated data bound through its SHA-256', alg: 'X-Wing', keyName: 'payments', keyVersion: 2, plaintext: te.encode('card=4111111111111111'), associatedData: te.encode('tenant-42') },
+  { name: 'mlkem1024', comment: 'ML-KEM-1024 key version 1, no associated data', alg: 'ML-KEM-1024', keyName: 'backups.db-1', keyVersion: 1, plaintext: te.encode('a data key') },
+  { name: 'mlkem1024-ad', comment: 'ML-KEM-1024 key version 1, with associated data', alg: 'ML-KEM-1024', keyName: 'backups.db-1', keyVersion: 1, plaintext: new Uint8Array(0), associatedData: te.encode('{"row":17}') },
+];
+
+function transitVectors(p: CryptoProvider): object {
+  const keys = new Map<string, SecretKeyInfo>();
+  const cases: object[] = [];
+  const made = new Map<string, string>();
+  for (const c of TRANSIT_CASES) {
+    const keyLabel = `${c.alg}/${c.keyName}/${c.keyVersion}`;
+    let key = keys.get(keyLabel);
+    if (key === undefined) {
+      key = keyFromSeed(p, c.alg, vectorSeed(`transit/key/${keyLabel}`, c.alg === 'X-Wing' ? 32 : 64), c.keyVersion);
+      keys.set(keyLabel, key);
+    }
+    const context = ciphertextContext(c.keyName, c.keyVersion, c.associatedData);
+    const encapSeed = vectorSeed(`transit/encap/${c.name}`, encapSeedLength(c.alg));
+    const envelope = sealDeterministic(p, { to: publicKeyOf(key), plaintext: c.plaintext, context, encapSeed });
+    const ciphertext = encodeValue(c.keyVersion, envelope);
+    made.set(c.name, ciphertext);
+    const base = { keyName: c.keyName, keyVersion: c.keyVersion, secretKey: hex(encodeKey(key)) };
+    cases.push({
+      name: c.name,
+      comment: c.comment,
+      ...base,
+      associatedData: c.associatedData === undefined ? null : hex(c.associatedData),
+      context: hex(context),
+      ciphertext,
+      expect: 'ok',
+      plaintext: hex(c.plaintext),
+      seal: { encapSeed: hex(encapSeed) },
+    });
+    const other = (name: string, comment: string, over: { keyName?: string; associatedData?: Uint8Array | null; ciphertext?: string }): void => {
+      const ad = over.associatedData === undefined ? c.associatedData : (over.associatedData ?? undefined);
+      cases.push({
+        name: `${c.name}-${name}`,
+        comment,
+        ...base,
+        keyName: over.keyName ?? c.keyName,
+        associatedData: ad === undefined ? null : hex(ad),
+        context: hex(ciphertextContext(over.keyName ?? c.keyName, c.keyVersion, ad)),
+        ciphertext: over.ciphertext ?? ciphertext,
+        expect: 'OV_TRANSIT_CIPHERTEXT_INVALID',
+      });
+    };
+    if (c.associatedData === undefined) {
+      other('with-ad', 'associated data given where none was bound', { associatedData: te.encode('tenant-42') });
+      other('other-name', 'decrypted as another key name', { keyName: `${c.keyName}x` });
+    } else {
+      other('no-ad', 'the associated data left out', { associatedData: null });
+      other('other-ad', 'other associated data', { associatedData: te.encode('tenant-43') });
+    }
+    other('prefix-version', 'the prefix claims another version than the envelope header', {
+      ciphertext: ciphertext.replace(`ontoref:v${c.keyVersion}:`, `ontoref:v${c.keyVersion + 1}:`),
+    });
+  }
+  return {
+    description:
+      'transit ciphertexts (docs/format.md section 10): open the base64 body of `ciphertext` (after the `ontoref:v<keyVersion>:` prefix) ' +
+      'with `secretKey` (a key file) and `context` = "ontoref-vault/transit/v1" 0x00 keyName 0x00 keyVersion [0x00 SHA-256(associatedData)]',
+    cases,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 // driver
 // ---------------------------------------------------------------------------------------
 
@@ -585,6 +667,7 @@ export function generateVectors(): Map<string, string> {
     ['envelope.json', render(envelopeVectors(p, keys))],
     ['signature.json', render(signatureVectors(p, keys))],
     ['armor.json', render(armorVectors())],
+    ['transit.json', render(transitVectors(p))],
   ]);
 }
 

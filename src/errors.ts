@@ -102,6 +102,18 @@ export const ERRORS = {
   OV_VALIDATOR_UNREADABLE: { status: 500, message: 'stored validator key cannot be opened' },
   OV_INTERCHANGE_INVALID: { status: 400, message: 'slashing protection interchange is malformed' },
   OV_VALIDATOR_HISTORY_INVALID: { status: 500, message: 'validator rotation history verification failed' },
+  // transit: encryption as a service with named keys (src/transit)
+  OV_TRANSIT_NAME_INVALID: { status: 400, message: 'transit key name is invalid' },
+  OV_TRANSIT_KEY_NOT_FOUND: { status: 404, message: 'transit key not found' },
+  OV_TRANSIT_KEY_EXISTS: { status: 409, message: 'transit key already exists' },
+  OV_TRANSIT_UNSUPPORTED_OPERATION: { status: 400, message: 'operation is not supported by this transit key type' },
+  OV_TRANSIT_VERSION_RETIRED: { status: 400, message: 'transit key version is below the minimum allowed for this operation' },
+  OV_TRANSIT_CIPHERTEXT_INVALID: { status: 400, message: 'transit ciphertext is malformed or cannot be decrypted' },
+  OV_TRANSIT_PREHASH_UNSUPPORTED: { status: 400, message: 'pre-hashed signing is not supported by this transit key type' },
+  OV_TRANSIT_DELETION_NOT_ALLOWED: { status: 400, message: 'transit key deletion is not allowed' },
+  OV_TRANSIT_EXPORT_NOT_ALLOWED: { status: 403, message: 'transit key export or backup is not allowed' },
+  OV_TRANSIT_BACKUP_INVALID: { status: 400, message: 'transit key backup cannot be opened' },
+  OV_TRANSIT_KEY_UNREADABLE: { status: 500, message: 'stored transit key cannot be opened' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -21,6 +21,7 @@ export type {
   SqliteDriverChoice,
   Storage,
 } from './types.js';
+export type { TransitKeyRecord, TransitStore, TransitVersionRecord } from './transit-types.js';
 export { ROLES } from './types.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
 export { openStorage, type SqliteStorageHandle, type StorageSettings } from './sqlite/index.js';

@@ -6,11 +6,13 @@
  * Migrations only ever append: a released migration is never edited, a change is a new one.
  *
  * Migration 2 adds the keyring and the audit log (src/keyring, src/audit); 3 the versioned
- * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts).
+ * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts); 5 the
+ * transit engine's named keys (./schema-transit.ts).
  * @module
  */
 import type { Db } from './sqlite/driver.js';
 import { SECRETS_SCHEMA_SQL } from './schema-secrets.js';
+import { TRANSIT_SCHEMA_SQL } from './schema-transit.js';
 import { VALIDATORS_SCHEMA_SQL } from './schema-validators.js';
 
 export interface Migration {
@@ -117,6 +119,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   { version: 3, description: 'secrets', sql: SECRETS_SCHEMA_SQL },
   { version: 4, description: 'validators', sql: VALIDATORS_SCHEMA_SQL },
+  { version: 5, description: 'transit keys', sql: TRANSIT_SCHEMA_SQL },
 ]);
 
 /** The schema version this build writes and expects. */

@@ -23,6 +23,7 @@
  * @module
  */
 import type { SecretStore } from './secrets-types.js';
+import type { TransitStore } from './transit-types.js';
 import type { ValidatorStore } from './validators-types.js';
 
 /** The roles an API key or session may carry, most powerful first. */
@@ -237,6 +238,7 @@ export interface Storage {
   readonly audit: AuditStore;
   readonly secrets: SecretStore;
   readonly validators: ValidatorStore;
+  readonly transit: TransitStore;
   /** The schema version (migration number) the open database is at. */
   readonly schemaVersion: number;
   /**

@@ -15,6 +15,7 @@ import { MemoryKeyringStore } from './keyring.js';
 import { MemoryMetaStore } from './meta.js';
 import { MemorySecretStore } from './secrets.js';
 import { MemorySessionPersistence } from './sessions.js';
+import { MemoryTransitStore } from './transit.js';
 import { MemoryValidatorStore } from './validators.js';
 
 export { MemorySessionPersistence } from './sessions.js';
@@ -34,6 +35,7 @@ export function openMemoryStorage(): Storage {
     audit: new MemoryAuditStore(db),
     secrets: new MemorySecretStore(db),
     validators: new MemoryValidatorStore(db),
+    transit: new MemoryTransitStore(db),
     schemaVersion: LATEST_SCHEMA_VERSION,
     transaction: <T>(fn: () => T): T => db.transaction(fn),
     // Nothing is ever on disk, so there is nothing to flush; only a closed storage fails.

@@ -22,6 +22,7 @@ import type {
   SessionPersistence,
   Storage,
 } from '../types.js';
+import type { TransitStore } from '../transit-types.js';
 import type { ValidatorStore } from '../validators-types.js';
 import { SqliteApiKeyStore } from './apikeys.js';
 import { SqliteAuditStore } from './audit.js';
@@ -31,6 +32,7 @@ import { SqliteMetaStore } from './meta.js';
 import { openDatabase } from './open.js';
 import { SqliteSecretStore } from './secrets.js';
 import { SqliteSessionPersistence } from './sessions.js';
+import { SqliteTransitStore } from './transit.js';
 import { SqliteValidatorStore } from './validators.js';
 import type { WalSync } from './wal-sync.js';
 
@@ -78,6 +80,7 @@ class SqliteStorage implements SqliteStorageHandle {
   readonly audit: AuditStore;
   readonly secrets: SecretStore;
   readonly validators: ValidatorStore;
+  readonly transit: TransitStore;
   readonly schemaVersion: number;
   readonly #db: Db;
   readonly #readonly: boolean;
@@ -98,6 +101,7 @@ class SqliteStorage implements SqliteStorageHandle {
     this.audit = new SqliteAuditStore(db);
     this.secrets = new SqliteSecretStore(db);
     this.validators = new SqliteValidatorStore(db);
+    this.transit = new SqliteTransitStore(db);
     const tx = db.transaction((fn: () => unknown) => fn());
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY regardless of the busy timeout if another connection

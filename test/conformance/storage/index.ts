@@ -12,6 +12,7 @@ import { lifecycleConformance } from './lifecycle.js';
 import { metaConformance } from './meta.js';
 import { secretsConformance } from './secrets.js';
 import { sessionsConformance } from './sessions.js';
+import { transitConformance } from './transit.js';
 import { validatorsConformance } from './validators.js';
 
 export function describeStorageConformance(name: string, open: () => Storage): void {
@@ -23,6 +24,7 @@ export function describeStorageConformance(name: string, open: () => Storage): v
     auditConformance(open);
     secretsConformance(open);
     validatorsConformance(open);
+    transitConformance(open);
     lifecycleConformance(open);
   });
 }

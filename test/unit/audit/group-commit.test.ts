@@ -54,6 +54,9 @@ function countingStorage(inner: Storage, syncAsync?: () => Promise<void>): { sto
     get validators() {
       return inner.validators;
     },
+    get transit() {
+      return inner.transit;
+    },
     get audit() {
       return inner.audit;
     },
