@@ -27,6 +27,7 @@ import { KeyRotation, Keyring, SealedRecords, vaultSigner } from './keyring/inde
 import { SealManager } from './seal/index.js';
 import { SecretService, parseSecretPath, secretRewrapSource } from './secrets/index.js';
 import type { Storage } from './storage/types.js';
+import { TransitService, transitRewrapSource } from './transit/index.js';
 import { ValidatorService, validatorRewrapSource } from './validators/index.js';
 
 /** Expired sessions are swept from memory and storage this often (after `start()`). */
@@ -72,6 +73,8 @@ export interface Vault {
   readonly sessionService: SessionService;
   readonly secrets: SecretService;
   readonly validators: ValidatorService;
+  /** Encryption as a service: named keys that never leave the vault. */
+  readonly transit: TransitService;
   /** Keyring policies, rotation, minimum decryption versions and rewrap over every sealed store. */
   readonly keys: KeyRotation;
   /** Audit entries written so far; undefined when the log cannot be read. */
@@ -157,8 +160,14 @@ export function createVault(opts: VaultOptions): Vault {
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
   const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
-  // Validator keys first (few, one per key, so a sliced rewrap finishes them early), then secret versions.
-  const keys = new KeyRotation({ sealed, now, sources: () => [validatorRewrapSource(storage), secretRewrapSource(secrets)] });
+  const transit = new TransitService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now });
+  // Validator keys and transit key versions first (few, so a sliced rewrap finishes them
+  // early), then secret versions.
+  const keys = new KeyRotation({
+    sealed,
+    now,
+    sources: () => [validatorRewrapSource(storage), transitRewrapSource(transit), secretRewrapSource(secrets)],
+  });
 
   const offUnseal = seal.onUnseal(() => {
     const root = seal.rootKey();
@@ -205,6 +214,7 @@ export function createVault(opts: VaultOptions): Vault {
     sessionService,
     secrets,
     validators,
+    transit,
     keys,
     auditEntries(): number | undefined {
       try {

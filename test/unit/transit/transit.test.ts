@@ -28,7 +28,7 @@ import {
   type BatchError,
   type TransitKeyType,
 } from '../../../src/transit/index.js';
-import { sqliteLoads, tempDir } from '../storage/helpers.js';
+import { tempDir } from '../storage/helpers.js';
 
 const provider = selectProvider();
 const T0 = 1_700_000_000_000;
@@ -56,7 +56,7 @@ interface Vault {
 
 type Backend = { name: string; open: (dir: string, n: number) => Storage };
 const BACKENDS: Backend[] = [
-  ...(sqliteLoads ? [{ name: 'sqlite', open: (dir: string, n: number) => openStorage(join(dir, `vault-${n}.db`)) }] : []),
+  { name: 'sqlite', open: (dir: string, n: number) => openStorage(join(dir, `vault-${n}.db`)) },
   { name: 'memory', open: () => openMemoryStorage() },
 ];
 
