@@ -24,62 +24,22 @@ import { openRawDb } from '../helpers/raw-sqlite.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { exportCosmosKey, exportCosmosState } from '../../src/validators/formats/cosmos.js';
-import { encryptKeystore } from '../../src/validators/formats/eip2335.js';
 import { formatPublicKey } from '../../src/validators/formats/pubkey.js';
 import { exportSolanaKeypair } from '../../src/validators/formats/solana.js';
 import { generateKey } from '../../src/validators/keygen.js';
-import type { ValidatorKey } from '../../src/validators/types.js';
 import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
-import { api, cliSources, daemonBuilt, logSources, readAudit, SecretSet, setupVault, startDaemon, type Daemon, type SetupResult } from '../helpers/daemon.js';
+import { cliSources, daemonBuilt, logSources, readAudit, SecretSet } from '../helpers/daemon.js';
 import { loadJson } from '../helpers/vectors.js';
-
-interface Key {
-  id: string;
-  key_type: string;
-  public_key: string;
-  address: string | null;
-  state: 'pending' | 'active' | 'retired';
-  source: string;
-}
-interface Slot {
-  name: string;
-  chain: string;
-  labels: Record<string, string>;
-  metadata: Record<string, string>;
-  signing_state: Record<string, string | number | null>;
-  keys: Key[];
-}
-interface Vector {
-  password: string;
-  secret_hex: string;
-  keystore: { pubkey: string; crypto: { checksum: { message: string } } } & Record<string, unknown>;
-}
-interface Vault {
-  setup: SetupResult;
-  daemon: Daemon;
-  token: string;
-}
+import { activeOf, expectDaemonError, expectOk, fastKeystore, startVault, states, type Key, type Slot, type Vault, type Vector } from './validator-fixture.js';
 
 const vectors = (loadJson('eip2335/test-vectors.json') as { cases: Vector[] }).cases;
 const RUN = daemonBuilt;
-/** Fast keystores for tests (the real default is 2^18). */
-const FAST = { kdf: 'scrypt', scryptN: 2 ** 10 } as const;
 
 let sb: Sandbox;
 let logDir: string;
 let A: Vault;
 let B: Vault;
 const secrets = new SecretSet();
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
-}
-
-/** A daemon error: exit 2 and the registry message of `code` on stderr. */
-function expectDaemonError(r: CliResult, code: keyof typeof ERRORS): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(2);
-  expect(r.stderr).toContain(`vault: error: ${ERRORS[code].message}`);
-}
 
 function run(v: Vault, args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: { ONTOREF_ADDR: v.daemon.addr, ONTOREF_TOKEN: v.token, ...opts.env } });
@@ -95,14 +55,6 @@ async function listJson(v: Vault): Promise<string> {
   const r = await run(v, ['validator', 'list', '--json']);
   expectOk(r);
   return r.out;
-}
-
-function states(s: Slot): string[] {
-  return s.keys.map((k) => k.state).sort();
-}
-
-function activeOf(s: Slot): Key | undefined {
-  return s.keys.find((k) => k.state === 'active');
 }
 
 /** Writes a file only its owner may read (password and key files must be 0600). */
@@ -123,35 +75,12 @@ function longPassword(label: string): string {
   return secrets.add(`password ${label}`, `pw-${label}-${randomBytes(12).toString('hex')}`);
 }
 
-async function fastKeystore(password: string): Promise<{ key: ValidatorKey; text: string; pubkey: string }> {
-  const key = generateKey('ethereum');
-  secrets.add(`bls secret ${secrets.size}`, Buffer.from(key.secret).toString('hex'));
-  const text = await encryptKeystore(key, password, FAST);
-  return { key, text, pubkey: formatPublicKey('ethereum', key.publicKey) };
-}
-
-async function startVault(name: string): Promise<Vault> {
-  const setup = await setupVault(sb, sb.path(`vault-${name}`));
-  setup.shares.forEach((s, i) => secrets.add(`vault ${name} share ${i + 1}`, s));
-  secrets.add(`vault ${name} admin key`, setup.adminKey);
-  const daemon = await startDaemon({ home: sb.home, logDir, name: `daemon-${name}`, env: { ONTOREF_DATA_DIR: setup.dataDir } });
-  for (const share of setup.shares.slice(0, 3)) {
-    const r = await api(daemon.addr, 'POST', '/v1/sys/unseal', { json: { share } });
-    expect(r.status, r.text).toBe(200);
-  }
-  const s = await api(daemon.addr, 'POST', '/v1/sessions', { json: { key: setup.adminKey } });
-  expect(s.status, s.text).toBe(200);
-  const token = (s.json as { token: string }).token;
-  secrets.add(`vault ${name} admin session`, token);
-  return { setup, daemon, token };
-}
-
 beforeAll(async () => {
   if (!RUN) return;
   assertBuilt();
   sb = makeSandbox('vault-validator-');
   logDir = join(sb.dir, 'logs');
-  [A, B] = await Promise.all([startVault('a'), startVault('b')]);
+  [A, B] = await Promise.all([startVault(sb, logDir, secrets, 'a'), startVault(sb, logDir, secrets, 'b')]);
 }, 120_000);
 
 afterAll(async () => {
@@ -217,7 +146,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const before = await listJson(A);
 
     // Wrong password on a fresh key (not a duplicate): the checksum does not match.
-    const fresh = await fastKeystore(v1.password);
+    const fresh = await fastKeystore(secrets, v1.password);
     const freshFile = plainFile('fresh.json', fresh.text);
     expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', freshFile, '--password-file', wrongPw]), 'OV_KEYSTORE_PASSWORD');
 
@@ -261,7 +190,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const good: { pubkey: string; file: string }[] = [];
     for (let i = 0; i < 3; i++) {
       const p = longPassword(`bulk-${i}`);
-      const ks = await fastKeystore(p);
+      const ks = await fastKeystore(secrets, p);
       const file = `keystore-good-${i}.json`;
       writeFileSync(join(dir, file), ks.text);
       secretFile(`bulk-pw/keystore-good-${i}.txt`, `${p}\n`);
@@ -269,7 +198,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     }
     copyFileSync(sb.path('erc-scrypt.json'), join(dir, 'keystore-dup.json'));
     secretFile('bulk-pw/keystore-dup.txt', v1.password);
-    const wrong = await fastKeystore(longPassword('bulk-wrong'));
+    const wrong = await fastKeystore(secrets, longPassword('bulk-wrong'));
     writeFileSync(join(dir, 'keystore-wrongpw.json'), wrong.text);
     secretFile('bulk-pw/keystore-wrongpw.txt', 'definitely not it');
     writeFileSync(join(dir, 'keystore-truncated.json'), wrong.text.slice(0, 100));
@@ -293,7 +222,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const dir2 = sb.path('bulk2');
     mkdirSync(dir2);
     const shared = longPassword('bulk-shared');
-    const keys = [await fastKeystore(shared), await fastKeystore(shared)];
+    const keys = [await fastKeystore(secrets, shared), await fastKeystore(secrets, shared)];
     keys.forEach((k, i) => writeFileSync(join(dir2, `k${i}.json`), k.text));
     const t = await run(A, ['validator', 'import', '--chain', 'ethereum', '--dir', dir2, '--password-file', secretFile('shared.pw', shared)]);
     expectOk(t);
@@ -304,7 +233,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
 
   it('round trip ethereum: import into A, export, import into fresh B: same public key', async () => {
     const pw = longPassword('rt-eth');
-    const ks = await fastKeystore(pw);
+    const ks = await fastKeystore(secrets, pw);
     const pwFile = secretFile('rt-eth.pw', pw);
     expectOk(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', plainFile('rt-eth.json', ks.text), '--password-file', pwFile, '--name', 'rt-eth']));
     const out = sb.path('rt-eth-export.json');
@@ -440,7 +369,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const name = 'rt-eth';
     expectOk(await run(A, ['validator', 'signing-state', name, '--max-block-slot', '9000', '--max-source-epoch', '280', '--max-target-epoch', '281']));
     const pw = longPassword('eth-next');
-    const ks = await fastKeystore(pw);
+    const ks = await fastKeystore(secrets, pw);
     expectOk(await run(A, ['validator', 'rotate', name, '--keystore', plainFile('eth-next.json', ks.text), '--password-file', secretFile('eth-next.pw', pw)]));
     expectOk(await run(A, ['validator', 'promote', name]));
     const s = await slot(A, name);
@@ -483,7 +412,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const dir = sb.path('bulk-tty');
     mkdirSync(dir);
     const pw = longPassword('bulk-tty');
-    writeFileSync(join(dir, 'k.json'), (await fastKeystore(pw)).text);
+    writeFileSync(join(dir, 'k.json'), (await fastKeystore(secrets, pw)).text);
     const bulk = await run(A, ['validator', 'import', '--chain', 'ethereum', '--dir', dir, '--password-file', secretFile('bulk-tty.pw', pw)], { tty: true });
     expect(bulk.code, bulk.out).toBe(0);
     expect(bulk.out).toContain('importing [');
