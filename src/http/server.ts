@@ -7,7 +7,7 @@
  * Request life cycle, in order:
  * 1. onRequest (./plugins/auth.ts): request rate, sealed refusals, the session and its
  *    role and scope, as each route's `config.access` asks.
- * 2. Body parsing (JSON only; other content types 415, oversized 413) and schema
+ * 2. Body parsing (strict JSON only, ./json-body.ts; other content types 415, oversized 413) and schema
  *    validation (unknown fields 400), a route's `config.scopePath` check, then the
  *    handler, around which ./plugins/audit.ts records the route's `config.audit` detail.
  * 3. onSend (./plugins/audit.ts): one audit entry per request, appended durably before
@@ -34,6 +34,7 @@ import { packageVersion } from '../util/package-version.js';
 import type { Vault } from '../vault.js';
 import { newRequestState, type RouteContext, type ServerOptions, type TokenClaims, type VaultApp } from './context.js';
 import { errorBody, mapError, RETRY_AFTER } from './errors.js';
+import { strictJsonParser } from './json-body.js';
 import { Metrics } from './metrics.js';
 import { auditPlugin, pathOnly } from './plugins/audit.js';
 import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
@@ -116,8 +117,12 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   }).withTypeProvider<TypeBoxTypeProvider>();
   const logRequests = opts.logger !== undefined && opts.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level);
   app.setValidatorCompiler(validatorCompiler);
-  // JSON only: a text/plain body is refused (415) rather than validated as a string.
-  app.removeContentTypeParser('text/plain');
+  // JSON only: a text/plain body is refused (415) rather than validated as a string; JSON
+  // bodies go through the strict parser (./json-body.ts).
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  // fastify's own JSON parser (the callback form; its type also allows a promise form).
+  const defaultJson = app.getDefaultJsonParser('error', 'error') as Parameters<typeof strictJsonParser>[0];
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, strictJsonParser(defaultJson));
 
   await app.register(fastifyJwt, {
     // Keys are passed per call (the keyring's versioned token key); this one is never used.

@@ -122,13 +122,25 @@ function wellFormed(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-function checkStringMap(m: unknown, field: string, maxEntries: number, maxValue: number): Record<string, string> {
+/**
+ * Checks a map of string fields. A value longer than `maxValue` characters is `tooLong`:
+ * for secret data that is the value cap's own code, so one rule (the plaintext size) has
+ * one answer however the excess is spread over fields.
+ */
+function checkStringMap(
+  m: unknown,
+  field: string,
+  maxEntries: number,
+  maxValue: number,
+  tooLong: 'OV_INVALID_ARGUMENT' | 'OV_SECRET_TOO_LARGE' = 'OV_INVALID_ARGUMENT',
+): Record<string, string> {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   const entries = Object.entries(m as Record<string, unknown>);
   if (entries.length > maxEntries) throw new VaultError('OV_INVALID_ARGUMENT', { field, max: maxEntries });
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of entries) {
-    if (!FIELD_NAME.test(k) || typeof v !== 'string' || !wellFormed(v) || v.length > maxValue) throw new VaultError('OV_INVALID_ARGUMENT', { field });
+    if (!FIELD_NAME.test(k) || typeof v !== 'string' || !wellFormed(v)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
+    if (v.length > maxValue) throw new VaultError(tooLong, tooLong === 'OV_SECRET_TOO_LARGE' ? { max: maxValue } : { field });
     out[k] = v;
   }
   return out;
@@ -175,7 +187,7 @@ export class SecretService {
     }
     if (value?.kind !== 'data') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'data' });
     // Each field is at most the whole cap; the total is checked on the encoded form.
-    const data = checkStringMap(value.data, 'data', MAX_FIELDS, this.maxValueBytes);
+    const data = checkStringMap(value.data, 'data', MAX_FIELDS, this.maxValueBytes, 'OV_SECRET_TOO_LARGE');
     const plaintext = utf8(canonicalJson(data));
     if (plaintext.length > this.maxValueBytes) throw new VaultError('OV_SECRET_TOO_LARGE', { max: this.maxValueBytes });
     return { kind: 'data', plaintext };

@@ -50,10 +50,15 @@ function rawQuery(url: string): string | undefined {
   return q === -1 ? undefined : url.slice(q + 1);
 }
 
-/** Strict base64 (canonical padding); OV_INVALID_ARGUMENT otherwise. */
+/**
+ * Canonical base64 only (padded, and the unused bits of the last character zero, so
+ * re-encoding gives the same text); OV_INVALID_ARGUMENT otherwise. `AB==` would decode to
+ * the same byte as `AA==`: accepting it would store a value other than the one sent.
+ */
 function fromBase64(text: string, field: string): Uint8Array {
   if (!BASE64.test(text)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   const b = Buffer.from(text, 'base64');
+  if (b.toString('base64') !== text) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
