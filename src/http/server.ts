@@ -38,7 +38,7 @@ import { strictJsonParser } from './json-body.js';
 import { Metrics } from './metrics.js';
 import { auditPlugin, pathOnly } from './plugins/audit.js';
 import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
-import { FailureWindow, RequestRate } from './ratelimit.js';
+import { ExchangeGate, FailureWindow, RequestRate } from './ratelimit.js';
 import { apiKeyRoutes } from './routes/apikeys.js';
 import { keyRoutes } from './routes/keys.js';
 import { keymanagerRoutes } from './routes/keymanager.js';
@@ -52,8 +52,18 @@ export { MAX_VERIFIED_TOKENS } from './plugins/auth.js';
 
 const WINDOW_MS = 60_000;
 
-/** Argon2id runs allowed in flight at once (each holds 48 MiB); more exchanges get 429. */
-export const MAX_CONCURRENT_EXCHANGES = 16;
+/**
+ * Argon2id runs in flight at once (each holds 48 MiB): libuv's default thread pool size,
+ * so a run admitted here starts at once rather than queueing unseen behind the others.
+ */
+export const MAX_CONCURRENT_EXCHANGES = 4;
+/** Of those, slots only addresses with a recent successful exchange may use. */
+export const RESERVED_EXCHANGES = 1;
+/** Exchanges that may wait for a slot (beyond: 429), and for how long at most. */
+export const MAX_WAITING_EXCHANGES = 64;
+export const MAX_EXCHANGE_WAIT_MS = 10_000;
+/** How long a successful exchange marks its address as known. */
+const SUCCESS_MEMORY_MS = 60 * 60_000;
 /** Paths pino must never print (fastify logs requests without bodies; this is the backstop). */
 export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'req.headers.authorization',
@@ -143,7 +153,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   });
 
   const metrics = new Metrics();
-  let exchanges = 0;
+  const gate = new ExchangeGate({ slots: MAX_CONCURRENT_EXCHANGES, reserved: RESERVED_EXCHANGES, maxWaiting: MAX_WAITING_EXCHANGES, maxWaitMs: MAX_EXCHANGE_WAIT_MS });
   const ctx: RouteContext = {
     vault,
     version: packageVersion(),
@@ -153,6 +163,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
       address: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
       key: new FailureWindow(config.limits.authFailuresPerKey, WINDOW_MS),
       unseal: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
+      succeeded: new FailureWindow(1, SUCCESS_MEMORY_MS),
     },
     signToken(claims: TokenClaims): string {
       const keyring = vault.keyring();
@@ -161,13 +172,11 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
       // iat and exp come from the claims (the vault's clock), not from fast-jwt's own clock.
       return app.jwt.sign({ ...claims, iss: JWT_ISSUER }, { key, algorithm: 'HS256', kid: String(version) });
     },
-    enterExchange(): boolean {
-      if (exchanges >= MAX_CONCURRENT_EXCHANGES) return false;
-      exchanges++;
-      return true;
+    enterExchange(trusted: boolean): Promise<boolean> {
+      return gate.enter(trusted);
     },
     leaveExchange(): void {
-      exchanges--;
+      gate.leave();
     },
   };
 
