@@ -101,6 +101,8 @@ export const ERRORS = {
   OV_VALIDATOR_UNREADABLE: { status: 500, message: 'stored validator key cannot be opened' },
   OV_INTERCHANGE_INVALID: { status: 400, message: 'slashing protection interchange is malformed' },
   OV_VALIDATOR_HISTORY_INVALID: { status: 500, message: 'validator rotation history verification failed' },
+  OV_HEADERS_TOO_LARGE: { status: 431, message: 'request headers exceed the size limit' },
+  OV_REQUEST_TIMEOUT: { status: 408, message: 'request was not received in time' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

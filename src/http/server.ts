@@ -35,6 +35,7 @@ import type { Vault } from '../vault.js';
 import { newRequestState, type RouteContext, type ServerOptions, type TokenClaims, type VaultApp } from './context.js';
 import { errorBody, mapError, RETRY_AFTER } from './errors.js';
 import { strictJsonParser } from './json-body.js';
+import { clientErrorHandler, frameworkErrorHandler } from './refusals.js';
 import { Metrics } from './metrics.js';
 import { auditPlugin, pathOnly } from './plugins/audit.js';
 import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
@@ -124,6 +125,9 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 5_000,
+    // Refusals below the router get the house error body and an audit entry (./refusals.ts).
+    clientErrorHandler: clientErrorHandler(vault),
+    frameworkErrors: frameworkErrorHandler(vault),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const logRequests = opts.logger !== undefined && opts.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level);
   app.setValidatorCompiler(validatorCompiler);
