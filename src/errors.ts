@@ -114,6 +114,8 @@ export const ERRORS = {
   OV_TRANSIT_EXPORT_NOT_ALLOWED: { status: 403, message: 'transit key export or backup is not allowed' },
   OV_TRANSIT_BACKUP_INVALID: { status: 400, message: 'transit key backup cannot be opened' },
   OV_TRANSIT_KEY_UNREADABLE: { status: 500, message: 'stored transit key cannot be opened' },
+  OV_HEADERS_TOO_LARGE: { status: 431, message: 'request headers exceed the size limit' },
+  OV_REQUEST_TIMEOUT: { status: 408, message: 'request was not received in time' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -118,11 +118,19 @@ export interface RouteContext {
   readonly version: string;
   readonly metrics: Metrics;
   readonly startedAt: number;
-  /** Failed exchanges per client address and per API key id; failed unseals per address. */
-  readonly limits: { readonly address: FailureWindow; readonly key: FailureWindow; readonly unseal: FailureWindow };
+  /**
+   * Failed exchanges per client address and per (API key id, address) (keyed
+   * {@link keyAddress}); failed unseals per address; addresses with a successful exchange
+   * of late (`succeeded`, one entry each).
+   */
+  readonly limits: { readonly address: FailureWindow; readonly key: FailureWindow; readonly unseal: FailureWindow; readonly succeeded: FailureWindow };
   signToken(claims: TokenClaims): string;
-  /** True while a token-exchange slot is free; take it with `enterExchange`. */
-  enterExchange(): boolean;
+  /**
+   * Resolves true once a token-exchange slot is held (release it with `leaveExchange`),
+   * false when the wait queue is full or the wait ran out. `trusted` callers (a recent
+   * success from their address) have slots of their own and go first.
+   */
+  enterExchange(trusted: boolean): Promise<boolean>;
   leaveExchange(): void;
 }
 
@@ -140,4 +148,9 @@ export function callerOf(request: { vault: { session: Session | undefined } }): 
 /** RFC 3339 (UTC, milliseconds). */
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** The `limits.key` entry of an API key id tried from an address. */
+export function keyAddress(keyId: string, address: string): string {
+  return `${keyId} ${address}`;
 }

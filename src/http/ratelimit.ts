@@ -1,17 +1,24 @@
 /**
- * Small in-memory limiters for the daemon: every cost an attacker can choose is capped.
+ * Small in-memory limiters for the daemon: every cost an attacker can choose is capped,
+ * and charged to the source that chose it, never to the key it names.
  *
- * - {@link FailureWindow}: failed key exchanges (and failed unseals) per client address
- *   and per API key id over a sliding window. Each argon2id verification costs ~100 ms of
- *   CPU and 48 MiB, so guessing must stop long before it costs anything; a key id under
- *   attack is refused for at most one window, which bounds how long an attacker who knows
- *   an id can lock its owner out.
+ * - {@link FailureWindow}: failed key exchanges per client address and per (API key id,
+ *   address), failed unseals per address, over a sliding window. Each argon2id
+ *   verification costs ~100 ms of CPU and 48 MiB, so guessing from one source stops long
+ *   before it costs anything. A key id is not secret (it is the key's `ovk_<id>_` prefix),
+ *   so failures are never counted per key id alone: that would let anyone lock the key's
+ *   owner out. Guessing the 256-bit secret itself is hopeless whatever the rate.
+ * - {@link ExchangeGate}: how many argon2id verifications run at once. Beyond that an
+ *   exchange waits (bounded queue, bounded wait) instead of being refused, and a few
+ *   slots are kept for addresses that exchanged a key successfully of late, which go
+ *   first, so a flood from new addresses delays a known client at most by the runs
+ *   already in progress.
  * - {@link RequestRate}: `limits.max_request_rate` requests per second per address, a
  *   fixed one-second window (cheap enough for every request).
  *
- * Both track a bounded number of keys: beyond it the oldest-tracked key is forgotten, so
+ * All track a bounded number of keys: beyond it the oldest-tracked key is forgotten, so
  * a flood of distinct addresses costs a fixed amount of memory. Forgetting errs towards
- * letting a request through; the per-key limit still holds for ids that matter.
+ * letting a request through.
  * @module
  */
 
@@ -94,5 +101,81 @@ export class RequestRate {
     if (n === 1 && this.#counts.size >= this.#maxKeys) return true;
     this.#counts.set(key, n);
     return n <= this.#perSecond;
+  }
+}
+
+export interface ExchangeGateOptions {
+  /** Verifications running at once. */
+  readonly slots: number;
+  /** Of those, kept for trusted callers (recent success from the same address). */
+  readonly reserved: number;
+  /** Callers allowed to wait; beyond that an exchange is refused at once. */
+  readonly maxWaiting: number;
+  /** Longest wait for a slot, in milliseconds; then the exchange is refused. */
+  readonly maxWaitMs: number;
+}
+
+interface Waiter {
+  readonly resolve: (entered: boolean) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * A counting gate over the argon2id runs of key exchanges, with a priority lane. `enter`
+ * resolves true once the caller holds a slot (it must call `leave`), or false when the
+ * queue is full or the wait ran out.
+ */
+export class ExchangeGate {
+  readonly #o: ExchangeGateOptions;
+  #running = 0;
+  readonly #trusted: Waiter[] = [];
+  readonly #others: Waiter[] = [];
+
+  constructor(opts: ExchangeGateOptions) {
+    this.#o = opts;
+  }
+
+  /** Exchanges running now, and waiting. */
+  get running(): number {
+    return this.#running;
+  }
+
+  get waiting(): number {
+    return this.#trusted.length + this.#others.length;
+  }
+
+  #free(trusted: boolean): boolean {
+    return this.#running < (trusted ? this.#o.slots : this.#o.slots - this.#o.reserved);
+  }
+
+  enter(trusted: boolean): Promise<boolean> {
+    const queue = trusted ? this.#trusted : this.#others;
+    if (queue.length === 0 && this.#free(trusted)) {
+      this.#running++;
+      return Promise.resolve(true);
+    }
+    if (this.waiting >= this.#o.maxWaiting) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const w: Waiter = { resolve, timer: undefined };
+      w.timer = setTimeout(() => {
+        const i = queue.indexOf(w);
+        if (i !== -1) queue.splice(i, 1);
+        resolve(false);
+      }, this.#o.maxWaitMs);
+      // A pending wait must not keep a closing process alive.
+      w.timer.unref();
+      queue.push(w);
+    });
+  }
+
+  leave(): void {
+    this.#running--;
+    for (;;) {
+      const next = this.#trusted.length > 0 && this.#free(true) ? this.#trusted.shift() : this.#free(false) ? this.#others.shift() : undefined;
+      if (next === undefined) return;
+      clearTimeout(next.timer);
+      this.#running++;
+      next.resolve(true);
+    }
   }
 }

@@ -7,7 +7,7 @@
  * Request life cycle, in order:
  * 1. onRequest (./plugins/auth.ts): request rate, sealed refusals, the session and its
  *    role and scope, as each route's `config.access` asks.
- * 2. Body parsing (JSON only; other content types 415, oversized 413) and schema
+ * 2. Body parsing (strict JSON only, ./json-body.ts; other content types 415, oversized 413) and schema
  *    validation (unknown fields 400), a route's `config.scopePath` check, then the
  *    handler, around which ./plugins/audit.ts records the route's `config.audit` detail.
  * 3. onSend (./plugins/audit.ts): one audit entry per request, appended durably before
@@ -34,10 +34,12 @@ import { packageVersion } from '../util/package-version.js';
 import type { Vault } from '../vault.js';
 import { newRequestState, type RouteContext, type ServerOptions, type TokenClaims, type VaultApp } from './context.js';
 import { errorBody, mapError, RETRY_AFTER } from './errors.js';
+import { strictJsonParser } from './json-body.js';
+import { clientErrorHandler, frameworkErrorHandler } from './refusals.js';
 import { Metrics } from './metrics.js';
 import { auditPlugin, pathOnly } from './plugins/audit.js';
 import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
-import { FailureWindow, RequestRate } from './ratelimit.js';
+import { ExchangeGate, FailureWindow, RequestRate } from './ratelimit.js';
 import { apiKeyRoutes } from './routes/apikeys.js';
 import { keyRoutes } from './routes/keys.js';
 import { keymanagerRoutes } from './routes/keymanager.js';
@@ -51,8 +53,18 @@ export { MAX_VERIFIED_TOKENS } from './plugins/auth.js';
 
 const WINDOW_MS = 60_000;
 
-/** Argon2id runs allowed in flight at once (each holds 48 MiB); more exchanges get 429. */
-export const MAX_CONCURRENT_EXCHANGES = 16;
+/**
+ * Argon2id runs in flight at once (each holds 48 MiB): libuv's default thread pool size,
+ * so a run admitted here starts at once rather than queueing unseen behind the others.
+ */
+export const MAX_CONCURRENT_EXCHANGES = 4;
+/** Of those, slots only addresses with a recent successful exchange may use. */
+export const RESERVED_EXCHANGES = 1;
+/** Exchanges that may wait for a slot (beyond: 429), and for how long at most. */
+export const MAX_WAITING_EXCHANGES = 64;
+export const MAX_EXCHANGE_WAIT_MS = 10_000;
+/** How long a successful exchange marks its address as known. */
+const SUCCESS_MEMORY_MS = 60 * 60_000;
 /** Paths pino must never print (fastify logs requests without bodies; this is the backstop). */
 export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'req.headers.authorization',
@@ -113,11 +125,18 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 5_000,
+    // Refusals below the router get the house error body and an audit entry (./refusals.ts).
+    clientErrorHandler: clientErrorHandler(vault),
+    frameworkErrors: frameworkErrorHandler(vault),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const logRequests = opts.logger !== undefined && opts.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level);
   app.setValidatorCompiler(validatorCompiler);
-  // JSON only: a text/plain body is refused (415) rather than validated as a string.
-  app.removeContentTypeParser('text/plain');
+  // JSON only: a text/plain body is refused (415) rather than validated as a string; JSON
+  // bodies go through the strict parser (./json-body.ts).
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  // fastify's own JSON parser (the callback form; its type also allows a promise form).
+  const defaultJson = app.getDefaultJsonParser('error', 'error') as Parameters<typeof strictJsonParser>[0];
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, strictJsonParser(defaultJson));
 
   await app.register(fastifyJwt, {
     // Keys are passed per call (the keyring's versioned token key); this one is never used.
@@ -138,7 +157,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   });
 
   const metrics = new Metrics();
-  let exchanges = 0;
+  const gate = new ExchangeGate({ slots: MAX_CONCURRENT_EXCHANGES, reserved: RESERVED_EXCHANGES, maxWaiting: MAX_WAITING_EXCHANGES, maxWaitMs: MAX_EXCHANGE_WAIT_MS });
   const ctx: RouteContext = {
     vault,
     version: packageVersion(),
@@ -148,6 +167,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
       address: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
       key: new FailureWindow(config.limits.authFailuresPerKey, WINDOW_MS),
       unseal: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
+      succeeded: new FailureWindow(1, SUCCESS_MEMORY_MS),
     },
     signToken(claims: TokenClaims): string {
       const keyring = vault.keyring();
@@ -156,13 +176,11 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
       // iat and exp come from the claims (the vault's clock), not from fast-jwt's own clock.
       return app.jwt.sign({ ...claims, iss: JWT_ISSUER }, { key, algorithm: 'HS256', kid: String(version) });
     },
-    enterExchange(): boolean {
-      if (exchanges >= MAX_CONCURRENT_EXCHANGES) return false;
-      exchanges++;
-      return true;
+    enterExchange(trusted: boolean): Promise<boolean> {
+      return gate.enter(trusted);
     },
     leaveExchange(): void {
-      exchanges--;
+      gate.leave();
     },
   };
 

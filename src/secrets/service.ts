@@ -20,7 +20,7 @@ import { VaultError } from '../errors.js';
 import type { Keyring } from '../keyring/index.js';
 import { SealedRecords } from '../keyring/sealed-records.js';
 import type { SecretKind, SecretMetaRecord, SecretVersionInfo } from '../storage/secrets-types.js';
-import type { Storage } from '../storage/types.js';
+import type { Role, Storage } from '../storage/types.js';
 import { ReadCache } from './cache.js';
 import { FIELD_NAME, MAX_FIELDS, listRange, parseSecretPath } from './path.js';
 import { secretBinding, type SecretSignature } from './sealing.js';
@@ -105,6 +105,14 @@ export interface ListResult {
   readonly next: string | null;
 }
 
+/** The role that may delete versions irreversibly (destroy, and pruning by a lowered max_versions). */
+export const DESTROY_ROLE: Role = 'admin';
+
+/** Versions below this fall out of the newest `maxVersions` (0 = the default). */
+function pruneBelow(current: number, maxVersions: number): number {
+  return current - (maxVersions === 0 ? DEFAULT_MAX_VERSIONS : maxVersions) + 1;
+}
+
 function versionArg(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   return v;
@@ -114,13 +122,25 @@ function wellFormed(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-function checkStringMap(m: unknown, field: string, maxEntries: number, maxValue: number): Record<string, string> {
+/**
+ * Checks a map of string fields. A value longer than `maxValue` characters is `tooLong`:
+ * for secret data that is the value cap's own code, so one rule (the plaintext size) has
+ * one answer however the excess is spread over fields.
+ */
+function checkStringMap(
+  m: unknown,
+  field: string,
+  maxEntries: number,
+  maxValue: number,
+  tooLong: 'OV_INVALID_ARGUMENT' | 'OV_SECRET_TOO_LARGE' = 'OV_INVALID_ARGUMENT',
+): Record<string, string> {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   const entries = Object.entries(m as Record<string, unknown>);
   if (entries.length > maxEntries) throw new VaultError('OV_INVALID_ARGUMENT', { field, max: maxEntries });
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of entries) {
-    if (!FIELD_NAME.test(k) || typeof v !== 'string' || !wellFormed(v) || v.length > maxValue) throw new VaultError('OV_INVALID_ARGUMENT', { field });
+    if (!FIELD_NAME.test(k) || typeof v !== 'string' || !wellFormed(v)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
+    if (v.length > maxValue) throw new VaultError(tooLong, tooLong === 'OV_SECRET_TOO_LARGE' ? { max: maxValue } : { field });
     out[k] = v;
   }
   return out;
@@ -167,7 +187,7 @@ export class SecretService {
     }
     if (value?.kind !== 'data') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'data' });
     // Each field is at most the whole cap; the total is checked on the encoded form.
-    const data = checkStringMap(value.data, 'data', MAX_FIELDS, this.maxValueBytes);
+    const data = checkStringMap(value.data, 'data', MAX_FIELDS, this.maxValueBytes, 'OV_SECRET_TOO_LARGE');
     const plaintext = utf8(canonicalJson(data));
     if (plaintext.length > this.maxValueBytes) throw new VaultError('OV_SECRET_TOO_LARGE', { max: this.maxValueBytes });
     return { kind: 'data', plaintext };
@@ -278,8 +298,13 @@ export class SecretService {
     return this.#describe(meta, this.#o.storage.secrets.listVersions(path));
   }
 
-  /** Updates (creating if absent) the settings of `path`; lowering max_versions prunes at once. */
-  putMetadata(path: string, patch: MetadataPatch): SecretMetadata {
+  /**
+   * Updates (creating if absent) the settings of `path`; lowering max_versions prunes at
+   * once. Pruning deletes versions irreversibly, as destroy does, so a change that would
+   * prune a stored version needs the role that may destroy (admin): for any other `role`
+   * it is OV_FORBIDDEN (detail `reason: 'prune'`) and nothing changes.
+   */
+  putMetadata(path: string, patch: MetadataPatch, role: Role): SecretMetadata {
     parseSecretPath(path);
     const { maxVersions, casRequired, customMetadata } = patch;
     if (maxVersions !== undefined && (!Number.isSafeInteger(maxVersions) || maxVersions < 0 || maxVersions > MAX_MAX_VERSIONS)) {
@@ -300,6 +325,9 @@ export class SecretService {
         createdAt: meta?.createdAt ?? now,
         updatedAt: now,
       };
+      if (role !== DESTROY_ROLE && this.#pruned(path, next.currentVersion, next.maxVersions).length > 0) {
+        throw new VaultError('OV_FORBIDDEN', { reason: 'prune' });
+      }
       storage.secrets.putMeta(next);
       this.#prune(path, next.currentVersion, next.maxVersions);
       return this.#describe(next, storage.secrets.listVersions(path));
@@ -347,14 +375,17 @@ export class SecretService {
 
   /** Removes the versions that fall out of the newest `max` (0 = default); zeroes their cache entries. */
   #prune(path: string, current: number, maxVersions: number): void {
-    const keep = maxVersions === 0 ? DEFAULT_MAX_VERSIONS : maxVersions;
-    const below = current - keep + 1;
-    if (below <= 1) return;
-    const { secrets } = this.#o.storage;
-    const gone = secrets.listVersions(path).filter((r) => r.version < below);
+    const gone = this.#pruned(path, current, maxVersions);
     if (gone.length === 0) return;
     for (const r of gone) this.cache.evict(path, r.version);
-    secrets.pruneBelow(path, below);
+    this.#o.storage.secrets.pruneBelow(path, pruneBelow(current, maxVersions));
+  }
+
+  /** The stored versions that fall out of the newest `maxVersions` (0 = default). */
+  #pruned(path: string, current: number, maxVersions: number): SecretVersionInfo[] {
+    const below = pruneBelow(current, maxVersions);
+    if (below <= 1) return [];
+    return this.#o.storage.secrets.listVersions(path).filter((r) => r.version < below);
   }
 
   /**

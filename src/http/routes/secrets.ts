@@ -5,7 +5,8 @@
  * must cover the path before its existence is checked, so a denial (403) reveals nothing.
  *
  * Roles (admin > operator > reader): reader reads, lists and sees metadata; operator
- * writes, deletes, undeletes and updates metadata; admin destroys.
+ * writes, deletes, undeletes and updates metadata; admin destroys, and only admin may
+ * lower max_versions below the versions stored (that prunes them irreversibly).
  *
  * A read answers JSON built around the stored canonical JSON text (no re-serialisation:
  * this is the hot path), `?field=NAME` answers the value as text, and an
@@ -49,10 +50,15 @@ function rawQuery(url: string): string | undefined {
   return q === -1 ? undefined : url.slice(q + 1);
 }
 
-/** Strict base64 (canonical padding); OV_INVALID_ARGUMENT otherwise. */
+/**
+ * Canonical base64 only (padded, and the unused bits of the last character zero, so
+ * re-encoding gives the same text); OV_INVALID_ARGUMENT otherwise. `AB==` would decode to
+ * the same byte as `AA==`: accepting it would store a value other than the one sent.
+ */
 function fromBase64(text: string, field: string): Uint8Array {
   if (!BASE64.test(text)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   const b = Buffer.from(text, 'base64');
+  if (b.toString('base64') !== text) throw new VaultError('OV_INVALID_ARGUMENT', { field });
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
@@ -296,7 +302,7 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
     {
       config: { access: OPERATOR, scopePath: pathAfter('/v1/secrets-metadata/'), audit: PATH },
       schema: {
-        summary: 'Update (or create) the settings of a secret: max_versions, cas_required, custom_metadata (operator)',
+        summary: 'Update (or create) the settings of a secret: max_versions, cas_required, custom_metadata (operator; admin to prune stored versions)',
         tags,
         security,
         body: SECRET_METADATA_BODY,
@@ -311,7 +317,7 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
           ...(b.max_versions === undefined ? {} : { maxVersions: b.max_versions }),
           ...(b.cas_required === undefined ? {} : { casRequired: b.cas_required }),
           ...(b.custom_metadata === undefined ? {} : { customMetadata: b.custom_metadata }),
-        }),
+        }, callerOf(request).role),
       );
     },
   );

@@ -7,7 +7,8 @@
  * id, `jti` = public session id, `role`, `scope`, `iat`, `exp`) and records the SHA-256
  * of the token in the session store, so every later request is a cheap signature check
  * plus an O(1) lookup and revocation takes effect at once. Cheap refusals come before the
- * expensive work: rate limits, the TTL, then a bounded number of concurrent argon2id runs.
+ * expensive work: failure limits per address and per (key id, address), the TTL, then a
+ * wait for one of a bounded number of argon2id slots (../ratelimit.ts).
  *
  * Visibility is two-tier: an admin lists and revokes sessions whose scope lies within
  * its own (the daemon admin, scope `*`, sees all); a session outside the caller's view
@@ -18,7 +19,7 @@
 import { Type } from 'typebox';
 import type { Session } from '../../auth/session-store.js';
 import { isVaultError, VaultError } from '../../errors.js';
-import { ADMIN, ANY_SESSION, audit, callerOf, iso, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
+import { ADMIN, ANY_SESSION, audit, callerOf, iso, keyAddress, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
 import {
   CREATE_SESSION_BODY,
   CREATE_SESSION_RESPONSE,
@@ -74,8 +75,11 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
       };
       const byAddress = ctx.limits.address.retryAfter(address, now);
       if (byAddress > 0) refuse(byAddress);
-      if (keyId !== undefined) {
-        const byKey = ctx.limits.key.retryAfter(keyId, now);
+      // Per key id *and* address: the id is public, so failures from elsewhere must not
+      // lock its owner out.
+      const pair = keyId === undefined ? undefined : keyAddress(keyId, address);
+      if (pair !== undefined) {
+        const byKey = ctx.limits.key.retryAfter(pair, now);
         if (byKey > 0) refuse(byKey);
       }
 
@@ -88,7 +92,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
         throw e;
       }
 
-      if (!ctx.enterExchange()) refuse(1);
+      if (!(await ctx.enterExchange(ctx.limits.succeeded.count(address, now) > 0))) refuse(1);
       let record;
       try {
         record = await vault.apiKeys.authenticate(request.body.key);
@@ -96,7 +100,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
         if (isVaultError(e, 'OV_AUTH_INVALID')) {
           const at = vault.now();
           ctx.limits.address.record(address, at);
-          if (keyId !== undefined) ctx.limits.key.record(keyId, at);
+          if (pair !== undefined) ctx.limits.key.record(pair, at);
           state.auditType = 'auth';
           if (keyId !== undefined) state.apiKey = keyId;
           ctx.metrics.authFailure();
@@ -106,6 +110,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
         ctx.leaveExchange();
       }
 
+      ctx.limits.succeeded.record(address, vault.now());
       const { token, session, undo } = await vault.sessionService.issue(record, ttlMs, (claims) => ctx.signToken(claims));
       state.session = session;
       state.apiKey = record.id;

@@ -165,7 +165,16 @@ describe('secrets routes', () => {
     expect(m.oldest_version).toBe(3);
     expect(m.custom_metadata).toEqual({ owner: 'team-a' });
     expectError(await get('/v1/secrets/app/prune?version=2'), 404, 'OV_SECRET_NOT_FOUND');
-    m = (await call('PUT', '/v1/secrets-metadata/app/prune', tokens.operator, { max_versions: 1 })).json<Meta>();
+    // Pruning is irreversible: an operator may not do it, an admin may.
+    const before = snapshot();
+    const refused = await call('PUT', '/v1/secrets-metadata/app/prune', tokens.operator, { max_versions: 1 });
+    expectError(refused, 403, 'OV_FORBIDDEN');
+    expect(snapshot()).toEqual(before);
+    expect(auditEntries(v).at(-1)).toMatchObject({ path: '/v1/secrets-metadata/app/prune', status: 403, code: 'OV_FORBIDDEN' });
+    // Lowering to exactly the versions stored removes nothing: operator is enough.
+    expect((await call('PUT', '/v1/secrets-metadata/app/prune', tokens.operator, { max_versions: 3 })).statusCode).toBe(200);
+    expect(snapshot()).toEqual(before.map((e) => (e.meta?.path === 'app/prune' ? { ...e, meta: { ...e.meta, updatedAt: v.clock.t } } : e)));
+    m = (await call('PUT', '/v1/secrets-metadata/app/prune', tokens.appAdmin, { max_versions: 1 })).json<Meta>();
     expect(m.versions.map((x) => x.version)).toEqual([5]);
     expect(m.max_versions).toBe(1);
     // Default 10.
