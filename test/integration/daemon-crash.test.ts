@@ -139,7 +139,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
               secrets.add(`created key ${k.id}`, k.key);
               ackedKeys.push(k.id);
             } else {
-              // Not acknowledged (429 when more than 16 argon2 runs are queued is fine too).
+              // Not acknowledged (429 when the argon2 queue is full is fine too).
               unacknowledged++;
             }
           } else {
