@@ -180,7 +180,8 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   // parameters at all, so a typo (`?verison=2`) is an error, not a silently ignored option.
   app.addHook('preValidation', (request, _reply, done) => {
     const q = request.query;
-    const unknown = request.routeOptions.schema?.querystring === undefined && typeof q === 'object' && q !== null && Object.keys(q).length > 0;
+    // The query first: routeOptions is a new object on every access.
+    const unknown = typeof q === 'object' && q !== null && Object.keys(q).length > 0 && request.routeOptions.schema?.querystring === undefined;
     done(unknown ? new VaultError('OV_BAD_REQUEST', { field: 'query' }) : undefined);
   });
 
