@@ -10,8 +10,9 @@
  * 2. Body parsing (JSON only; other content types 415, oversized 413) and schema
  *    validation (unknown fields 400), a route's `config.scopePath` check, then the
  *    handler, around which ./plugins/audit.ts records the route's `config.audit` detail.
- * 3. onSend (./plugins/audit.ts): one audit entry per request, appended durably before
- *    the answer leaves; fail closed with 500 OV_AUDIT_FAILED.
+ * 3. onSend (./plugins/audit.ts): one audit entry per request, appended before the
+ *    answer leaves (durably, except for routes declaring `read`, whose fsync follows
+ *    within 10 ms); fail closed with 500 OV_AUDIT_FAILED.
  * 4. onResponse: request counters for `/v1/sys/metrics`. The audit log is the record of
  *    requests, so the service log has no line per request at `info`: only a request that
  *    took `log.slow_request_ms` or more (`slow request`, at warn), or every request at

@@ -3,9 +3,9 @@
  * leaves (onSend; group commit, so entries of concurrent requests share one
  * transaction). A route declaring `read` (a GET that changes nothing) has its entry
  * written before the answer and fsynced in the background, within a bound
- * (docs/adr/0010-audit-durability-of-reads.md). If the append fails, the answer is replaced by 500 OV_AUDIT_FAILED and
- * any side effect the route registered for that case (an issued token) is undone: fail
- * closed.
+ * (docs/adr/0010-audit-durability-of-reads.md). If the append fails, the answer is
+ * replaced by 500 OV_AUDIT_FAILED and any side effect the route registered for that case
+ * (an issued token) is undone: fail closed.
  *
  * A route declares its entry's detail in its config (`audit`, see AuditSpec): the
  * plugin wraps that route's handler to record it before the handler runs and from its
