@@ -4,7 +4,8 @@
  * route's requests per second.
  *
  * The server under test (the bare app, then the compiled daemon with its real storage,
- * logging and one durable audit entry per request) and the load generator (autocannon,
+ * its logging at the default level and one audit entry per request: a read's written
+ * before the answer, its fsync batched in the background) and the load generator (autocannon,
  * 32 connections, no pipelining) are child processes pinned to different CPUs, so neither
  * takes the other's core; this process only orchestrates. Both servers stay up and the
  * cases alternate for `ROUNDS` rounds after a warm-up; each case keeps its best round (the
@@ -278,6 +279,7 @@ export async function benchHttp(): Promise<void> {
     const failures = (r: LoadResult): number => r.non2xx + r.errors + r.timeouts;
     if (read !== undefined) {
       ratio({ label: 'secret read req/s / bare fastify req/s', ratio: read.rps / bare.rps, min: 0.5, baseline: 'bare fastify route, same run' });
+      ratio({ label: 'secret read p50 / bare fastify p50 (ms, floor 1)', ratio: Math.max(read.p50, 1) / Math.max(bare.p50, 1), baseline: 'bare fastify route, same run' });
       ratio({ label: 'secret read p99 / bare fastify p99', ratio: read.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
       ratio({ label: 'secret read answers not 2xx (count)', ratio: failures(read), max: 0, baseline: 'none allowed' });
       if (logged !== undefined) {
@@ -285,6 +287,8 @@ export async function benchHttp(): Promise<void> {
       }
     }
     ratio({ label: 'sessions/self req/s / bare fastify req/s', ratio: self.rps / bare.rps, baseline: 'bare fastify route, same run' });
+    ratio({ label: 'sessions/self p50 / bare fastify p50 (ms, floor 1)', ratio: Math.max(self.p50, 1) / Math.max(bare.p50, 1), baseline: 'bare fastify route, same run' });
+    ratio({ label: 'sessions/self p99 / bare fastify p99', ratio: self.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
     ratio({
       label: 'bare + sessions/self answers not 2xx (count)',
       ratio: failures(bare) + failures(self) + (logged === undefined ? 0 : failures(logged)),

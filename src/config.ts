@@ -53,6 +53,16 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
     listen: Type.Optional(Type.String({ description: 'host:port to listen on, e.g. "127.0.0.1:8420" or "[::1]:8420"' })),
     data_dir: Type.Optional(Type.String({ minLength: 1, description: 'directory holding vault.db and admin.token (0700)' })),
     log_level: Type.Optional(Type.Enum([...LOG_LEVELS], { description: 'pino log level' })),
+    log: Type.Optional(
+      Type.Object(
+        {
+          slow_request_ms: Type.Optional(
+            Type.Integer({ description: 'a request taking at least this many ms is logged at warn (default 1000, 1..3600000)' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     seal: Type.Optional(
       Type.Object(
         {
@@ -136,6 +146,8 @@ export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** Requests taking at least `slowRequestMs` are logged; the audit log records every request. */
+  readonly log: { readonly slowRequestMs: number };
   readonly seal: { readonly unsealKeyFile: string | null };
   readonly sessions: { readonly defaultTtlMs: number; readonly maxTtlMs: number };
   readonly limits: {
@@ -188,6 +200,8 @@ const SECRET_VALUE_MAX = 16 * 1024 * 1024;
 const SECRET_CACHE_MAX = 4 * 1024 * 1024 * 1024;
 
 const DEFAULT_TTL_MS = 3_600_000;
+const DEFAULT_SLOW_REQUEST_MS = 1000;
+const MAX_SLOW_REQUEST_MS = 3_600_000;
 const BODY_LIMIT_MIN = 1024;
 const BODY_LIMIT_MAX = 64 * 1024 * 1024;
 const MIN_TTL_MS = 1000;
@@ -420,6 +434,12 @@ export function resolveConfig(
   if (f.data_dir !== undefined && !bad('data_dir')) dataDir = resolve(opts.baseDir, f.data_dir);
 
   const logLevel: LogLevel = !bad('log_level') && f.log_level !== undefined ? f.log_level : 'info';
+  let slowRequestMs = DEFAULT_SLOW_REQUEST_MS;
+  const slow = f.log?.slow_request_ms;
+  if (slow !== undefined && !bad('log.slow_request_ms')) {
+    if (slow < 1 || slow > MAX_SLOW_REQUEST_MS) problems.push({ path: 'log.slow_request_ms', message: `must be between 1 and ${MAX_SLOW_REQUEST_MS}` });
+    else slowRequestMs = slow;
+  }
 
   const unsealKeyFile = !bad('seal') && f.seal?.unseal_key_file !== undefined ? resolve(opts.baseDir, f.seal.unseal_key_file) : null;
 
@@ -502,6 +522,7 @@ export function resolveConfig(
     listen,
     dataDir,
     logLevel,
+    log: { slowRequestMs },
     seal: { unsealKeyFile },
     sessions: { defaultTtlMs: defaultTtlMs as number, maxTtlMs: maxTtlMs as number },
     limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },

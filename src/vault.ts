@@ -263,6 +263,12 @@ export function createVault(opts: VaultOptions): Vault {
     close(): void {
       stop();
       try {
+        // Entries of reads may still wait for their background fsync.
+        audit.sync();
+      } catch (e) {
+        opts.onError?.('audit sync on close', e);
+      }
+      try {
         seal.seal();
       } finally {
         offUnseal();

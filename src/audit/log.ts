@@ -18,6 +18,14 @@
  * read inside that transaction, a rolled-back batch leaves nothing in memory to undo: the
  * next batch continues from the last committed entry.
  *
+ * Reads (docs/adr/0010-audit-durability-of-reads.md): `appendAsync(event, { durable: false })`
+ * resolves once the batch holding the entry has committed (handed to the operating system,
+ * in order, chained), not once it is fsynced. The fsync of such entries is batched in the
+ * background: at most LAZY_SYNC_MS after the first unsynced commit, or at once when
+ * LAZY_SYNC_ENTRIES are pending, and any durable append or `sync` covers them earlier
+ * (the WAL is ordered). A failed background fsync is sticky: every later append, of
+ * either kind, is refused, and `onError` is told.
+ *
  * Checkpoints due in a batch are not signed inside it (an ML-DSA signature on the noble
  * provider takes milliseconds, which every request of the batch would wait for): once the
  * batch has resolved, one checkpoint over the then-current head is signed and stored in
@@ -77,6 +85,10 @@ export interface AuditLogOptions {
    * over the head at that time, so the unsigned tail stays bounded by both figures.
    */
   checkpointIntervalMs?: number;
+  /** Longest a committed read entry waits for its background fsync (default LAZY_SYNC_MS). */
+  lazySyncMs?: number;
+  /** Unsynced read entries that start the background fsync at once (default LAZY_SYNC_ENTRIES). */
+  lazySyncEntries?: number;
   /** Told when a checkpoint scheduled after a group commit fails (nobody else is waiting on it). */
   onError?: (what: string, err: VaultError) => void;
 }
@@ -94,6 +106,10 @@ export const MAX_DETAIL_KEYS = 64;
  * time one transaction holds the write lock; at the cap the queue is flushed at once.
  */
 export const MAX_BATCH = 256;
+/** Longest a committed, non-durable entry waits before its background fsync starts. */
+export const LAZY_SYNC_MS = 10;
+/** Non-durable entries committed without an fsync after which one starts at once. */
+export const LAZY_SYNC_ENTRIES = 1000;
 const DETAIL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 const TYPES: readonly string[] = ['request', 'auth', 'sys'];
 const STRING_FIELDS = ['method', 'path', 'code', 'session', 'apiKey', 'remote'] as const;
@@ -159,6 +175,8 @@ function failed(e: unknown): VaultError {
 /** An appendAsync waiting for its batch to commit. */
 interface Waiter {
   fields: EntryFields;
+  /** False: settled at commit; the fsync follows in the background. */
+  durable: boolean;
   resolve: (seq: number) => void;
   reject: (e: VaultError) => void;
 }
@@ -171,6 +189,8 @@ export class AuditLog {
   readonly #now: () => number;
   readonly #every: number;
   readonly #intervalMs: number;
+  readonly #lazyMs: number;
+  readonly #lazyEntries: number;
   /** Clock reading when the last checkpoint was signed by this log (0: none yet). */
   #lastCheckpointAt = 0;
   #checkpointTimer: NodeJS.Timeout | undefined;
@@ -182,12 +202,17 @@ export class AuditLog {
   /** Batches committed whose syncAsync has not settled yet. */
   #syncing = 0;
   #checkpointScheduled = false;
+  /** Committed non-durable entries no fsync has been started for yet. */
+  #lazy = 0;
+  #lazyTimer: NodeJS.Timeout | undefined;
+  /** Set once any fsync failed: nothing more is acknowledged. */
+  #syncFailed: VaultError | undefined;
   /** Head seq when a scheduled checkpoint last failed: retried `checkpointEvery` entries later. */
   #checkpointFailedAt = 0;
   readonly #onError: ((what: string, err: VaultError) => void) | undefined;
 
   constructor(storage: Storage, opts: AuditLogOptions) {
-    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery', 'checkpointIntervalMs', 'onError'], 'AuditLog');
+    checkOptions(opts, ['hmacKey', 'signer', 'provider', 'now', 'checkpointEvery', 'checkpointIntervalMs', 'lazySyncMs', 'lazySyncEntries', 'onError'], 'AuditLog');
     for (const f of ['hmacKey', 'signer', 'now'] as const) {
       if (typeof opts[f] !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: `AuditLog.${f}` });
     }
@@ -208,6 +233,16 @@ export class AuditLog {
       throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.checkpointIntervalMs', min: 0, max: MAX_CHECKPOINT_INTERVAL_MS });
     }
     this.#intervalMs = interval;
+    const lazyMs = opts.lazySyncMs ?? LAZY_SYNC_MS;
+    if (!Number.isSafeInteger(lazyMs) || lazyMs < 0 || lazyMs > MAX_CHECKPOINT_INTERVAL_MS) {
+      throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.lazySyncMs', min: 0, max: MAX_CHECKPOINT_INTERVAL_MS });
+    }
+    const lazyEntries = opts.lazySyncEntries ?? LAZY_SYNC_ENTRIES;
+    if (!Number.isSafeInteger(lazyEntries) || lazyEntries < 1 || lazyEntries > MAX_CHECKPOINT_EVERY) {
+      throw new VaultError('OV_INVALID_ARGUMENT', { field: 'AuditLog.lazySyncEntries', min: 1, max: MAX_CHECKPOINT_EVERY });
+    }
+    this.#lazyMs = lazyMs;
+    this.#lazyEntries = lazyEntries;
   }
 
   /**
@@ -226,8 +261,10 @@ export class AuditLog {
   append(event: AuditEvent): number {
     this.#flush();
     try {
+      if (this.#syncFailed !== undefined) throw this.#syncFailed;
       const fields = entryFields(event);
       const { seqs } = this.#storage.transaction(() => this.#write([fields], true));
+      this.#coverLazy();
       this.#storage.sync();
       return seqs[0] as number;
     } catch (e) {
@@ -242,16 +279,22 @@ export class AuditLog {
    * neither is anything the same connection committed earlier (the WAL is ordered). Entries are chained in call order. Rejects with
    * OV_AUDIT_FAILED, having written nothing of the batch, when the event is invalid (only
    * that call) or the batch's transaction fails (every call of the batch).
+   *
+   * With `durable: false` (a request that changes no state) it resolves once the batch
+   * has committed; the fsync follows in the background within LAZY_SYNC_MS or
+   * LAZY_SYNC_ENTRIES. Refused once any fsync has failed.
    */
-  appendAsync(event: AuditEvent): Promise<number> {
+  appendAsync(event: AuditEvent, opts?: { readonly durable?: boolean }): Promise<number> {
     let fields: EntryFields;
     try {
+      if (this.#syncFailed !== undefined) throw this.#syncFailed;
       fields = entryFields(event);
     } catch (e) {
       return Promise.reject(failed(e));
     }
+    const durable = opts?.durable !== false;
     const done = new Promise<number>((resolve, reject) => {
-      this.#queue.push({ fields, resolve, reject });
+      this.#queue.push({ fields, durable, resolve, reject });
     });
     if (this.#queue.length >= MAX_BATCH) this.#flush();
     else if (!this.#flushScheduled) {
@@ -265,8 +308,9 @@ export class AuditLog {
   }
 
   /**
-   * Writes every queued entry in one transaction, then settles their waiters once the
-   * commit is durable, then schedules a checkpoint if one fell due. Never throws.
+   * Writes every queued entry in one transaction, then settles their waiters: non-durable
+   * ones at once, durable ones once the commit is durable (and with them every earlier
+   * non-durable entry); then schedules a checkpoint if one fell due. Never throws.
    */
   #flush(): void {
     const batch = this.#queue;
@@ -274,6 +318,7 @@ export class AuditLog {
     this.#queue = [];
     let written: { seqs: number[]; checkpointDue: boolean };
     try {
+      if (this.#syncFailed !== undefined) throw this.#syncFailed;
       written = this.#storage.transaction(() => this.#write(batch.map((w) => w.fields), false));
     } catch (e) {
       const err = failed(e);
@@ -281,18 +326,66 @@ export class AuditLog {
       return;
     }
     const { seqs, checkpointDue } = written;
+    const last = seqs[seqs.length - 1] as number;
+    let durable = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const w = batch[i] as Waiter;
+      if (w.durable) durable++;
+      else w.resolve(seqs[i] as number);
+    }
+    if (durable === 0) {
+      this.#lazy += batch.length;
+      if (this.#lazy >= this.#lazyEntries) this.#backgroundSync();
+      else this.#lazyTimer ??= setTimeout(() => this.#backgroundSync(), this.#lazyMs);
+      if (checkpointDue) this.#scheduleCheckpoint(last);
+      return;
+    }
+    this.#coverLazy();
     this.#syncing++;
     this.#storage.syncAsync().then(
       () => {
         this.#syncing--;
-        batch.forEach((w, i) => w.resolve(seqs[i] as number));
-        if (checkpointDue) this.#scheduleCheckpoint(seqs[seqs.length - 1] as number);
+        batch.forEach((w, i) => {
+          if (w.durable) w.resolve(seqs[i] as number);
+        });
+        if (checkpointDue) this.#scheduleCheckpoint(last);
       },
       (e: unknown) => {
         this.#syncing--;
         // Committed but not known to be on disk: not acknowledged (fail closed).
         const err = failed(e);
-        for (const w of batch) w.reject(err);
+        this.#syncFailed ??= err;
+        for (const w of batch) if (w.durable) w.reject(err);
+      },
+    );
+  }
+
+  /** The sync about to start covers every committed non-durable entry: none is pending. */
+  #coverLazy(): void {
+    this.#lazy = 0;
+    if (this.#lazyTimer !== undefined) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = undefined;
+    }
+  }
+
+  /** Fsyncs the committed non-durable entries; a failure stops every later append. */
+  #backgroundSync(): void {
+    this.#coverLazy();
+    this.#syncing++;
+    this.#storage.syncAsync().then(
+      () => {
+        this.#syncing--;
+      },
+      (e: unknown) => {
+        this.#syncing--;
+        const err = failed(e);
+        this.#syncFailed ??= err;
+        try {
+          this.#onError?.('audit background sync', err);
+        } catch {
+          // Runs from a promise callback: a throwing reporter must not take the process down.
+        }
       },
     );
   }
@@ -347,10 +440,12 @@ export class AuditLog {
   }
 
   /**
-   * Resolves once nothing is queued, no batch is waiting for its flush and no scheduled
-   * checkpoint is pending (tests, orderly shutdown). Polls once per macrotask turn.
+   * Resolves once nothing is queued, no batch is waiting for its flush, every committed
+   * entry has been fsynced (or its fsync failed) and no scheduled checkpoint is pending (tests, orderly shutdown). Polls once per macrotask turn.
    */
   async settled(): Promise<void> {
+    // Committed reads waiting for their background fsync: start it now.
+    if (this.#lazyTimer !== undefined) this.#backgroundSync();
     if (this.#checkpointTimer !== undefined) {
       // A paced checkpoint is waiting for its interval: sign it now instead of waiting.
       clearTimeout(this.#checkpointTimer);
@@ -417,9 +512,27 @@ export class AuditLog {
         if (head === undefined || this.#storage.audit.lastCheckpointSeq() === head.seq) return;
         this.#writeCheckpoint(key, head.seq, head.hash, checkClock(this.#now()));
       });
+      this.#coverLazy();
       this.#storage.sync();
     } catch (e) {
       throw failed(e);
+    }
+  }
+
+  /**
+   * Makes every committed entry durable now, blocking (orderly shutdown: a read's entry
+   * waiting for its background fsync is not left to the close). OV_AUDIT_FAILED when the
+   * flush fails.
+   */
+  sync(): void {
+    this.#flush();
+    this.#coverLazy();
+    try {
+      this.#storage.sync();
+    } catch (e) {
+      const err = failed(e);
+      this.#syncFailed ??= err;
+      throw err;
     }
   }
 

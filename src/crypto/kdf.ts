@@ -18,7 +18,7 @@
  * without first concatenating a large payload.
  * @module
  */
-import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { turboshake128 as nobleTurboshake128, turboshake256 as nobleTurboshake256 } from '@noble/hashes/sha3-addons.js';
@@ -39,7 +39,10 @@ export function hashLength(hash: HashName): number {
 const toU8 = ownBytes;
 
 function digestParts(alg: string, parts: readonly Uint8Array[], outputLength?: number): Uint8Array {
-  const h = outputLength === undefined ? createHash(alg) : createHash(alg, { outputLength });
+  // One-shot when the output length is the default: no Hash object per call (the token
+  // digest and the audit entry hash run on every request).
+  if (outputLength === undefined) return toU8(hash(alg, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts), 'buffer'));
+  const h = createHash(alg, { outputLength });
   for (const p of parts) h.update(p);
   return toU8(h.digest());
 }

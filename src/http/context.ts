@@ -82,6 +82,13 @@ declare module 'fastify' {
     access?: Access;
     audit?: AuditSpec;
     /**
+     * The route changes no state (a GET of data): its audit entry is written to the log
+     * before the answer leaves, and fsynced in the background within a bound
+     * (docs/adr/0010-audit-durability-of-reads.md). Only honoured for GET and HEAD;
+     * without it an entry is durable before the answer, so a new route is safe.
+     */
+    read?: boolean;
+    /**
      * The scope path the caller's session must cover (`pathInScope`), checked by the auth
      * plugin after validation and before the handler: 403 whether the target exists or not.
      */

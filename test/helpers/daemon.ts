@@ -11,7 +11,7 @@
  * loads on this runtime (better-sqlite3, else node:sqlite), so these suites run everywhere.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -241,6 +241,17 @@ export async function setupVault(sb: Sandbox, dataDir: string, extra: readonly s
   const doc = JSON.parse(r.out) as { shares?: string[]; admin_key_id: string; admin_token_file: string };
   const adminKey = readFileSync(doc.admin_token_file, 'utf8').trim();
   return { dataDir, shares: doc.shares ?? [], adminKey, adminKeyId: doc.admin_key_id, result: r };
+}
+
+/**
+ * Sets `log_level = "debug"` in the data dir's config.toml (created if absent), so the
+ * daemon logs every request: the no-leak checks then scan a log that holds each request
+ * (at `info` only errors and slow requests are logged).
+ */
+export function logEveryRequest(dataDir: string): void {
+  const file = join(dataDir, 'config.toml');
+  const rest = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeFileSync(file, `log_level = "debug"\n${rest}`, { mode: 0o600 });
 }
 
 /** Unseals a running daemon over HTTP with the first three shares; throws on any refusal. */

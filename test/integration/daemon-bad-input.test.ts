@@ -143,7 +143,7 @@ beforeAll(async () => {
   const config = sb.path('server.toml');
   writeFileSync(
     config,
-    ['log_level = "info"', '[limits]', `body_limit = ${BODY_LIMIT}`, `auth_failures_per_address = ${FAILURES_PER_ADDRESS}`, `auth_failures_per_key = ${FAILURES_PER_KEY}`, ''].join('\n'),
+    ['log_level = "debug"', '[limits]', `body_limit = ${BODY_LIMIT}`, `auth_failures_per_address = ${FAILURES_PER_ADDRESS}`, `auth_failures_per_key = ${FAILURES_PER_KEY}`, ''].join('\n'),
   );
   vault = await setupVault(sb, dataDir);
   other = await setupVault(sb, sb.path('other-vault'));

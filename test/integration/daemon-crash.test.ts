@@ -6,6 +6,11 @@
  * still validates, each acknowledged secret version opens to the value written, each is in
  * the audit log) and `vault audit verify` passes, before and after the restart.
  *
+ * Reads run alongside (a secret that exists, and paths that do not, one per request): the
+ * audit entry of a read is written to the log before its answer leaves, and only its fsync
+ * is deferred, so a process crash loses none of them: every read whose answer was
+ * received is in the audit log read straight after the kill.
+ *
  * Then the audit log is tampered with while the daemon is stopped, on copies of the
  * database: one entry's text edited (verify names that seq as modified), and the same
  * edit with the row's hash recomputed as an attacker who knows the (public) chain
@@ -31,6 +36,7 @@ import {
   cliSources,
   daemonBuilt,
   errorCode,
+  logEveryRequest,
   logSources,
   readAudit,
   SecretSet,
@@ -40,8 +46,9 @@ import {
   type SetupResult,
 } from '../helpers/daemon.js';
 
-/** Concurrent clients, by worker number mod 3: create API keys, exchange a key for sessions, write secrets. */
-const WORKERS = 8;
+/** Concurrent clients, by worker number mod 4: create API keys, exchange a key for sessions, write secrets, read secrets. */
+const WORKERS = 10;
+const READ_PATH = 'crash/read/db';
 /** Kill once this many writes of each kind were acknowledged. */
 const ACKS_BEFORE_KILL = 10;
 
@@ -58,6 +65,9 @@ const secrets = new SecretSet();
 const ackedKeys: string[] = [];
 const ackedSessions: { id: string; token: string }[] = [];
 const ackedSecrets: { path: string; version: number; value: string }[] = [];
+/** Reads answered: 200s of READ_PATH, and 404s of paths each read once. */
+let readsOfPath = 0;
+const readsMissing: string[] = [];
 let unacknowledged = 0;
 let inFlightAtKill = 0;
 
@@ -89,6 +99,7 @@ async function start(port?: number): Promise<Daemon> {
 describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses nothing acknowledged', () => {
   it('starts unsealed from its key file; an admin session and a login key are set up', async () => {
     vault = await setupVault(sb, dataDir, ['--unseal-key-file', join(dataDir, 'unseal.key')]);
+    logEveryRequest(dataDir);
     secrets.add('admin key', vault.adminKey);
     daemon = await start();
     expect((await api(daemon.addr, 'GET', '/v1/sys/health')).status).toBe(200);
@@ -98,6 +109,8 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     const k = await api(daemon.addr, 'POST', '/v1/apikeys', { token: adminToken, json: { role: 'operator', scope: 'ci', label: 'ci login' } });
     expect(k.status, k.text).toBe(201);
     loginKey = secrets.add('ci login key', (k.json as { key: string }).key);
+    const w = await api(daemon.addr, 'PUT', `/v1/secrets/${READ_PATH}`, { token: adminToken, json: { data: { value: 'read-under-load' } } });
+    expect(w.status, w.text).toBe(200);
   });
 
   it(`SIGKILL with ${WORKERS} clients writing concurrently`, async () => {
@@ -114,10 +127,22 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     let n = 0;
     const worker = async (w: number): Promise<void> => {
       while (!stop) {
-        const kind = w % 3;
+        const kind = w % 4;
         inFlight++;
         try {
-          if (kind === 2) {
+          if (kind === 3) {
+            const i = n++;
+            const path = i % 2 === 0 ? READ_PATH : `crash/missing/w${w}/n${i}`;
+            const r = await api(addr, 'GET', `/v1/secrets/${path}`, { token: adminToken });
+            if (path === READ_PATH && r.status === 200) {
+              expect((r.json as { data: Record<string, string> }).data).toEqual({ value: 'read-under-load' });
+              readsOfPath++;
+            } else if (path !== READ_PATH && r.status === 404) {
+              readsMissing.push(path);
+            } else {
+              unacknowledged++;
+            }
+          } else if (kind === 2) {
             const i = n++;
             const path = `crash/w${w}/n${i}`;
             const value = `crash-secret-w${w}-n${i}-${'x'.repeat(16)}`;
@@ -158,7 +183,8 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
         } finally {
           inFlight--;
         }
-        if (ackedKeys.length >= ACKS_BEFORE_KILL && ackedSessions.length >= ACKS_BEFORE_KILL && ackedSecrets.length >= ACKS_BEFORE_KILL) kill();
+        const readsDone = readsOfPath >= ACKS_BEFORE_KILL && readsMissing.length >= ACKS_BEFORE_KILL;
+        if (ackedKeys.length >= ACKS_BEFORE_KILL && ackedSessions.length >= ACKS_BEFORE_KILL && ackedSecrets.length >= ACKS_BEFORE_KILL && readsDone) kill();
       }
     };
     await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
@@ -170,6 +196,17 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     expect(ackedKeys.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
     expect(ackedSessions.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
     expect(ackedSecrets.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
+    expect(readsOfPath).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
+    expect(readsMissing.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
+  });
+
+  it('right after the crash, every read whose answer was received is in the audit log', () => {
+    const audit = readAudit(dataDir);
+    const reads = audit.filter((e) => e.method === 'GET' && e.path === `/v1/secrets/${READ_PATH}` && e.status === 200 && e.detail?.['path'] === READ_PATH);
+    // At least one entry per answer received (a read answered as the process died may be logged too).
+    expect(reads.length).toBeGreaterThanOrEqual(readsOfPath);
+    const missing = new Set(audit.filter((e) => e.method === 'GET' && e.status === 404).map((e) => e.path));
+    expect(readsMissing.filter((p) => !missing.has(`/v1/secrets/${p}`))).toEqual([]);
   });
 
   it('right after the crash, before any restart, vault audit verify passes (the chain is intact)', async () => {

@@ -20,6 +20,7 @@ import {
   cliSources,
   daemonBuilt,
   errorCode,
+  logEveryRequest,
   logSources,
   readAudit,
   SecretSet,
@@ -128,6 +129,7 @@ afterAll(async () => {
 describe.skipIf(!RUN)('daemon flow: setup, unseal, sessions, revoke, restart, rotate, seal', () => {
   it('setup gives 5 shares with threshold 3 and an admin key; the daemon starts sealed and refuses exchanges with 503', async () => {
     vault = await setupVault(sb, dataDir);
+    logEveryRequest(dataDir);
     expect(vault.shares).toHaveLength(5);
     vault.shares.forEach((s, i) => secrets.add(`unseal share ${i + 1}`, s));
     secrets.add('admin key', vault.adminKey);

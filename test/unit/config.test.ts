@@ -43,6 +43,7 @@ describe('defaults', () => {
       listen: { host: '127.0.0.1', port: 8420 },
       dataDir: '/home/op/.local/share/ontoref-vault',
       logLevel: 'info',
+      log: { slowRequestMs: 1000 },
       seal: { unsealKeyFile: null },
       sessions: { defaultTtlMs: 3_600_000, maxTtlMs: 86_400_000 },
       limits: { bodyLimit: 2 * 1024 * 1024, maxRequestRate: null, authFailuresPerKey: 5, authFailuresPerAddress: 20 },
@@ -64,6 +65,7 @@ describe('defaults', () => {
       listen: '[::1]:9000',
       data_dir: 'data',
       log_level: 'debug',
+      log: { slow_request_ms: 250 },
       seal: { unseal_key_file: '/keys/unseal.key' },
       sessions: { default_ttl: '15m', max_ttl: '1h30m' },
       limits: { body_limit: '512KiB', max_request_rate: 100, auth_failures_per_key: 3, auth_failures_per_address: 50 },
@@ -79,6 +81,7 @@ describe('defaults', () => {
     expect(c.limits).toEqual({ bodyLimit: 512 * 1024, maxRequestRate: 100, authFailuresPerKey: 3, authFailuresPerAddress: 50 });
     expect(c.crypto).toEqual({ provider: 'noble', signature: 'Falcon-512-r3' });
     expect(c.logLevel).toBe('debug');
+    expect(c.log).toEqual({ slowRequestMs: 250 });
   });
 
   it('lets an unset default_ttl follow a max_ttl below the default', () => {
@@ -119,6 +122,11 @@ describe('problems', () => {
 
   it('rejects wrong types and bad durations with their paths', () => {
     expect(problems({ sessions: 5 })).toEqual({ sessions: 'must be a table' });
+    expect(problems({ log: { slow_request_ms: 0 } })).toEqual({ 'log.slow_request_ms': 'must be between 1 and 3600000' });
+    expect(problems({ log: { slow_request_ms: 3_600_001 } })).toEqual({ 'log.slow_request_ms': 'must be between 1 and 3600000' });
+    expect(problems({ log: { slow_request_ms: 1.5 } })).toHaveProperty(['log.slow_request_ms']);
+    expect(problems({ log: { slow_request_ms: '1s' } })).toHaveProperty(['log.slow_request_ms']);
+    expect(Object.keys(problems({ log: { slow_ms: 5 } }))).toEqual(['log.slow_ms']);
     expect(problems({ listen: 8420 })).toEqual({ listen: 'must be a string' });
     expect(problems({ sessions: { max_ttl: '1 hour' } })).toEqual({ 'sessions.max_ttl': 'must be a duration such as "15m" or "1h"' });
     expect(problems({ sessions: { max_ttl: '32d' } })).toEqual({ 'sessions.max_ttl': 'must be between 1s and 31d' });

@@ -1,9 +1,11 @@
 /**
  * Audit capture, as a plugin: one entry per request, appended durably before the answer
  * leaves (onSend; group commit, so entries of concurrent requests share one
- * transaction). If the append fails, the answer is replaced by 500 OV_AUDIT_FAILED and
- * any side effect the route registered for that case (an issued token) is undone: fail
- * closed.
+ * transaction). A route declaring `read` (a GET that changes nothing) has its entry
+ * written before the answer and fsynced in the background, within a bound
+ * (docs/adr/0010-audit-durability-of-reads.md). If the append fails, the answer is
+ * replaced by 500 OV_AUDIT_FAILED and any side effect the route registered for that case
+ * (an issued token) is undone: fail closed.
  *
  * A route declares its entry's detail in its config (`audit`, see AuditSpec): the
  * plugin wraps that route's handler to record it before the handler runs and from its
@@ -11,6 +13,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEvent } from '../../audit/index.js';
 import { VaultError } from '../../errors.js';
 import { newRequestState, type RouteContext } from '../context.js';
 import { errorBody } from '../errors.js';
@@ -24,6 +27,19 @@ export function pathOnly(url: string): string {
   const q = url.indexOf('?');
   const p = q === -1 ? url : url.slice(0, q);
   return p.length > 512 ? p.slice(0, 512) : p;
+}
+
+const DURABLE = { durable: true } as const;
+const WRITTEN = { durable: false } as const;
+
+/**
+ * A read's entry need only be written before its answer (its fsync follows in the
+ * background): a GET or HEAD of a route declaring `read`, that authenticated. Everything
+ * else, failed authentications included, is durable before its answer.
+ */
+function durableOf(request: FastifyRequest, type: AuditEvent['type']): { readonly durable: boolean } {
+  const m = request.method;
+  return type === 'request' && (m === 'GET' || m === 'HEAD') && request.routeOptions.config.read === true ? WRITTEN : DURABLE;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -65,20 +81,15 @@ function auditPluginImpl(app: FastifyInstance, opts: AuditPluginOptions): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.vault === null) request.vault = newRequestState();
     const st = request.vault;
+    const event: AuditEvent = { type: st.auditType, method: request.method, path: pathOnly(request.url), status: reply.statusCode, remote: request.ip };
+    if (st.errorCode !== undefined) event.code = st.errorCode;
+    if (st.session !== undefined) event.session = st.session.id;
+    if (st.apiKey !== undefined) event.apiKey = st.apiKey;
+    if (st.detail !== undefined) event.detail = st.detail;
     try {
-      // Group commit: resolves once the transaction holding this entry has committed, so
-      // the answer still leaves only after its entry is durable.
-      await vault.audit.appendAsync({
-        type: st.auditType,
-        method: request.method,
-        path: pathOnly(request.url),
-        status: reply.statusCode,
-        remote: request.ip,
-        ...(st.errorCode === undefined ? {} : { code: st.errorCode }),
-        ...(st.session === undefined ? {} : { session: st.session.id }),
-        ...(st.apiKey === undefined ? {} : { apiKey: st.apiKey }),
-        ...(st.detail === undefined ? {} : { detail: st.detail }),
-      });
+      // Group commit: resolves once the transaction holding this entry has committed and,
+      // unless the request is a read, once it is durable.
+      await vault.audit.appendAsync(event, durableOf(request, st.auditType));
       return payload;
     } catch (err) {
       metrics.auditFailure();

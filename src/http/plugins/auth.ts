@@ -173,8 +173,9 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
       metrics.rateLimited();
       throw new VaultError('OV_RATE_LIMITED', { [RETRY_AFTER]: 1 });
     }
-    const route = request.routeOptions.url;
-    const access: Access = request.routeOptions.config.access ?? PUBLIC_ACCESS;
+    // One read: fastify builds a new routeOptions object on every access.
+    const { url: route, config } = request.routeOptions;
+    const access: Access = config.access ?? PUBLIC_ACCESS;
     const keyring = vault.keyring();
     const sys = route !== undefined && route.startsWith('/v1/sys/');
     if (keyring === undefined && (!sys || access.kind !== 'public')) {

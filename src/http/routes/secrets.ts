@@ -180,7 +180,7 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
   app.get(
     '/secrets/*',
     {
-      config: { access: ANY_SESSION, scopePath: pathAfter('/v1/secrets/'), audit: PATH },
+      config: { access: ANY_SESSION, scopePath: pathAfter('/v1/secrets/'), audit: PATH, read: true },
       schema: {
         summary: 'Read the latest version of a secret, or ?version=N; ?field=NAME answers one field as text (reader)',
         tags,
@@ -259,7 +259,7 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
   app.get(
     '/secrets',
     {
-      config: { access: ANY_SESSION, audit: audit<object, { paths: string[] }>({ result: (r) => ({ listed: r.paths.length }) }) },
+      config: { access: ANY_SESSION, audit: audit<object, { paths: string[] }>({ result: (r) => ({ listed: r.paths.length }) }), read: true },
       schema: {
         summary: "List secret paths in the caller's scope, by prefix, a page at a time (reader)",
         tags,
@@ -286,7 +286,7 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
   app.get(
     '/secrets-metadata/*',
     {
-      config: { access: ANY_SESSION, scopePath: pathAfter('/v1/secrets-metadata/'), audit: PATH },
+      config: { access: ANY_SESSION, scopePath: pathAfter('/v1/secrets-metadata/'), audit: PATH, read: true },
       schema: {
         summary: 'Metadata and version history of a secret (reader)',
         tags,

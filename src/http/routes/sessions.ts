@@ -123,7 +123,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
   app.get(
     '',
     {
-      config: { access: ADMIN },
+      config: { access: ADMIN, read: true },
       schema: {
         summary: "List sessions within the caller's scope (admin)",
         tags: ['sessions'],
@@ -141,7 +141,7 @@ export const sessionRoutes: RoutePlugin = (instance, { ctx }, done) => {
   app.get(
     '/self',
     {
-      config: { access: ANY_SESSION },
+      config: { access: ANY_SESSION, read: true },
       schema: {
         summary: "The caller's own session",
         tags: ['sessions'],

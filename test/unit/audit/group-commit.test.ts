@@ -8,12 +8,16 @@
  * before an fdatasync of the WAL (counted by the storage) and batches share them; a batch whose
  * commit fails (a real trigger that aborts the INSERT of one of its rows) rejects every
  * waiter with OV_AUDIT_FAILED and leaves no row of it, and the next batch continues the
- * chain; `append` and `checkpoint` order themselves after queued entries.
+ * chain; `append` and `checkpoint` order themselves after queued entries. Reads
+ * (`durable: false`) are answered once committed, before any fsync; their fsync follows in
+ * the background (or rides on the next durable one), and a failed one refuses every later
+ * append.
  */
 import { join } from 'node:path';
 import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, MAX_BATCH, verifyAudit, type AuditEvent } from '../../../src/audit/index.js';
+import { LAZY_SYNC_ENTRIES } from '../../../src/audit/log.js';
 import { randomBytes } from '../../../src/crypto/bytes.js';
 import { selectProvider } from '../../../src/crypto/provider.js';
 import { VaultError } from '../../../src/errors.js';
@@ -346,6 +350,32 @@ describe('AuditLog group commit (appendAsync)', () => {
     }
   });
 
+  it('answers reads (durable: false) once committed, before any fsync; a failed background fsync is reported and refuses every later append', async () => {
+    let fail!: (e: unknown) => void;
+    let syncs = 0;
+    const gate = (): Promise<void> => {
+      syncs++;
+      return new Promise<void>((_resolve, reject) => {
+        fail = reject;
+      });
+    };
+    const { storage: gated } = countingStorage(storage, gate);
+    const log = makeLog(gated);
+    expect(await Promise.all([1, 2, 3].map((i) => log.appendAsync(event(i), { durable: false })))).toEqual([1, 2, 3]);
+    expect(syncs).toBe(0);
+    expect(storage.audit.count()).toBe(3);
+    const settled = log.settled();
+    expect(syncs).toBe(1);
+    fail(new VaultError('OV_IO', { reason: 'fdatasync' }));
+    await settled;
+    expect(reported).toEqual([{ what: 'audit background sync', code: 'OV_AUDIT_FAILED' }]);
+    for (const o of await outcomes([log.appendAsync(event(4), { durable: false }), log.appendAsync(event(5))])) {
+      expect('error' in o && o.error instanceof VaultError && o.error.code).toBe('OV_AUDIT_FAILED');
+    }
+    expect(() => log.append(event(6))).toThrow(expect.objectContaining({ code: 'OV_AUDIT_FAILED' }) as Error);
+    expect(storage.audit.count()).toBe(3);
+  });
+
   describe("with durability 'async-sync' (the daemon's)", () => {
     let fast: SqliteStorageHandle;
     beforeEach(() => {
@@ -355,6 +385,54 @@ describe('AuditLog group commit (appendAsync)', () => {
     });
     afterEach(() => {
       fast.close();
+    });
+
+    it('reads are readable by another connection once answered, with no fdatasync yet; settled() or a durable append covers them with one', async () => {
+      const log = makeLog(fast, 1000);
+      const before = fast.datasyncs;
+      expect(await Promise.all(Array.from({ length: 20 }, (_, i) => log.appendAsync(event(i), { durable: false })))).toHaveLength(20);
+      expect(fast.datasyncs).toBe(before);
+      const other = openRawDb(join(dir, 'async.db'), { readonly: true });
+      try {
+        expect(other.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(20);
+      } finally {
+        other.close();
+      }
+      await log.settled();
+      expect(fast.datasyncs).toBe(before + 1);
+      // Reads and a write in one batch: the write's fdatasync covers them all, no second one.
+      const mixed = [log.appendAsync(event(20), { durable: false }), log.appendAsync(event(21)), log.appendAsync(event(22), { durable: false })];
+      expect(await Promise.all(mixed)).toEqual([21, 22, 23]);
+      expect(fast.datasyncs).toBe(before + 2);
+      await log.settled();
+      expect(fast.datasyncs).toBe(before + 2);
+      expect(verifyAudit(fast, keyringPublicKeys(fast), provider)).toMatchObject({ ok: true, entries: 23, lastSeq: 23 });
+    });
+
+    it('refuses a lazySyncMs or lazySyncEntries out of range with OV_INVALID_ARGUMENT, writing nothing', () => {
+      const base = { hmacKey: () => undefined, signer: () => undefined, provider, now: () => clock };
+      const count = fast.audit.count();
+      for (const [opts, field] of [
+        [{ lazySyncMs: -1 }, 'AuditLog.lazySyncMs'],
+        [{ lazySyncMs: 1.5 }, 'AuditLog.lazySyncMs'],
+        [{ lazySyncEntries: 0 }, 'AuditLog.lazySyncEntries'],
+      ] as const) {
+        expect(() => new AuditLog(fast, { ...base, ...opts })).toThrow(expect.objectContaining({ code: 'OV_INVALID_ARGUMENT', detail: expect.objectContaining({ field }) as unknown }) as Error);
+      }
+      expect(fast.audit.count()).toBe(count);
+    });
+
+    it('starts the background fdatasync at once when lazySyncEntries read entries are unsynced (default LAZY_SYNC_ENTRIES)', async () => {
+      expect(LAZY_SYNC_ENTRIES).toBe(1000);
+      // A one-minute timer: only the count can start the fdatasync within this test.
+      const log = new AuditLog(fast, { hmacKey: () => undefined, signer: () => undefined, provider, now: () => clock++, lazySyncMs: 60_000, lazySyncEntries: 5 });
+      const before = fast.datasyncs;
+      await Promise.all([1, 2, 3, 4].map((i) => log.appendAsync(event(i), { durable: false })));
+      expect(fast.datasyncs).toBe(before);
+      expect(await log.appendAsync(event(5), { durable: false })).toBe(5);
+      expect(fast.datasyncs).toBe(before + 1);
+      await log.settled();
+      expect(fast.datasyncs).toBe(before + 1);
     });
 
     it('one fdatasync per batch, one per synchronous append and checkpoint, and the rows are readable by another connection once answered', async () => {

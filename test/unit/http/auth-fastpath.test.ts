@@ -3,8 +3,10 @@
  * is remembered by its digest, yet the session store still decides every request
  * (revocation by id, revoke-all on key rotation, expiry), a seal forgets nothing it must
  * not keep, and a token with a changed byte is never taken for the remembered one. And
- * request logging: one `request completed` line per request, with method, path (no query),
- * status and time, and no fastify `incoming request` line.
+ * request logging: no line per successful request at info (the audit log records them),
+ * a `slow request` warning over `log.slow_request_ms`, and at debug one `request
+ * completed` line per request, with method, path (no query), status and time, and no
+ * fastify `incoming request` line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectError, loggedServer, login, makeVault, unseal, type TestVault } from './helpers.js';
@@ -86,17 +88,29 @@ describe('authentication fast path', () => {
   });
 });
 
+type LogLine = { msg?: string; level?: number; req?: { method?: string; url?: string }; res?: { statusCode?: number }; responseTime?: unknown };
+
 describe('request logging', () => {
-  it('writes one completion line per request and no incoming-request line', async () => {
+  it('writes no line per request at info; at debug one completion line per request and no incoming-request line', async () => {
     const v = await makeVault();
     try {
-      const { app, lines } = await loggedServer(v, 'info');
+      const info = await loggedServer(v, 'info');
+      try {
+        expect((await info.app.inject({ method: 'GET', url: '/v1/sys/health' })).statusCode).toBeLessThan(600);
+        expect((await info.app.inject({ method: 'GET', url: '/v1/sessions/self' })).statusCode).toBe(503);
+        const added = info.lines.map((l) => JSON.parse(l) as LogLine);
+        // Only the 5xx answers' own `request failed` warnings: the audit log records the rest.
+        expect(added.some((l) => l.msg === 'request failed')).toBe(true);
+        expect(added.filter((l) => l.msg !== 'request failed')).toEqual([]);
+      } finally {
+        await info.app.close();
+      }
+      const { app, lines } = await loggedServer(v, 'debug');
       try {
         const before = lines.length;
         expect((await app.inject({ method: 'GET', url: '/v1/sys/health?x=QUERY-VALUE' })).statusCode).toBeGreaterThanOrEqual(400);
         expect((await app.inject({ method: 'GET', url: '/v1/sessions/self' })).statusCode).toBe(503);
-        const added = lines.slice(before).map((l) => JSON.parse(l) as { msg?: string; req?: { method?: string; url?: string }; res?: { statusCode?: number }; responseTime?: unknown });
-        // (A 5xx answer also gets its own `request failed` warning, as before.)
+        const added = lines.slice(before).map((l) => JSON.parse(l) as LogLine);
         const done = added.filter((l) => l.msg === 'request completed');
         expect(done).toHaveLength(2);
         expect(added.every((l) => l.msg === 'request completed' || l.msg === 'request failed')).toBe(true);
@@ -106,6 +120,29 @@ describe('request logging', () => {
         expect(typeof done[0]?.responseTime).toBe('number');
         expect(lines.join('\n')).not.toContain('incoming request');
         expect(lines.join('\n')).not.toContain('QUERY-VALUE');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await v.cleanup();
+    }
+  });
+
+  it('logs a request slower than log.slow_request_ms at warn, without its query', async () => {
+    // A key exchange runs Argon2id (tens of ms): always over a 1 ms threshold.
+    const v = await makeVault({ config: { log: { slow_request_ms: 1 } } });
+    try {
+      await unseal(v);
+      const { app, lines } = await loggedServer(v, 'info');
+      try {
+        const r = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { key: v.adminKey } });
+        expect(r.statusCode).toBe(200);
+        const slow = lines.map((l) => JSON.parse(l) as LogLine).filter((l) => l.msg === 'slow request');
+        expect(slow).toHaveLength(1);
+        expect(slow[0]?.level).toBe(40);
+        expect(slow[0]?.req).toMatchObject({ method: 'POST', url: '/v1/sessions' });
+        expect(slow[0]?.res?.statusCode).toBe(200);
+        expect(lines.join('\n')).not.toContain(v.adminKey as string);
       } finally {
         await app.close();
       }

@@ -4,7 +4,8 @@
  *   modules (services and their types), never storage, and constructs no service (the
  *   composition root, src/vault.ts, builds them once);
  * - every route the server registers declares its access and a response schema (so
- *   nothing is answered unserialised or unchecked).
+ *   nothing is answered unserialised or unchecked), and only data reads declare `read`
+ *   (their audit entry's fsync may follow the answer).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -113,5 +114,11 @@ describe('registered routes', () => {
       if (r.config?.access === undefined) missing.push(`${name}: no access`);
     }
     expect(missing).toEqual([]);
+  });
+
+  it('declare `read` (audit entry fsynced in the background) only on GET and HEAD routes that change nothing', () => {
+    const reads = routes.filter((r) => r.config?.read === true).map((r) => `${String(r.method)} ${r.url}`);
+    expect(reads.filter((n) => !/^(GET|HEAD) /.test(n))).toEqual([]);
+    expect(reads.filter((n) => n.startsWith('GET ')).sort()).toEqual(['GET /v1/secrets', 'GET /v1/secrets-metadata/*', 'GET /v1/secrets/*', 'GET /v1/sessions', 'GET /v1/sessions/self']);
   });
 });
