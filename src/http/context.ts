@@ -6,6 +6,7 @@
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginCallback, FastifyRequest, RouteGenericInterface, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TlsOptions } from 'node:tls';
 import type { SessionTokenClaims } from '../auth/session-service.js';
 import type { Session } from '../auth/session-store.js';
 import { VaultError } from '../errors.js';
@@ -105,6 +106,17 @@ export interface ServerOptions {
   readonly logger?: LoggerSettings | false;
   /** Observer told about every route as it is registered (tests check schemas with it). */
   readonly onRoute?: (route: RouteOptions) => void;
+  /** Serve HTTPS with these options (src/tls/server.ts builds them); plain HTTP without. */
+  readonly https?: TlsOptions;
+  /** The key-exchange groups the TLS listener offers, for the self-description. */
+  readonly tlsGroups?: readonly string[];
+}
+
+/** How the daemon is reached, as `GET /v1/sys/describe` reports it. */
+export interface TransportInfo {
+  readonly tls: boolean;
+  /** Key-exchange groups offered, best first (empty without TLS). */
+  readonly groups: readonly string[];
 }
 
 export type VaultApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -120,6 +132,9 @@ export interface RouteContext {
   readonly startedAt: number;
   /** Failed exchanges per client address and per API key id; failed unseals per address. */
   readonly limits: { readonly address: FailureWindow; readonly key: FailureWindow; readonly unseal: FailureWindow };
+  readonly transport: TransportInfo;
+  /** Whether a `Host` header names this daemon (listen address, loopback, api_addr). */
+  hostAllowed(host: string | undefined): boolean;
   signToken(claims: TokenClaims): string;
   /** True while a token-exchange slot is free; take it with `enterExchange`. */
   enterExchange(): boolean;
