@@ -86,6 +86,18 @@ function hintsFor(e: VaultError): readonly string[] {
       "check ONTOREF_ADDR, or start the daemon with 'vault server'",
     ];
   }
+  if (e.code === 'OV_TLS_HANDSHAKE') {
+    const addr = e.detail?.['addr'];
+    const reason = e.detail?.['reason'];
+    const fix: Readonly<Record<string, string>> = {
+      'unknown CA': 'trust the daemon\'s CA: ONTOREF_CACERT=<data dir>/tls/ca.pem (or ONTOREF_CAPATH=DIR)',
+      'name mismatch': 'use a host name the certificate names (vault tls gen --tls-san NAME adds one)',
+      'certificate expired': "renew it on the daemon's host: vault tls gen, then SIGHUP the daemon",
+      'client certificate required': 'set ONTOREF_CLIENT_CERT and ONTOREF_CLIENT_KEY to a certificate signed by the client CA',
+    };
+    const hint = typeof reason === 'string' ? fix[reason] : undefined;
+    return [`${typeof addr === 'string' ? addr : 'the daemon'}: ${typeof reason === 'string' ? reason : 'handshake failed'}`, ...(hint === undefined ? [] : [hint])];
+  }
   return DEFAULT_HINTS[e.code] ?? [];
 }
 
