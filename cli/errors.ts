@@ -37,6 +37,11 @@ export function usageError(reason: string, commandPath = 'vault'): CliError {
 
 /** Next steps shown for registry errors wherever they come from. */
 const DEFAULT_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
+  OV_TLS_REQUIRED: [
+    'set tls.cert_file and tls.key_file in the config (vault tls gen makes a local CA and certificate)',
+    'or set tls.disable = true to serve plain HTTP anyway (tokens and secrets then cross the network in the clear)',
+    'or listen on a loopback address such as 127.0.0.1:8420',
+  ],
   OV_PROVIDER_UNKNOWN: ['set ONTOREF_CRYPTO_PROVIDER to auto, noble or native, or unset it'],
   OV_AGE_MIXED_RECIPIENTS: ['use only age1pq1... recipients, or pass --allow-mixed to accept X25519 protection for the file'],
   OV_PROVIDER_UNAVAILABLE: [
