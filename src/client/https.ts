@@ -111,5 +111,5 @@ export function httpsFetch(opts: TlsClientOptions = {}): HttpsFetch {
       req.end(body);
     });
 
-  return { fetch: fetchImpl as typeof globalThis.fetch, info: () => last };
+  return { fetch: fetchImpl, info: () => last };
 }

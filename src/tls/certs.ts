@@ -46,7 +46,7 @@ async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
 }
 
 async function keyPair(): Promise<webcrypto.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
 }
 
 /** A SAN entry is a DNS name or an IP literal; anything else is refused. */
