@@ -49,7 +49,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   {
     kind: 'group',
     name: 'tls',
-    summary: 'HTTPS for the daemon: a local CA and server certificate',
+    summary: 'https for the daemon: a local CA and server certificate',
     commands: {
       gen: { summary: 'create a local CA and a server certificate and set [tls] in the config', load: async () => (await import('./tls/gen.js')).command },
     },

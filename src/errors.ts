@@ -101,9 +101,9 @@ export const ERRORS = {
   OV_VALIDATOR_UNREADABLE: { status: 500, message: 'stored validator key cannot be opened' },
   OV_INTERCHANGE_INVALID: { status: 400, message: 'slashing protection interchange is malformed' },
   OV_VALIDATOR_HISTORY_INVALID: { status: 500, message: 'validator rotation history verification failed' },
-  OV_TLS_CONFIG: { status: 500, message: 'TLS certificate or key cannot be used' },
+  OV_TLS_CONFIG: { status: 500, message: 'the TLS certificate or key cannot be used' },
   OV_TLS_REQUIRED: { status: 500, message: 'plain HTTP on a non-loopback address is refused' },
-  OV_TLS_HANDSHAKE: { status: 503, message: 'TLS connection to the vault daemon failed' },
+  OV_TLS_HANDSHAKE: { status: 503, message: 'the TLS connection to the vault daemon failed' },
   OV_HOST_REFUSED: { status: 421, message: 'request Host is not an address of this daemon' },
 } as const satisfies Record<string, ErrorSpec>;
 

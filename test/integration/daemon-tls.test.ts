@@ -142,7 +142,7 @@ describe.runIf(RUN)('daemon over HTTPS', () => {
   it('fails with OV_TLS_HANDSHAKE (unknown CA) and exit 1 without the CA', async () => {
     const r = await sb.run(['status', '--json'], { env: { ONTOREF_ADDR: `https://127.0.0.1:${port}`, ONTOREF_DATA_DIR: dataDir } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('TLS connection to the vault daemon failed');
+    expect(r.stderr).toContain('the TLS connection to the vault daemon failed');
     expect(r.stderr).toContain('unknown CA');
     expect(r.stderr).toContain('ONTOREF_CACERT');
     expect(r.out).toBe('');
