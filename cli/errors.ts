@@ -91,6 +91,11 @@ function hintsFor(e: VaultError): readonly string[] {
       "check ONTOREF_ADDR, or start the daemon with 'vault server'",
     ];
   }
+  if (e.code === 'OV_TLS_CONFIG') {
+    const file = e.detail?.['file'];
+    const reason = e.detail?.['reason'];
+    return [`${typeof file === 'string' ? file : '[tls]'}: ${typeof reason === 'string' ? reason : 'unusable'}`, 'vault tls gen makes a local CA and a server certificate'];
+  }
   if (e.code === 'OV_TLS_HANDSHAKE') {
     const addr = e.detail?.['addr'];
     const reason = e.detail?.['reason'];
