@@ -104,6 +104,7 @@ export const command = defineCommand({
     'data-dir': { type: 'string', arg: 'DIR', help: 'the data dir (default ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },
     tls: { type: 'boolean', help: 'also create a local CA and server certificate (DIR/tls) and set [tls] in the config' },
     'tls-san': { type: 'string', arg: 'NAME', multiple: true, help: 'with --tls: another DNS name or IP address for the certificate' },
+    'tls-alg': { type: 'string', arg: 'ALG', help: 'with --tls: ecdsa-p256 (default) or ml-dsa-65 (Node >= 24.7)' },
     json: { type: 'boolean', help: 'print the result (shares included) as one JSON document on stdout' },
   },
   details: [
@@ -124,7 +125,7 @@ export const command = defineCommand({
   async run(ctx) {
     const v = ctx.values;
     if (!v['gen-keys']) throw usageError('setup needs --gen-keys (it generates the vault\'s keys)', ctx.commandPath);
-    if (v['tls-san'].length > 0 && !v.tls) throw usageError('--tls-san needs --tls', ctx.commandPath);
+    if ((v['tls-san'].length > 0 || v['tls-alg'] !== undefined) && !v.tls) throw usageError('--tls-san and --tls-alg need --tls', ctx.commandPath);
     const shamirFlags = v.shares !== undefined || v.threshold !== undefined;
     const modes = [shamirFlags, v['unseal-key-file'] !== undefined, v['passphrase-file'] !== undefined].filter(Boolean).length;
     if (modes > 1) throw usageError('choose one of --shares/--threshold, --unseal-key-file, --passphrase-file', ctx.commandPath);
@@ -183,7 +184,7 @@ export const command = defineCommand({
       await warnStaleKeyFileConfig(ctx, configPathFor(ctx, dataDir));
     }
 
-    const tls = v.tls ? await (await import('../tls/apply.js')).applyTls(ctx, dataDir, configPathFor(ctx, dataDir), v['tls-san']) : undefined;
+    const tls = v.tls ? await (await import('../tls/apply.js')).applyTls(ctx, dataDir, configPathFor(ctx, dataDir), v['tls-san'], v['tls-alg']) : undefined;
 
     const keyring = r.keyring.map((k) => ({
       name: k.name,

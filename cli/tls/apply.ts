@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
 import { ioError, writeFiles } from '../io.js';
 
 export interface TlsApplied {
@@ -20,9 +21,17 @@ export interface TlsApplied {
   readonly configChanged: boolean;
 }
 
-export async function applyTls(ctx: CommandContext<unknown>, dataDir: string, configFile: string, extraSans: readonly string[]): Promise<TlsApplied> {
-  const { generateTlsFiles, configWithTls } = await import('../../src/tls/certs.js');
-  const files = await generateTlsFiles(dataDir, { extraSans });
+export async function applyTls(
+  ctx: CommandContext<unknown>,
+  dataDir: string,
+  configFile: string,
+  extraSans: readonly string[],
+  alg: string | undefined,
+): Promise<TlsApplied> {
+  const { CERT_ALGS, generateTlsFiles, configWithTls } = await import('../../src/tls/certs.js');
+  const a = alg ?? 'ecdsa-p256';
+  if (!(CERT_ALGS as readonly string[]).includes(a)) throw new CliError('OV_INVALID_ARGUMENT', { reason: `--tls-alg must be one of ${CERT_ALGS.join(', ')}` });
+  const files = await generateTlsFiles(dataDir, { extraSans, alg: a as (typeof CERT_ALGS)[number] });
   let text = '';
   try {
     text = await readFile(configFile, 'utf8');

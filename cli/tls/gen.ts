@@ -11,9 +11,10 @@ import { applyTls, tlsReport } from './apply.js';
 
 export const command = defineCommand({
   name: 'gen',
-  usage: 'vault tls gen [--tls-san NAME]... [--data-dir DIR] [--json]',
+  usage: 'vault tls gen [--tls-san NAME]... [--tls-alg ALG] [--data-dir DIR] [--json]',
   options: {
     'tls-san': { type: 'string', arg: 'NAME', multiple: true, help: 'another DNS name or IP address for the certificate (repeatable)' },
+    'tls-alg': { type: 'string', arg: 'ALG', help: 'ecdsa-p256 (default) or ml-dsa-65 (Node >= 24.7; few clients accept it: docs/tls.md)' },
     'data-dir': { type: 'string', arg: 'DIR', help: 'the data dir (default ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },
     json: { type: 'boolean', help: 'print {ca_cert, cert, key, sans, config_file, config_changed}' },
   },
@@ -34,7 +35,7 @@ export const command = defineCommand({
     }
     const explicit = ctx.env.vars['ONTOREF_CONFIG'];
     const file = explicit !== undefined && explicit !== '' ? configPath(ctx) : join(dir, 'config.toml');
-    const r = await applyTls(ctx, dir, file, v['tls-san']);
+    const r = await applyTls(ctx, dir, file, v['tls-san'], v['tls-alg']);
     if (v.json) {
       await printJson(ctx, { ca_cert: r.caCert, cert: r.cert, key: r.key, sans: r.sans, config_file: r.configFile, config_changed: r.configChanged });
     } else {

@@ -1,6 +1,7 @@
 /**
  * A local certificate authority and the daemon's server certificate, made with
- * @peculiar/x509 over node's WebCrypto (ECDSA P-256, SHA-256), so a vault gets HTTPS
+ * @peculiar/x509 over node's WebCrypto (ECDSA P-256 with SHA-256, or ML-DSA-65 where the
+ * runtime has it; an existing CA keeps its own algorithm and signs with it), so a vault gets HTTPS
  * without openssl or another tool. Files go to `<data dir>/tls/`: `ca.pem` for clients to
  * trust, `server.pem` and `server.key` for `[tls]`, `ca.key` to issue more (keys 0600).
  * @module
@@ -15,7 +16,14 @@ import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { VaultError } from '../errors.js';
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** Certificate signature algorithms: ECDSA P-256 everywhere; ML-DSA-65 where WebCrypto has it (Node >= 24.7). */
+export const CERT_ALGS = ['ecdsa-p256', 'ml-dsa-65'] as const;
+export type CertAlg = (typeof CERT_ALGS)[number];
+const ALGS = {
+  'ecdsa-p256': { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
+  'ml-dsa-65': { name: 'ML-DSA-65' },
+} as const;
+type Alg = (typeof ALGS)[CertAlg];
 const DAY_MS = 86_400_000;
 /** The CA outlives many server certificates; a server certificate is reissued yearly. */
 const CA_DAYS = 3650;
@@ -45,8 +53,32 @@ async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   return pemLine(x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY'));
 }
 
-async function keyPair(): Promise<webcrypto.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+async function keyPair(alg: Alg): Promise<webcrypto.CryptoKeyPair> {
+  try {
+    return (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  } catch {
+    throw new VaultError('OV_INVALID_ARGUMENT', { field: 'tls-alg', reason: `${alg.name} keys need a runtime whose WebCrypto has them (Node >= 24.7)` });
+  }
+}
+
+/** The algorithm of an existing CA, from its public key. */
+function algOf(cert: x509.X509Certificate): Alg {
+  const name = (cert.publicKey.algorithm as { name?: unknown }).name;
+  return name === 'ML-DSA-65' ? ALGS['ml-dsa-65'] : ALGS['ecdsa-p256'];
+}
+
+interface Ca {
+  readonly cert: x509.X509Certificate;
+  readonly key: webcrypto.CryptoKey;
+  readonly alg: Alg;
+}
+
+async function readCa(caCert: string, caKey: string): Promise<Ca> {
+  const [certPem, keyPem] = await Promise.all([readFile(caCert, 'utf8'), readFile(caKey, 'utf8')]);
+  const cert = new x509.X509Certificate(certPem);
+  const alg = algOf(cert);
+  const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), alg, false, ['sign']);
+  return { cert, key, alg };
 }
 
 /** A SAN entry is a DNS name or an IP literal; anything else is refused. */
@@ -62,21 +94,15 @@ function sanNames(sans: readonly string[]): x509.JsonGeneralNames {
 }
 
 /** Issues a certificate signed by the CA: `server` (serverAuth, with SANs) or `client` (clientAuth). */
-async function issue(
-  ca: { cert: x509.X509Certificate; key: webcrypto.CryptoKey },
-  kind: 'server' | 'client',
-  commonName: string,
-  sans: readonly string[],
-  now: number,
-): Promise<{ cert: string; key: string }> {
-  const keys = await keyPair();
+async function issue(ca: Ca, kind: 'server' | 'client', commonName: string, sans: readonly string[], now: number, alg: Alg): Promise<{ cert: string; key: string }> {
+  const keys = await keyPair(alg);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${commonName}`,
     issuer: ca.cert.subject,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + LEAF_DAYS * DAY_MS),
-    signingAlgorithm: ALG,
+    signingAlgorithm: ca.alg,
     publicKey: keys.publicKey,
     signingKey: ca.key,
     extensions: [
@@ -102,30 +128,28 @@ async function writeAtomic(path: string, data: string, mode: number): Promise<vo
  * Creates (or with an existing `ca.pem`/`ca.key`, reuses) the CA and issues a fresh server
  * certificate for localhost, 127.0.0.1, ::1, this host's name and `extraSans`.
  */
-export async function generateTlsFiles(dataDir: string, opts: { extraSans?: readonly string[]; now?: number } = {}): Promise<TlsFiles> {
+export async function generateTlsFiles(dataDir: string, opts: { extraSans?: readonly string[]; now?: number; alg?: CertAlg } = {}): Promise<TlsFiles> {
+  const alg = ALGS[opts.alg ?? 'ecdsa-p256'];
   const now = opts.now ?? Date.now();
   const dir = join(dataDir, 'tls');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files = { caCert: join(dir, 'ca.pem'), caKey: join(dir, 'ca.key'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
   const sans = [...new Set(['localhost', '127.0.0.1', '::1', checkSan(hostname()), ...(opts.extraSans ?? []).map(checkSan)])];
 
-  let ca: { cert: x509.X509Certificate; key: webcrypto.CryptoKey } | undefined;
+  let ca: Ca | undefined;
   try {
-    const [certPem, keyPem] = await Promise.all([readFile(files.caCert, 'utf8'), readFile(files.caKey, 'utf8')]);
-    const cert = new x509.X509Certificate(certPem);
-    const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), ALG, false, ['sign']);
-    ca = { cert, key };
+    ca = await readCa(files.caCert, files.caKey);
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'ENOENT') throw new VaultError('OV_TLS_CONFIG', { file: files.caKey, reason: 'the existing CA cannot be read' });
   }
   if (ca === undefined) {
-    const keys = await keyPair();
+    const keys = await keyPair(alg);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
       name: `CN=ontoref-vault local CA ${hostname().slice(0, 40)}`,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + CA_DAYS * DAY_MS),
-      signingAlgorithm: ALG,
+      signingAlgorithm: alg,
       keys,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
@@ -135,9 +159,9 @@ export async function generateTlsFiles(dataDir: string, opts: { extraSans?: read
     });
     await writeAtomic(files.caKey, await pkcs8Pem(keys.privateKey), 0o600);
     await writeAtomic(files.caCert, pemLine(cert.toString('pem')), 0o644);
-    ca = { cert, key: keys.privateKey };
+    ca = { cert, key: keys.privateKey, alg };
   }
-  const leaf = await issue(ca, 'server', sans[3] ?? 'localhost', sans, now);
+  const leaf = await issue(ca, 'server', sans[3] ?? 'localhost', sans, now, alg);
   // Key first: a reload that sees the new certificate must find its key already there.
   await writeAtomic(files.key, leaf.key, 0o600);
   await writeAtomic(files.cert, leaf.cert + pemLine(ca.cert.toString('pem')), 0o644);
@@ -146,9 +170,8 @@ export async function generateTlsFiles(dataDir: string, opts: { extraSans?: read
 
 /** A client certificate from the CA in `dir` (for `client_ca_file` set-ups and tests). */
 export async function issueClientCert(dir: string, commonName: string, now: number = Date.now()): Promise<{ cert: string; key: string }> {
-  const cert = new x509.X509Certificate(await readFile(join(dir, 'ca.pem'), 'utf8'));
-  const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(await readFile(join(dir, 'ca.key'), 'utf8')), ALG, false, ['sign']);
-  return issue({ cert, key }, 'client', commonName, [], now);
+  const ca = await readCa(join(dir, 'ca.pem'), join(dir, 'ca.key'));
+  return issue(ca, 'client', commonName, [], now, ca.alg);
 }
 
 /**

@@ -121,6 +121,27 @@ describe.runIf(hybridKeyExchangeSupported())('post-quantum hybrid key exchange (
     expect(client.tlsInfo()?.group).toBe(HYBRID_GROUP);
   });
 
+  it('an ML-DSA-65 certificate chain verifies, with the hybrid key exchange', async () => {
+    const mlDir = mkdtempSync(join(tmpdir(), 'ov-tls-mldsa-'));
+    try {
+      const ml = await generateTlsFiles(mlDir, { alg: 'ml-dsa-65' });
+      const s = createServer(tlsServerOptions({ certFile: ml.cert, keyFile: ml.key, clientCaFile: null, clientAuth: 'require', minVersion: 'TLSv1.3' }), (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(SEAL_STATUS));
+      });
+      servers.push(s);
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      const addr = `https://localhost:${(s.address() as AddressInfo).port}`;
+      const client = new VaultClient({ addr, tls: { ca: [readFileSync(ml.caCert, 'utf8')] } });
+      expect((await client.sealStatus()).sealed).toBe(false);
+      expect(client.tlsInfo()?.group).toBe(HYBRID_GROUP);
+      // The ECDSA CA of the other tests does not vouch for it.
+      expect((await failure(new VaultClient({ addr, tls: { ca: [ca] } }).sealStatus())).detail?.['reason']).toBe('unknown CA');
+    } finally {
+      rmSync(mlDir, { recursive: true, force: true });
+    }
+  });
+
   it('a client offering only classical groups is refused by the hybrid-only server', async () => {
     const port = await serve({}, [HYBRID_GROUP]);
     const e = await failure(new VaultClient({ addr: `https://127.0.0.1:${port}`, tls: { ca: [ca], groups: ['X25519', 'P-256'] } }).sealStatus());
