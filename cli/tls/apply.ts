@@ -31,7 +31,17 @@ export async function applyTls(
   const { CERT_ALGS, generateTlsFiles, configWithTls } = await import('../../src/tls/certs.js');
   const a = alg ?? 'ecdsa-p256';
   if (!(CERT_ALGS as readonly string[]).includes(a)) throw new CliError('OV_INVALID_ARGUMENT', { reason: `--tls-alg must be one of ${CERT_ALGS.join(', ')}` });
-  const files = await generateTlsFiles(dataDir, { extraSans, alg: a as (typeof CERT_ALGS)[number] });
+  let files;
+  try {
+    files = await generateTlsFiles(dataDir, { extraSans, alg: a as (typeof CERT_ALGS)[number] });
+  } catch (e) {
+    // A bad --tls-san or an algorithm this runtime lacks: say which option and why.
+    const d = (e as { code?: unknown; detail?: Record<string, unknown> }).detail;
+    if ((e as { code?: unknown }).code === 'OV_INVALID_ARGUMENT' && typeof d?.['reason'] === 'string') {
+      throw new CliError('OV_INVALID_ARGUMENT', { reason: `--${String(d['field'])}: ${d['reason']}` });
+    }
+    throw e;
+  }
   let text = '';
   try {
     text = await readFile(configFile, 'utf8');

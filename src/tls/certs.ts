@@ -132,9 +132,9 @@ export async function generateTlsFiles(dataDir: string, opts: { extraSans?: read
   const alg = ALGS[opts.alg ?? 'ecdsa-p256'];
   const now = opts.now ?? Date.now();
   const dir = join(dataDir, 'tls');
+  const sans = [...new Set(['localhost', '127.0.0.1', '::1', checkSan(hostname()), ...(opts.extraSans ?? []).map(checkSan)])];
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files = { caCert: join(dir, 'ca.pem'), caKey: join(dir, 'ca.key'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
-  const sans = [...new Set(['localhost', '127.0.0.1', '::1', checkSan(hostname()), ...(opts.extraSans ?? []).map(checkSan)])];
 
   let ca: Ca | undefined;
   try {
