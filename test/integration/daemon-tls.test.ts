@@ -49,6 +49,18 @@ function httpsStatus(path: string, ca: string): Promise<number> {
   });
 }
 
+/** The serial number of the certificate a new connection is served. */
+function peerSerial(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/sys/health', ca: readFileSync(caFile, 'utf8'), agent: false }, (res) => {
+      res.resume();
+      resolve((res.socket as unknown as { getPeerCertificate(): { serialNumber: string } }).getPeerCertificate().serialNumber);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function startServer(configFile: string): ChildProcess {
   const child = spawn(process.execPath, [cliPath, 'server', '--config', configFile], {
     cwd: sb.home,
@@ -146,6 +158,22 @@ describe.runIf(RUN)('daemon over HTTPS', () => {
     expect(r.stderr).toContain('unknown CA');
     expect(r.stderr).toContain('ONTOREF_CACERT');
     expect(r.out).toBe('');
+  });
+
+  it('serves a renewed certificate after SIGHUP, keeping the daemon up', async () => {
+    const before = await peerSerial();
+    const r = await sb.run(['tls', 'gen', '--data-dir', dataDir, '--json'], { env: { ONTOREF_DATA_DIR: dataDir } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.out) as { config_changed: boolean }).config_changed).toBe(false);
+    server?.kill('SIGHUP');
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await sleep(50);
+      after = await peerSerial();
+    }
+    expect(after).not.toBe(before);
+    expect(server?.exitCode).toBeNull();
+    expectOk(await cli(['status']));
   });
 
   it('warns on every call when verification is skipped', async () => {
