@@ -12,7 +12,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: ./install.sh [--no-start] [--systemd] [--help]
+Usage: ./install.sh [--tls] [--no-start] [--systemd] [--help]
 
 Installs ontoref-vault from this checkout: dependencies (npm ci, skipped when
 node_modules matches package-lock.json), build, and the `vault` command (npm link).
@@ -24,6 +24,9 @@ so the daemon can unseal itself unattended, then starts `vault server` in the
 foreground on 127.0.0.1:8420 with the embedded SQLite store.
 
 Options:
+  --tls        serve HTTPS: create a local CA and a server certificate in
+               <data dir>/tls (vault tls gen) and set [tls] in the config;
+               clients then set ONTOREF_CACERT=<data dir>/tls/ca.pem
   --no-start   install (and set up) only; do not start the daemon
   --systemd    write /etc/systemd/system/ontoref-vault.service and enable it
                instead of starting in the foreground (prints the unit when
@@ -39,9 +42,10 @@ Environment:
 EOF
 }
 
-no_start=0 systemd=0
+no_start=0 systemd=0 tls=0
 for arg in "$@"; do
   case "$arg" in
+    --tls) tls=1 ;;
     --no-start) no_start=1 ;;
     --systemd) systemd=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -114,7 +118,11 @@ if [ -e "$data_dir/vault.db" ]; then
   say "vault already initialised in $data_dir (left untouched)"
 else
   say "first install: creating the vault in $data_dir"
-  vault setup --gen-keys --unseal-key-file "$data_dir/unseal.key"
+  if [ "$tls" -eq 1 ]; then
+    vault setup --gen-keys --unseal-key-file "$data_dir/unseal.key" --tls
+  else
+    vault setup --gen-keys --unseal-key-file "$data_dir/unseal.key"
+  fi
   cat >&2 <<EOF
 install.sh:
 install.sh: the daemon admin key is in ${ONTOREF_ADMIN_TOKEN_FILE:-$data_dir/admin.token} (mode 0600).
@@ -129,6 +137,14 @@ install.sh:   vault setup --gen-keys --force --shares 5 --threshold 3
 install.sh: and remove the [seal] unseal_key_file line from the config.
 install.sh:
 EOF
+fi
+
+if [ "$tls" -eq 1 ] && [ ! -e "$data_dir/tls/server.pem" ]; then
+  say "creating a local CA and server certificate in $data_dir/tls"
+  vault tls gen
+fi
+if [ "$tls" -eq 1 ]; then
+  say "clients: export ONTOREF_ADDR=https://127.0.0.1:8420 ONTOREF_CACERT=$data_dir/tls/ca.pem"
 fi
 
 # --- start -------------------------------------------------------------------------------
@@ -150,6 +166,8 @@ Type=simple
 User=$user
 Environment=ONTOREF_DATA_DIR=$data_dir$extra_env
 ExecStart=$node_bin $cli server
+# SIGHUP re-reads the TLS certificate and key without dropping connections.
+ExecReload=/bin/kill -HUP \$MAINPID
 Restart=on-failure
 UMask=0077
 # The root key lives in this process's memory: no core dumps, no privilege gain.

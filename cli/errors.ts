@@ -41,6 +41,11 @@ export function usageError(reason: string, commandPath = 'vault'): CliError {
 
 /** Next steps shown for registry errors wherever they come from. */
 const DEFAULT_HINTS: Partial<Record<ErrorCode, readonly string[]>> = {
+  OV_TLS_REQUIRED: [
+    'set tls.cert_file and tls.key_file in the config (vault tls gen makes a local CA and certificate)',
+    'or set tls.disable = true to serve plain HTTP anyway (tokens and secrets then cross the network in the clear)',
+    'or listen on a loopback address such as 127.0.0.1:8420',
+  ],
   OV_PROVIDER_UNKNOWN: ['set ONTOREF_CRYPTO_PROVIDER to auto, noble or native, or unset it'],
   OV_AGE_MIXED_RECIPIENTS: ['use only age1pq1... recipients, or pass --allow-mixed to accept X25519 protection for the file'],
   OV_PROVIDER_UNAVAILABLE: [
@@ -105,6 +110,23 @@ function hintsFor(e: VaultError): readonly string[] {
       `no answer from ${typeof addr === 'string' ? addr : 'the daemon'}${typeof reason === 'string' ? ` (${reason})` : ''}`,
       "check ONTOREF_ADDR, or start the daemon with 'vault server'",
     ];
+  }
+  if (e.code === 'OV_TLS_CONFIG') {
+    const file = e.detail?.['file'];
+    const reason = e.detail?.['reason'];
+    return [`${typeof file === 'string' ? file : '[tls]'}: ${typeof reason === 'string' ? reason : 'unusable'}`, 'vault tls gen makes a local CA and a server certificate'];
+  }
+  if (e.code === 'OV_TLS_HANDSHAKE') {
+    const addr = e.detail?.['addr'];
+    const reason = e.detail?.['reason'];
+    const fix: Readonly<Record<string, string>> = {
+      'unknown CA': 'trust the daemon\'s CA: ONTOREF_CACERT=<data dir>/tls/ca.pem (or ONTOREF_CAPATH=DIR)',
+      'name mismatch': 'use a host name the certificate names (vault tls gen --tls-san NAME adds one)',
+      'certificate expired': "renew it on the daemon's host: vault tls gen, then SIGHUP the daemon",
+      'client certificate required': 'set ONTOREF_CLIENT_CERT and ONTOREF_CLIENT_KEY to a certificate signed by the client CA',
+    };
+    const hint = typeof reason === 'string' ? fix[reason] : undefined;
+    return [`${typeof addr === 'string' ? addr : 'the daemon'}: ${typeof reason === 'string' ? reason : 'handshake failed'}`, ...(hint === undefined ? [] : [hint])];
   }
   return DEFAULT_HINTS[e.code] ?? [];
 }

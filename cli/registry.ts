@@ -47,6 +47,14 @@ export const REGISTRY: readonly RegistryEntry[] = [
     load: async () => (await import('./sys/setup.js')).command,
   },
   {
+    kind: 'group',
+    name: 'tls',
+    summary: 'https for the daemon: a local CA and server certificate',
+    commands: {
+      gen: { summary: 'create a local CA and a server certificate and set [tls] in the config', load: async () => (await import('./tls/gen.js')).command },
+    },
+  },
+  {
     kind: 'command',
     name: 'server',
     summary: 'run the vault daemon in the foreground',

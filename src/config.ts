@@ -20,6 +20,7 @@
  */
 import { DURATION_PATTERN, formatDuration, parseDuration } from './util/duration.js';
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -38,6 +39,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const PROVIDER_CHOICES = ['auto', 'noble', 'native'] as const;
 export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+export const TLS_CLIENT_AUTH = ['require', 'request'] as const;
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
 export const SIGNATURE_CHOICES = ['ML-DSA-65', 'Falcon-512-r3'] as const;
 export type SignatureChoice = (typeof SIGNATURE_CHOICES)[number];
 export const SQLITE_DRIVER_CHOICES = ['auto', 'better-sqlite3', 'node'] as const satisfies readonly SqliteDriverChoice[];
@@ -126,6 +130,30 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    api_addr: Type.Optional(
+      Type.String({ minLength: 1, description: 'the URL clients use to reach the daemon (e.g. "https://vault.example.net:8420"); its host name is accepted for unseal' }),
+    ),
+    trusted_proxies: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        maxItems: 64,
+        description: 'CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, audit log); from any other peer it is ignored',
+      }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert_file: Type.Optional(Type.String({ minLength: 1, description: 'server certificate chain (PEM); with key_file, the daemon serves HTTPS only' })),
+          key_file: Type.Optional(Type.String({ minLength: 1, description: 'private key of the server certificate (PEM, 0600)' })),
+          client_ca_file: Type.Optional(Type.String({ minLength: 1, description: 'CA certificates (PEM) that sign client certificates' })),
+          client_auth: Type.Optional(
+            Type.Enum([...TLS_CLIENT_AUTH], { description: 'with client_ca_file: "require" (default) refuses clients without a certificate, "request" asks for one' }),
+          ),
+          min_version: Type.Optional(Type.Enum([...TLS_VERSIONS], { description: 'lowest TLS version accepted (default TLSv1.3)' })),
+          disable: Type.Optional(Type.Boolean({ description: 'serve plain HTTP on a non-loopback address (a warning is logged at every start)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     crypto: Type.Optional(
       Type.Object(
         {
@@ -160,8 +188,25 @@ export interface Config {
   readonly storage: { readonly sqliteDriver: SqliteDriverChoice };
   /** Secret values: plaintext cap and read cache size, in bytes (0 disables the cache). */
   readonly secrets: { readonly maxValueBytes: number; readonly cacheBytes: number };
+  /** HTTPS settings (paths absolute), or null for plain HTTP. */
+  readonly tls: TlsConfig | null;
+  /** `tls.disable`: plain HTTP on a non-loopback address was asked for explicitly. */
+  readonly tlsDisable: boolean;
+  /** CIDRs whose X-Forwarded-For is believed (empty: the socket address is the client). */
+  readonly trustedProxies: readonly string[];
+  /** `api_addr`, normalised, or null. */
+  readonly apiAddr: string | null;
   /** The file the values came from, or null when none was read. */
   readonly file: string | null;
+}
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | null;
+  /** Whether a client certificate is required or only asked for (meaningful with clientCaFile). */
+  readonly clientAuth: (typeof TLS_CLIENT_AUTH)[number];
+  readonly minVersion: TlsVersion;
 }
 
 export interface ConfigProblem {
@@ -254,12 +299,25 @@ function listenFromAddr(addr: string): { host: string; port: number } | string {
   } catch {
     return 'must be an http:// URL such as http://127.0.0.1:8420';
   }
-  if (url.protocol !== 'http:') return 'the daemon serves plain http; use an http:// URL or set `listen` in the config file';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL';
   if (url.username !== '' || url.password !== '') return 'must not carry credentials';
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === '' ? 80 : Number(url.port);
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
   const parsed = parseListen(`${host.includes(':') ? `[${host}]` : host}:${port}`);
   return parsed ?? 'names no usable host and port';
+}
+
+/** `addr` or `addr/prefix` as a canonical CIDR (a bare address gets its full length); undefined when malformed. */
+export function normaliseCidr(text: string): string | undefined {
+  const m = /^([0-9A-Fa-f:.]{2,45})(?:\/([0-9]{1,3}))?$/.exec(text);
+  if (m === null) return undefined;
+  const ip = m[1] as string;
+  const family = isIP(ip);
+  if (family === 0) return undefined;
+  const max = family === 4 ? 32 : 128;
+  const bits = m[2] === undefined ? max : Number(m[2]);
+  if (bits > max) return undefined;
+  return `${ip.toLowerCase()}/${bits}`;
 }
 
 /** The default data dir: `$XDG_DATA_HOME/ontoref-vault`, else `~/.local/share/ontoref-vault`. */
@@ -333,6 +391,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'crypto.provider': `one of ${PROVIDER_CHOICES.join(', ')}`,
   'crypto.signature': `one of ${SIGNATURE_CHOICES.join(', ')}`,
   'storage.sqlite_driver': `one of ${SQLITE_DRIVER_CHOICES.join(', ')}`,
+  'tls.client_auth': `one of ${TLS_CLIENT_AUTH.join(', ')}`,
+  'tls.min_version': `one of ${TLS_VERSIONS.join(', ')}`,
   'sessions.default_ttl': 'a duration such as "15m" or "1h"',
   'sessions.max_ttl': 'a duration such as "15m" or "1h"',
   'limits.body_limit': 'a byte count or a size such as "2MiB"',
@@ -516,6 +576,54 @@ export function resolveConfig(
   const signature: SignatureChoice = !bad('crypto.signature') && f.crypto?.signature !== undefined ? f.crypto.signature : 'ML-DSA-65';
 
   const sqliteDriver: SqliteDriverChoice = !bad('storage.sqlite_driver') && f.storage?.sqlite_driver !== undefined ? f.storage.sqlite_driver : 'auto';
+  // TLS: a certificate and its key together; client settings only with them.
+  let tls: TlsConfig | null = null;
+  const t = !bad('tls') ? f.tls : undefined;
+  const tlsDisable = t?.disable === true;
+  if (t !== undefined) {
+    const has = (k: keyof NonNullable<ConfigFile['tls']>): boolean => t[k] !== undefined;
+    if (tlsDisable && (has('cert_file') || has('key_file'))) {
+      problems.push({ path: 'tls.disable', message: 'must not be set together with tls.cert_file and tls.key_file' });
+    } else if (has('cert_file') !== has('key_file')) {
+      problems.push({ path: has('cert_file') ? 'tls.key_file' : 'tls.cert_file', message: 'must be set together with the other of tls.cert_file and tls.key_file' });
+    } else if (!has('cert_file') && (has('client_ca_file') || has('client_auth') || has('min_version'))) {
+      problems.push({ path: 'tls', message: 'client_ca_file, client_auth and min_version need tls.cert_file and tls.key_file' });
+    } else if (has('client_auth') && !has('client_ca_file')) {
+      problems.push({ path: 'tls.client_auth', message: 'needs tls.client_ca_file (the CA that signs client certificates)' });
+    } else if (t.cert_file !== undefined && t.key_file !== undefined) {
+      tls = {
+        certFile: resolve(opts.baseDir, t.cert_file),
+        keyFile: resolve(opts.baseDir, t.key_file),
+        clientCaFile: t.client_ca_file === undefined ? null : resolve(opts.baseDir, t.client_ca_file),
+        clientAuth: t.client_auth ?? 'require',
+        minVersion: t.min_version ?? 'TLSv1.3',
+      };
+    }
+  }
+
+  const trustedProxies: string[] = [];
+  if (f.trusted_proxies !== undefined && !bad('trusted_proxies')) {
+    f.trusted_proxies.forEach((c, i) => {
+      const n = normaliseCidr(c);
+      if (n === undefined) problems.push({ path: `trusted_proxies.${i}`, message: 'must be an IP address or CIDR such as "10.0.0.0/8" or "fd00::/8"' });
+      else trustedProxies.push(n);
+    });
+  }
+
+  let apiAddr: string | null = null;
+  if (f.api_addr !== undefined && !bad('api_addr')) {
+    let u: URL | undefined;
+    try {
+      u = new URL(f.api_addr);
+    } catch {
+      u = undefined;
+    }
+    if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '' || u.username !== '' || u.password !== '') {
+      problems.push({ path: 'api_addr', message: 'must be an http:// or https:// URL such as "https://vault.example.net:8420"' });
+    } else {
+      apiAddr = u.origin;
+    }
+  }
 
   if (problems.length > 0) return { config: undefined, problems };
   const config: Config = {
@@ -529,6 +637,10 @@ export function resolveConfig(
     crypto: { provider, signature },
     storage: { sqliteDriver },
     secrets: { maxValueBytes, cacheBytes },
+    tls,
+    tlsDisable,
+    trustedProxies,
+    apiAddr,
     file: opts.file ?? null,
   };
   return { config: deepFreeze(config), problems: [] };

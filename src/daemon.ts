@@ -27,6 +27,7 @@
  * @module
  */
 import { join } from 'node:path';
+import type { Server as TlsServer } from 'node:tls';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
 import { acquireDataDirLock } from './datadir-lock.js';
@@ -36,6 +37,8 @@ import { buildServer } from './http/server.js';
 import { readUnsealKeyFile } from './seal/index.js';
 import { DB_FILE } from './setup.js';
 import { openStorage } from './storage/index.js';
+import { VaultError } from './errors.js';
+import { hybridKeyExchangeSupported, isLoopbackHost, offeredGroups, secureContextOptions, tlsServerOptions } from './tls/server.js';
 import { createVault } from './vault.js';
 
 export { SWEEP_INTERVAL_MS } from './vault.js';
@@ -58,8 +61,14 @@ export interface DaemonOptions {
 }
 
 export interface Daemon {
-  /** `http://host:port` actually bound (port 0 in the config picks a free one). */
+  /** `http(s)://host:port` actually bound (port 0 in the config picks a free one). */
   readonly url: string;
+  /**
+   * Re-reads the TLS certificate and key (SIGHUP does the same) for new connections; open
+   * ones keep theirs. A file that cannot be used keeps the old pair; false then, and the
+   * reason is logged. False without TLS.
+   */
+  reloadTls(): boolean;
   readonly app: VaultApp;
   /** Graceful shutdown; idempotent. */
   close(): Promise<void>;
@@ -75,6 +84,15 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, provider } = opts;
   const now = opts.now ?? Date.now;
+  // Checked before anything is opened: a bearer token must not cross a network in the clear.
+  if (config.tls === null && !config.tlsDisable && !isLoopbackHost(config.listen.host)) {
+    throw new VaultError('OV_TLS_REQUIRED', {
+      listen: config.listen.host,
+      hint: 'set tls.cert_file and tls.key_file in the config (vault tls gen makes them), or tls.disable = true to serve plain HTTP anyway',
+    });
+  }
+  const groups = offeredGroups();
+  const https = config.tls === null ? undefined : tlsServerOptions(config.tls, groups);
   const lock = acquireDataDirLock(config.dataDir);
   const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync', sqliteDriver: config.storage.sqliteDriver });
   let app: VaultApp | undefined;
@@ -89,6 +107,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let closing: Promise<void> | undefined;
   let stopping = false;
+  let reloadTls = (): boolean => false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
@@ -123,9 +142,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
     }
 
-    app = await buildServer(vault, { logger: opts.logger ?? { level: config.logLevel } });
+    app = await buildServer(vault, {
+      logger: opts.logger ?? { level: config.logLevel },
+      ...(https === undefined ? {} : { https, tlsGroups: groups }),
+    });
     const server = app;
     await server.listen({ host: config.listen.host, port: config.listen.port });
+    if (config.tls === null && config.tlsDisable && !isLoopbackHost(config.listen.host)) {
+      server.log.warn({ listen: config.listen.host }, 'TLS is disabled: tokens and secrets cross the network in the clear');
+    }
+    if (config.tls !== null && !hybridKeyExchangeSupported()) {
+      server.log.info({ groups, openssl: process.versions.openssl }, 'TLS key exchange is classical only: this runtime has no X25519MLKEM768 (Node >= 24.7 has)');
+    }
+    const tlsConfig = config.tls;
+    reloadTls = (): boolean => {
+      if (tlsConfig === null) return false;
+      try {
+        (server.server as unknown as TlsServer).setSecureContext(secureContextOptions(tlsConfig, groups));
+        server.log.info({ cert: tlsConfig.certFile }, 'TLS certificate reloaded');
+        return true;
+      } catch (err) {
+        server.log.error({ err }, 'TLS certificate not reloaded; the previous one stays in use');
+        return false;
+      }
+    };
 
     // After the first turn of the event loop, so the listening socket is up first.
     setImmediate(() => {
@@ -147,13 +187,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         process.once(sig, fn);
         signalHandlers.push([sig, fn]);
       }
+      if (tlsConfig !== null) {
+        const hup = (): void => {
+          reloadTls();
+        };
+        process.on('SIGHUP', hup);
+        signalHandlers.push(['SIGHUP', hup]);
+      }
     }
 
     const addr = server.server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : config.listen.port;
     const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
     server.log.info({ sealed: vault.keyring() === undefined, initialized: vault.seal.status().initialized }, 'vault daemon ready');
-    return { url: `http://${host}:${port}`, app: server, close, closed };
+    return { url: `${https === undefined ? 'http' : 'https'}://${host}:${port}`, app: server, close, closed, reloadTls: () => reloadTls() };
   } catch (e) {
     await close().catch(() => undefined);
     throw e;

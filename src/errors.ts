@@ -116,6 +116,10 @@ export const ERRORS = {
   OV_TRANSIT_KEY_UNREADABLE: { status: 500, message: 'stored transit key cannot be opened' },
   OV_HEADERS_TOO_LARGE: { status: 431, message: 'request headers exceed the size limit' },
   OV_REQUEST_TIMEOUT: { status: 408, message: 'request was not received in time' },
+  OV_TLS_CONFIG: { status: 500, message: 'the TLS certificate or key cannot be used' },
+  OV_TLS_REQUIRED: { status: 500, message: 'plain HTTP on a non-loopback address is refused' },
+  OV_TLS_HANDSHAKE: { status: 503, message: 'the TLS connection to the vault daemon failed' },
+  OV_HOST_REFUSED: { status: 421, message: 'request Host is not an address of this daemon' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -8,14 +8,14 @@
  * `--help` and usage errors stay fast.
  * @module
  */
-import { lstat, mkdir, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type * as ClientIndex from '../../src/client/index.js';
-import type { VaultClient } from '../../src/client/index.js';
+import type { TlsClientOptions, VaultClient } from '../../src/client/index.js';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { ioError, prepareFile, quotePath, readSecretFile } from '../io.js';
-import { daemonAddr, envToken, tokenFile } from './env.js';
+import { daemonAddr, envToken, tlsEnv, tokenFile } from './env.js';
 import { firstLine } from './secret-input.js';
 
 export type ClientLib = typeof ClientIndex;
@@ -114,6 +114,43 @@ export async function resolveToken(ctx: CommandContext<unknown>): Promise<Resolv
   return t === undefined ? { token: undefined, source: 'none', file } : { token: t, source: 'file', file };
 }
 
+async function readPemFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CliError('OV_INVALID_ARGUMENT', { reason: `${what} ${path} cannot be read (${errnoCode(e) ?? 'error'})` });
+  }
+}
+
+/** The TLS settings for an https address, from ONTOREF_CACERT, _CAPATH, _CLIENT_CERT, _CLIENT_KEY. */
+export async function tlsOptions(ctx: CommandContext<unknown>): Promise<TlsClientOptions> {
+  const env = tlsEnv(ctx);
+  const ca: string[] = [];
+  if (env.caCert !== undefined) ca.push(await readPemFile(env.caCert, 'ONTOREF_CACERT'));
+  if (env.caPath !== undefined) {
+    let names: string[];
+    try {
+      names = await readdir(env.caPath);
+    } catch (e) {
+      throw new CliError('OV_INVALID_ARGUMENT', { reason: `ONTOREF_CAPATH ${env.caPath} cannot be read (${errnoCode(e) ?? 'error'})` });
+    }
+    for (const n of names.sort()) {
+      if (/\.(pem|crt)$|\.[0-9]+$/.test(n)) ca.push(await readPemFile(join(env.caPath, n), 'ONTOREF_CAPATH file'));
+    }
+  }
+  if ((env.clientCert === undefined) !== (env.clientKey === undefined)) {
+    throw new CliError('OV_INVALID_ARGUMENT', { reason: 'ONTOREF_CLIENT_CERT and ONTOREF_CLIENT_KEY must be set together' });
+  }
+  const client =
+    env.clientCert !== undefined && env.clientKey !== undefined
+      ? { cert: await readPemFile(env.clientCert, 'ONTOREF_CLIENT_CERT'), key: await readPemFile(env.clientKey, 'ONTOREF_CLIENT_KEY') }
+      : {};
+  if (env.skipVerify) {
+    ctx.warn('ONTOREF_SKIP_VERIFY=true: the server certificate is NOT verified; anyone on the network path can read and change this session');
+  }
+  return { ca, ...client, ...(env.skipVerify ? { skipVerify: true } : {}) };
+}
+
 /**
  * A client for ONTOREF_ADDR. With `auth` (the default) it carries the resolved session
  * token; without one the request still goes out and the daemon's 401 explains the rest
@@ -124,9 +161,12 @@ export async function connect(ctx: CommandContext<unknown>, opts: { auth?: boole
   const addr = daemonAddr(ctx);
   const token = opts.auth === false ? undefined : (await resolveToken(ctx)).token;
   try {
-    return new VaultClient({ addr, ...(token === undefined ? {} : { token }) });
+    // TLS files are read only for an https address, so plain-http start-up does no more work.
+    const tls = /^https:/i.test(addr) ? await tlsOptions(ctx) : undefined;
+    return new VaultClient({ addr, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) });
   } catch (e) {
     const field = (e as { detail?: Record<string, unknown> }).detail?.['field'];
+    if (e instanceof CliError) throw e;
     if (field === 'addr') throw new CliError('OV_INVALID_ARGUMENT', { reason: 'ONTOREF_ADDR must be an http:// or https:// URL', hints: [`unset it to use the default, http://127.0.0.1:8420`] });
     if (field === 'token') throw new CliError('OV_INVALID_ARGUMENT', { reason: 'the session token has an invalid form', hints: ["run 'vault login' to start a new session"] });
     throw e;

@@ -31,6 +31,32 @@ export function daemonAddr(ctx: CommandContext<unknown>): string {
   return v(ctx, 'ONTOREF_ADDR') ?? DEFAULT_ADDR;
 }
 
+/** How to trust and authenticate to an https daemon: file paths from the environment. */
+export interface TlsEnv {
+  /** ONTOREF_CACERT: a PEM file of CA certificates. */
+  readonly caCert: string | undefined;
+  /** ONTOREF_CAPATH: a directory of PEM files (`*.pem`, `*.crt`, OpenSSL's hashed `*.0`). */
+  readonly caPath: string | undefined;
+  readonly clientCert: string | undefined;
+  readonly clientKey: string | undefined;
+  /** ONTOREF_SKIP_VERIFY=true: any server certificate is accepted (warned on every call). */
+  readonly skipVerify: boolean;
+}
+
+export function tlsEnv(ctx: CommandContext<unknown>): TlsEnv {
+  const path = (name: string): string | undefined => {
+    const x = v(ctx, name);
+    return x === undefined ? undefined : resolve(x);
+  };
+  return {
+    caCert: path('ONTOREF_CACERT'),
+    caPath: path('ONTOREF_CAPATH'),
+    clientCert: path('ONTOREF_CLIENT_CERT'),
+    clientKey: path('ONTOREF_CLIENT_KEY'),
+    skipVerify: v(ctx, 'ONTOREF_SKIP_VERIFY') === 'true',
+  };
+}
+
 /** ONTOREF_TOKEN, when set. */
 export function envToken(ctx: CommandContext<unknown>): string | undefined {
   return v(ctx, 'ONTOREF_TOKEN');

@@ -93,7 +93,7 @@ export const command = defineCommand({
   name: 'setup',
   usage:
     'vault setup --gen-keys [--shares N --threshold T | --unseal-key-file PATH | --passphrase-file PATH]\n' +
-    '                   [--falcon] [--force] [--data-dir DIR] [--json]',
+    '                   [--falcon] [--force] [--data-dir DIR] [--tls [--tls-san NAME]...] [--json]',
   options: {
     'gen-keys': { type: 'boolean', help: 'generate the root key, the keyring and the admin key (required)' },
     shares: { type: 'string', arg: 'N', help: 'split the root key into N Shamir shares (default 5)' },
@@ -103,6 +103,9 @@ export const command = defineCommand({
     falcon: { type: 'boolean', help: 'also create a round-3 Falcon-512 signing key' },
     force: { type: 'boolean', help: 'move an initialised vault aside (FILE.<UTC time>.bak) and start over' },
     'data-dir': { type: 'string', arg: 'DIR', help: 'the data dir (default ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },
+    tls: { type: 'boolean', help: 'also create a local CA and server certificate (DIR/tls) and set [tls] in the config' },
+    'tls-san': { type: 'string', arg: 'NAME', multiple: true, help: 'with --tls: another DNS name or IP address for the certificate' },
+    'tls-alg': { type: 'string', arg: 'ALG', help: 'with --tls: ecdsa-p256 (default) or ml-dsa-65 (Node >= 24.7)' },
     json: { type: 'boolean', help: 'print the result (shares included) as one JSON document on stdout' },
   },
   details: [
@@ -127,6 +130,7 @@ export const command = defineCommand({
   async run(ctx) {
     const v = ctx.values;
     if (!v['gen-keys']) throw usageError('setup needs --gen-keys (it generates the vault\'s keys)', ctx.commandPath);
+    if ((v['tls-san'].length > 0 || v['tls-alg'] !== undefined) && !v.tls) throw usageError('--tls-san and --tls-alg need --tls', ctx.commandPath);
     const shamirFlags = v.shares !== undefined || v.threshold !== undefined;
     const modes = [shamirFlags, v['unseal-key-file'] !== undefined, v['passphrase-file'] !== undefined].filter(Boolean).length;
     if (modes > 1) throw usageError('choose one of --shares/--threshold, --unseal-key-file, --passphrase-file', ctx.commandPath);
@@ -186,6 +190,8 @@ export const command = defineCommand({
       await warnStaleKeyFileConfig(ctx, configPathFor(ctx, dataDir));
     }
 
+    const tls = v.tls ? await (await import('../tls/apply.js')).applyTls(ctx, dataDir, configPathFor(ctx, dataDir), v['tls-san'], v['tls-alg']) : undefined;
+
     const keyring = r.keyring.map((k) => ({
       name: k.name,
       alg: k.alg,
@@ -208,6 +214,7 @@ export const command = defineCommand({
         ...(r.shares === undefined ? {} : { shares: r.shares, threshold: r.threshold }),
         ...(r.keyFile === undefined ? {} : { unseal_key_file: r.keyFile }),
         ...(config === undefined ? {} : { config_file: config.file, config_written: config.written }),
+        ...(tls === undefined ? {} : { tls: { ca_cert: tls.caCert, cert: tls.cert, key: tls.key, sans: tls.sans } }),
         admin_key_id: r.adminKeyId,
         admin_token_file: r.adminTokenFile,
         keyring,
@@ -236,6 +243,7 @@ export const command = defineCommand({
       if (config?.written === true) ctx.info(`config: ${config.file} ([seal] unseal_key_file set)`);
       ctx.warn(`the daemon unseals itself from ${r.keyFile}: a single-operator setup; keep that file away from copies of vault.db`);
     }
+    if (tls !== undefined) for (const line of (await import('../tls/apply.js')).tlsReport(tls)) ctx.info(line);
     ctx.info(`next: 'vault server', then ${r.mode === 'shamir' ? "'vault unseal' (once per share holder), then " : r.mode === 'passphrase' ? "'vault unseal', then " : ''}'vault login --admin'`);
     return 0;
   },

@@ -15,7 +15,7 @@ export const command = defineCommand({
   name: 'status',
   usage: 'vault status [--json]',
   options: {
-    json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version]}' },
+    json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version][, tls]}' },
   },
   details: [
     'Asks the daemon at ONTOREF_ADDR (default http://127.0.0.1:8420) for its seal status;',
@@ -28,7 +28,8 @@ export const command = defineCommand({
     const client = await connect(ctx, { auth: false });
     const s = await client.sealStatus();
     if (ctx.values.json) {
-      await printJson(ctx, { addr: daemonAddr(ctx), ...s });
+      const t = client.tlsInfo();
+      await printJson(ctx, { addr: daemonAddr(ctx), ...s, ...(t === undefined ? {} : { tls: { protocol: t.protocol, key_exchange_group: t.group, cipher: t.cipher } }) });
     } else {
       const pairs: [string, unknown][] = [
         ['Address', daemonAddr(ctx)],
@@ -39,6 +40,8 @@ export const command = defineCommand({
       if (s.t !== null && s.n !== null) pairs.push(['Threshold', `${s.t} of ${s.n} shares`]);
       if (s.sealed && s.mode === 'shamir') pairs.push(['Unseal progress', `${s.progress}/${s.t ?? '?'}`]);
       if (s.version !== undefined) pairs.push(['Version', s.version]);
+      const t = client.tlsInfo();
+      if (t !== undefined) pairs.push(['TLS', `${t.protocol}${t.group === '' ? '' : `, key exchange ${t.group}`}`]);
       await ctx.out(formatPairs(pairs));
     }
     return s.initialized && !s.sealed ? EXIT_OK : EXIT_DAEMON;

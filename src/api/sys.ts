@@ -68,6 +68,13 @@ export const DESCRIBE = Type.Object(
     ),
     signature: Type.String({ description: 'configured vault signature scheme' }),
     capabilities: Type.Array(Type.String()),
+    tls: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'the daemon serves HTTPS' }),
+        key_exchange_groups: Type.Array(Type.String(), { description: 'groups offered, best first (X25519MLKEM768 where the runtime has it)' }),
+      },
+      closed,
+    ),
     config_schema: Type.Unknown({ description: 'JSON schema of config.toml' }),
   },
   closed,

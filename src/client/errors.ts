@@ -99,8 +99,52 @@ function networkCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** OV_DAEMON_UNREACHABLE for `addr`, with the cause (`timeout`, an errno code) when known. */
+function errorMessages(e: unknown): string {
+  const out: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && typeof cur === 'object' && cur !== null; i++) {
+    const m = (cur as { message?: unknown }).message;
+    if (typeof m === 'string') out.push(m);
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return out.join('\n');
+}
+
+/** OpenSSL and node codes of a failed handshake, by the cause a user can act on. */
+const TLS_CAUSES: readonly (readonly [RegExp, string])[] = [
+  [/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|ERR_SSL_TLSV1_ALERT_UNKNOWN_CA)$/, 'unknown CA'],
+  [/^ERR_TLS_CERT_ALTNAME_INVALID$/, 'name mismatch'],
+  [/^CERT_HAS_EXPIRED$/, 'certificate expired'],
+  [/^CERT_NOT_YET_VALID$/, 'certificate not yet valid'],
+  [/^ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED$|^ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE$/, 'client certificate required'],
+  [/^ERR_SSL_(SSLV3_ALERT_HANDSHAKE_FAILURE|NO_SUITABLE_KEY_SHARE|NO_SHARED_GROUPS?)$/, 'no common key exchange group or cipher'],
+  [/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)$/, 'not a TLS server'],
+  [/^ERR_SSL_/, 'handshake failed'],
+];
+
+/**
+ * OV_TLS_HANDSHAKE naming the cause (unknown CA, name mismatch, ...) for a failed TLS
+ * handshake, else OV_DAEMON_UNREACHABLE for `addr`, with the cause (`timeout`, an errno
+ * code) when known.
+ */
 export function unreachableError(addr: string, cause: unknown, timedOut: boolean): VaultError {
-  const reason = timedOut ? 'timeout' : (networkCode(cause) ?? 'network error');
+  const code = networkCode(cause);
+  if (!timedOut && code === 'EPROTO') {
+    // OpenSSL reports a peer's alert as EPROTO with the alert named in the message.
+    const msg = errorMessages(cause);
+    const reason = /certificate required/i.test(msg)
+      ? 'client certificate required'
+      : /handshake failure/i.test(msg)
+        ? 'no common key exchange group or cipher'
+        : /wrong version number|packet length too long/i.test(msg)
+          ? 'not a TLS server'
+          : 'handshake failed';
+    return new VaultError('OV_TLS_HANDSHAKE', { addr, reason, code }, { cause });
+  }
+  if (!timedOut && code !== undefined) {
+    const hit = TLS_CAUSES.find(([re]) => re.test(code));
+    if (hit !== undefined) return new VaultError('OV_TLS_HANDSHAKE', { addr, reason: hit[1], code }, { cause });
+  }
+  const reason = timedOut ? 'timeout' : (code ?? 'network error');
   return new VaultError('OV_DAEMON_UNREACHABLE', { addr, reason }, { cause });
 }

@@ -31,10 +31,12 @@ export { ENVELOPE_MEDIA_TYPE, RECIPIENT_HEADER, VERSION_HEADER } from '../api/co
 export { DEFAULT_ADDR } from '../util/addr.js';
 export { isSecretPath } from '../util/secret-path.js';
 export { DaemonError, isDaemonError } from './errors.js';
+import type { TlsInfo } from './https.js';
 export type { SecretField, SecretInput } from './secrets.js';
 export type { Health } from './sys.js';
 export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr } from './transport.js';
 export type { JsonResponse, Method, RawResponse, RequestOptions, VaultClientOptions } from './transport.js';
+export type { TlsClientOptions, TlsInfo } from './https.js';
 export { MAX_BULK_ITEMS, ValidatorsClient, type ValidatorKeyMaterial } from './validators.js';
 
 export class VaultClient {
@@ -46,6 +48,11 @@ export class VaultClient {
     this.#t = new Transport(opts);
     this.addr = this.#t.addr;
     bindTransport(this, this.#t);
+  }
+
+  /** https only: the TLS version and key-exchange group of the last answer. */
+  tlsInfo(): TlsInfo | undefined {
+    return this.#t.tlsInfo();
   }
 
   /** True when requests carry a bearer token. */

@@ -19,6 +19,7 @@ import { VaultError } from '../errors.js';
 import { DEFAULT_ADDR } from '../util/addr.js';
 import { checkAnswer } from './check.js';
 import { errorFromResponse, malformedResponse, unreachableError } from './errors.js';
+import type { HttpsFetch, TlsClientOptions, TlsInfo } from './https.js';
 
 /** Long enough for an argon2id-backed unseal or key exchange on a slow machine. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -30,8 +31,10 @@ export interface VaultClientOptions {
   readonly addr?: string;
   /** Session token sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
-  /** A fetch implementation (default the global one). */
+  /** A fetch implementation (default the global one; for https, node:https with `tls`). */
   readonly fetch?: typeof globalThis.fetch;
+  /** For `https://` addresses: extra CAs, a client certificate, offered groups. */
+  readonly tls?: TlsClientOptions;
   /** Per request, connection to last body byte (default {@link DEFAULT_TIMEOUT_MS}). */
   readonly timeoutMs?: number;
 }
@@ -159,15 +162,21 @@ export class Transport {
   readonly addr: string;
   readonly #base: URL;
   readonly #token: string | undefined;
-  readonly #fetch: typeof globalThis.fetch;
+  readonly #fetch: typeof globalThis.fetch | undefined;
+  readonly #tls: TlsClientOptions | undefined;
+  #https: Promise<HttpsFetch> | undefined;
+  #httpsDone: HttpsFetch | undefined;
   readonly #timeoutMs: number;
 
   constructor(opts: VaultClientOptions = {}) {
     this.#base = parseAddr(opts.addr ?? DEFAULT_ADDR);
     this.addr = this.#base.href;
     this.#token = opts.token === undefined ? undefined : checkToken(opts.token);
-    const f = opts.fetch ?? globalThis.fetch;
-    if (typeof f !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'fetch', reason: 'no fetch implementation' });
+    this.#tls = opts.tls;
+    // https without a fetch of the caller's goes through node:https (loaded on first use).
+    const f = opts.fetch ?? (this.#base.protocol === 'https:' ? undefined : globalThis.fetch);
+    if (f !== undefined && typeof f !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'fetch', reason: 'no fetch implementation' });
+    if (f === undefined && this.#base.protocol !== 'https:') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'fetch', reason: 'no fetch implementation' });
     this.#fetch = f;
     const t = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isSafeInteger(t) || t < 1 || t > 3_600_000) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'timeoutMs', min: 1, max: 3_600_000 });
@@ -180,7 +189,24 @@ export class Transport {
 
   /** The options of the same daemon with another token. */
   optionsWithToken(token: string | undefined): VaultClientOptions {
-    return { addr: this.#base.href, fetch: this.#fetch, timeoutMs: this.#timeoutMs, ...(token === undefined ? {} : { token }) };
+    return {
+      addr: this.#base.href,
+      ...(this.#fetch === undefined ? {} : { fetch: this.#fetch }),
+      ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+      timeoutMs: this.#timeoutMs,
+      ...(token === undefined ? {} : { token }),
+    };
+  }
+
+  /** The TLS version and key-exchange group of the last answer (https only, after a request). */
+  tlsInfo(): TlsInfo | undefined {
+    return this.#httpsDone?.info();
+  }
+
+  async #fetcher(): Promise<typeof globalThis.fetch> {
+    if (this.#fetch !== undefined) return this.#fetch;
+    this.#https ??= import('./https.js').then((m) => (this.#httpsDone = m.httpsFetch(this.#tls)));
+    return (await this.#https).fetch;
   }
 
   /**
@@ -251,8 +277,9 @@ export class Transport {
     timer.unref?.();
     try {
       let res: Response;
+      const doFetch = await this.#fetcher();
       try {
-        res = await this.#fetch(url, {
+        res = await doFetch(url, {
           method,
           headers,
           ...(body === undefined ? {} : { body }),

@@ -6,6 +6,7 @@
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginCallback, FastifyRequest, RouteGenericInterface, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TlsOptions } from 'node:tls';
 import type { SessionTokenClaims } from '../auth/session-service.js';
 import type { Session } from '../auth/session-store.js';
 import { VaultError } from '../errors.js';
@@ -112,6 +113,17 @@ export interface ServerOptions {
   readonly logger?: LoggerSettings | false;
   /** Observer told about every route as it is registered (tests check schemas with it). */
   readonly onRoute?: (route: RouteOptions) => void;
+  /** Serve HTTPS with these options (src/tls/server.ts builds them); plain HTTP without. */
+  readonly https?: TlsOptions;
+  /** The key-exchange groups the TLS listener offers, for the self-description. */
+  readonly tlsGroups?: readonly string[];
+}
+
+/** How the daemon is reached, as `GET /v1/sys/describe` reports it. */
+export interface TransportInfo {
+  readonly tls: boolean;
+  /** Key-exchange groups offered, best first (empty without TLS). */
+  readonly groups: readonly string[];
 }
 
 export type VaultApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -131,6 +143,9 @@ export interface RouteContext {
    * of late (`succeeded`, one entry each).
    */
   readonly limits: { readonly address: FailureWindow; readonly key: FailureWindow; readonly unseal: FailureWindow; readonly succeeded: FailureWindow };
+  readonly transport: TransportInfo;
+  /** Whether a `Host` header names this daemon (listen address, loopback, api_addr). */
+  hostAllowed(host: string | undefined): boolean;
   signToken(claims: TokenClaims): string;
   /**
    * Resolves true once a token-exchange slot is held (release it with `leaveExchange`),

@@ -31,7 +31,7 @@
 import fastifyJwt from '@fastify/jwt';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { VaultError } from '../errors.js';
 import { packageVersion } from '../util/package-version.js';
 import type { Vault } from '../vault.js';
@@ -42,6 +42,7 @@ import { clientErrorHandler, frameworkErrorHandler } from './refusals.js';
 import { Metrics } from './metrics.js';
 import { auditPlugin, pathOnly } from './plugins/audit.js';
 import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
+import { hostMatcher } from './hosts.js';
 import { ExchangeGate, FailureWindow, RequestRate } from './ratelimit.js';
 import { apiKeyRoutes } from './routes/apikeys.js';
 import { keyRoutes } from './routes/keys.js';
@@ -111,13 +112,14 @@ function loggerOptions(vault: Vault, opts: ServerOptions): Exclude<FastifyServer
 /** Builds the server; it is ready for `inject()` or `listen()` once the returned promise resolves. */
 export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promise<VaultApp> {
   const { config, now } = vault;
-  const app = Fastify({
+  const fastifyOptions = {
+    ...(opts.https === undefined ? {} : { https: opts.https }),
     logger: loggerOptions(vault, opts),
     bodyLimit: config.limits.bodyLimit,
     // No trailing-slash or case folding: one path has one spelling.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
-    // The daemon sits on loopback or behind an operator's own proxy; addresses are the socket's.
-    trustProxy: false,
+    // X-Forwarded-For counts only from a configured proxy; otherwise addresses are the socket's.
+    trustProxy: config.trustedProxies.length === 0 ? false : [...config.trustedProxies],
     requestIdHeader: false,
     // Logged once per request, on completion (onResponse below), instead of twice. (Through
     // a LogController: the top-level disableRequestLogging option prints a deprecation
@@ -131,7 +133,9 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     // Refusals below the router get the house error body and an audit entry (./refusals.ts).
     clientErrorHandler: clientErrorHandler(vault),
     frameworkErrors: frameworkErrorHandler(vault),
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  };
+  // With `https` fastify builds an https.Server; the routes see the same request API either way.
+  const app = (Fastify as unknown as (o: typeof fastifyOptions) => FastifyInstance)(fastifyOptions).withTypeProvider<TypeBoxTypeProvider>();
   const logging = opts.logger !== undefined && opts.logger !== false;
   const logEvery = logging && ['trace', 'debug'].includes(app.log.level);
   // pino drops the warn itself below its level.
@@ -170,6 +174,8 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     version: packageVersion(),
     metrics,
     startedAt: now(),
+    transport: { tls: opts.https !== undefined, groups: opts.https === undefined ? [] : [...(opts.tlsGroups ?? [])] },
+    hostAllowed: hostMatcher(config),
     limits: {
       address: new FailureWindow(config.limits.authFailuresPerAddress, WINDOW_MS),
       key: new FailureWindow(config.limits.authFailuresPerKey, WINDOW_MS),
@@ -221,6 +227,12 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     if (request.vault === null) request.vault = newRequestState();
     request.vault.errorCode = 'OV_NOT_FOUND';
     return reply.code(404).type('application/json; charset=utf-8').send(errorBody({ error: new VaultError('OV_NOT_FOUND'), unexpected: false }));
+  });
+
+  // Answers may carry secret material or tokens: no browser or proxy cache may keep them.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
 
   app.addHook('onResponse', (request, reply, done) => {

@@ -50,6 +50,10 @@ describe('defaults', () => {
       crypto: { provider: 'auto', signature: 'ML-DSA-65' },
       storage: { sqliteDriver: 'auto' },
       secrets: { maxValueBytes: 65536, cacheBytes: 32 * 1024 * 1024 },
+      tls: null,
+      tlsDisable: false,
+      trustedProxies: [],
+      apiAddr: null,
       file: null,
     });
     expect(Object.isFrozen(c)).toBe(true);
@@ -136,7 +140,7 @@ describe('problems', () => {
 
   it('checks the environment variables it reads', () => {
     expect(problems({}, { ...HOME, ONTOREF_CRYPTO_PROVIDER: 'fast' })).toEqual({ 'env.ONTOREF_CRYPTO_PROVIDER': 'must be one of auto, noble, native' });
-    expect(problems({}, { ...HOME, ONTOREF_ADDR: 'https://vault.example:8420' })).toHaveProperty('env.ONTOREF_ADDR');
+    expect(problems({}, { ...HOME, ONTOREF_ADDR: 'ftp://vault.example:8420' })).toHaveProperty('env.ONTOREF_ADDR');
     expect(problems({}, { ...HOME, ONTOREF_ADDR: 'not a url' })).toHaveProperty('env.ONTOREF_ADDR');
     expect(problems({}, { ...HOME, ONTOREF_ADDR: 'http://user:pw@127.0.0.1:1' })).toHaveProperty('env.ONTOREF_ADDR');
   });
@@ -288,5 +292,49 @@ describe('the example in docs/config.md', () => {
     ]);
     chmodSync(key, 0o600);
     expect(checkConfigFiles(r.config as Config)).toEqual([]);
+  });
+});
+
+describe('tls, trusted_proxies and api_addr', () => {
+  it('defaults to plain HTTP, no proxies, no api_addr', () => {
+    const c = ok({});
+    expect(c.tls).toBeNull();
+    expect(c.tlsDisable).toBe(false);
+    expect(c.trustedProxies).toEqual([]);
+    expect(c.apiAddr).toBeNull();
+  });
+
+  it('resolves [tls] paths against the file and defaults to TLS 1.3, client certificates required with a CA', () => {
+    const c = ok({ tls: { cert_file: 'tls/server.pem', key_file: '/k/server.key', client_ca_file: 'ca.pem' } });
+    expect(c.tls).toEqual({ certFile: '/etc/ov/tls/server.pem', keyFile: '/k/server.key', clientCaFile: '/etc/ov/ca.pem', clientAuth: 'require', minVersion: 'TLSv1.3' });
+    expect(ok({ tls: { cert_file: 'a', key_file: 'b', client_ca_file: 'c', client_auth: 'request', min_version: 'TLSv1.2' } }).tls).toMatchObject({ clientAuth: 'request', minVersion: 'TLSv1.2' });
+    expect(ok({ tls: { disable: true } }).tlsDisable).toBe(true);
+  });
+
+  it('refuses incomplete or contradictory [tls] tables, unknown keys and bad values', () => {
+    expect(problems({ tls: { cert_file: 'a' } })).toEqual({ 'tls.key_file': 'must be set together with the other of tls.cert_file and tls.key_file' });
+    expect(problems({ tls: { key_file: 'a' } })).toHaveProperty('tls.cert_file');
+    expect(problems({ tls: { disable: true, cert_file: 'a', key_file: 'b' } })).toHaveProperty(['tls.disable']);
+    expect(problems({ tls: { cert_file: 'a', key_file: 'b', client_auth: 'request' } })).toHaveProperty(['tls.client_auth']);
+    expect(problems({ tls: { min_version: 'TLSv1.3' } })).toHaveProperty('tls');
+    expect(problems({ tls: { cert_file: 'a', key_file: 'b', min_version: 'TLSv1.1' } })).toEqual({ 'tls.min_version': 'must be one of TLSv1.2, TLSv1.3' });
+    expect(problems({ tls: { cert: 'a' } })).toEqual({ 'tls.cert': 'unknown key' });
+  });
+
+  it('normalises trusted_proxies and reports each bad entry by index', () => {
+    expect(ok({ trusted_proxies: ['10.0.0.0/8', '192.168.1.5', 'FD00::/8'] }).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.5/32', 'fd00::/8']);
+    expect(problems({ trusted_proxies: ['10.0.0.0/33', 'proxy.local', '::1'] })).toEqual({
+      'trusted_proxies.0': 'must be an IP address or CIDR such as "10.0.0.0/8" or "fd00::/8"',
+      'trusted_proxies.1': 'must be an IP address or CIDR such as "10.0.0.0/8" or "fd00::/8"',
+    });
+  });
+
+  it('keeps the origin of api_addr and refuses other schemes', () => {
+    expect(ok({ api_addr: 'https://Vault.Example.net:8420/' }).apiAddr).toBe('https://vault.example.net:8420');
+    expect(problems({ api_addr: 'ftp://x' })).toHaveProperty('api_addr');
+  });
+
+  it('accepts an https:// ONTOREF_ADDR for listen (port 443 by default)', () => {
+    expect(ok({}, { ...HOME, ONTOREF_ADDR: 'https://127.0.0.1' }).listen).toEqual({ host: '127.0.0.1', port: 443 });
   });
 });

@@ -78,8 +78,13 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
           result: (status, request) => ({ action: unsealAction(request.body), progress: status.progress, sealed: status.sealed }),
         }),
       },
-      // Wrong shares or passphrases brake per address, before anything is looked at.
+      // Wrong shares or passphrases brake per address, before anything is looked at; a
+      // Host that is not this daemon's (DNS rebinding from a web page) changes nothing.
       preHandler: (request, _reply, done) => {
+        if (!ctx.hostAllowed(request.headers.host)) {
+          done(new VaultError('OV_HOST_REFUSED'));
+          return;
+        }
         const wait = ctx.limits.unseal.retryAfter(request.ip, vault.now());
         done(wait > 0 ? new VaultError('OV_RATE_LIMITED', { retryAfter: wait }) : undefined);
       },
@@ -147,6 +152,7 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
         suites: SUITES.map((x) => ({ id: x.id, name: x.name, kem: x.kem, kdf_id: x.kdfId, aead_id: x.aeadId })),
         signature: vault.config.crypto.signature,
         capabilities: [...CAPABILITIES],
+        tls: { enabled: ctx.transport.tls, key_exchange_groups: [...ctx.transport.groups] },
         config_schema: vault.configSchema,
       };
     },

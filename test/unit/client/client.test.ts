@@ -91,6 +91,7 @@ const DESCRIBE = {
   suites: [],
   signature: 'ML-DSA-65',
   capabilities: ['secrets'],
+  tls: { enabled: true, key_exchange_groups: ['X25519MLKEM768', 'X25519'] },
   config_schema: {},
 };
 const API_KEY = { id: '0123456789abcdef', role: 'reader', scope: 'apps/', label: 'ci', created_at: '2025-01-01T00:00:00Z', rotated_at: null };

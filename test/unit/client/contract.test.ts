@@ -102,7 +102,7 @@ const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
   sealStatus: [SEAL, (c) => c.sealStatus()],
   unseal: [SEAL, (c) => c.unseal({ reset: true })],
   describe: [
-    { name: 'n', version: 'v', api: 'v1', node: 'v20', initialized: true, sealed: false, provider: { name: 'noble', algorithms: {} }, suites: [], signature: 's', capabilities: [], config_schema: {} },
+    { name: 'n', version: 'v', api: 'v1', node: 'v20', initialized: true, sealed: false, provider: { name: 'noble', algorithms: {} }, suites: [], signature: 's', capabilities: [], tls: { enabled: false, key_exchange_groups: [] }, config_schema: {} },
     (c) => c.describe(),
   ],
   createSession: [{ token: 'tok', id: SESSION.id, expires_at: T, role: 'admin', scope: '*' }, (c) => c.createSession({ key: 'k' })],
@@ -143,6 +143,7 @@ const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
 const NOT_JSON = new Set([
   'request',
   'withToken',
+  'tlsInfo',
   'seal',
   'metrics',
   'openapi',
