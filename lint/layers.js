@@ -13,6 +13,7 @@ import { dirname, relative, resolve } from 'node:path';
 export const LAYERS = [
   { name: 'base', paths: ['src/errors.ts', 'src/util/', 'src/secret-file.ts', 'src/datadir-lock.ts'], may: [] },
   { name: 'crypto', paths: ['src/crypto/'], may: ['base'] },
+  { name: 'tls', paths: ['src/tls/'], may: ['base'], types: ['root'] },
   { name: 'envelope', paths: ['src/envelope/'], may: ['base', 'crypto'] },
   { name: 'storage', paths: ['src/storage/'], may: ['base'] },
   { name: 'keyring', paths: ['src/keyring/'], may: ['base', 'crypto', 'envelope', 'storage'] },
@@ -25,7 +26,7 @@ export const LAYERS = [
   {
     name: 'root',
     paths: ['src/vault.ts', 'src/setup.ts', 'src/config.ts'],
-    may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit'],
   },
   { name: 'api', paths: ['src/api/'], may: ['base'] },
   {
@@ -37,13 +38,13 @@ export const LAYERS = [
   {
     name: 'daemon',
     paths: ['src/daemon.ts', 'src/index.ts'],
-    may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'root', 'api', 'http'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'root', 'api', 'http'],
   },
   { name: 'client', paths: ['src/client/'], may: ['base', 'api'] },
   {
     name: 'cli',
     paths: ['cli/'],
-    may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'validators', 'root', 'api', 'client', 'daemon'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'validators', 'root', 'api', 'client', 'daemon'],
   },
 ];
 
