@@ -7,10 +7,7 @@
 import { defineCommand } from '../command.js';
 import { MAX_ENVELOPE_INPUT_BYTES, readInput } from '../io.js';
 import { cliAlgName, envelopeLib } from './keys.js';
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
+import { toHex as hex } from '../../src/util/bytes.js';
 
 /** The context as text when it is valid UTF-8, else null (contextHex always has it). */
 function contextText(b: Uint8Array): string | null {

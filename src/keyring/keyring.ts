@@ -31,6 +31,7 @@ import { algByName, checkOptions, type KeyAlg } from '../envelope/format.js';
 import { decodeKey, deriveKeyId, encodeKey, generateKey, type PublicKeyInfo, type SecretKeyInfo } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
 import type { KeyringKeyRecord, KeyringPolicyRecord, Storage } from '../storage/types.js';
+import { toHex as hex } from '../util/bytes.js';
 
 /** Every key name, in listing order. */
 export const KEY_NAMES = ['kem', 'sign', 'sign-falcon', 'token', 'audit'] as const;
@@ -109,10 +110,6 @@ function isKeyName(name: unknown): name is KeyName {
 
 function isSymmetric(name: KeyName): name is SymmetricKeyName {
   return SYMMETRIC.includes(name);
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 function corrupt(detail: Record<string, string | number | boolean>, cause?: unknown): VaultError {

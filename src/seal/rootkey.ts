@@ -19,6 +19,7 @@ import { checkStoredArgon2Params, deriveKeyArgon2id, type Argon2Params } from '.
 import { concatBytes, constantTimeEqual, randomBytes, utf8, wipe } from '../crypto/bytes.js';
 import { hkdfExpand, hkdfExtract } from '../crypto/kdf.js';
 import { SHAMIR_MAX_SHARES } from '../crypto/shamir.js';
+import { toHex as hex } from '../util/bytes.js';
 
 export const ROOT_KEY_BYTES = 32;
 export const VAULT_ID_BYTES = 16;
@@ -195,7 +196,6 @@ export function unwrapRootKey(config: PassphraseConfig | KeyFileConfig, wrapping
 // ---------------------------------------------------------------------------------------
 // The stored configuration: canonical JSON, strictly parsed
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 
 /**

@@ -6,6 +6,7 @@
 import { VaultError } from '../errors.js';
 import type { Chain } from './types.js';
 
+
 export const SLOT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const MAX_MAP_ENTRIES = 32;
 const MAP_KEY_RE = /^[A-Za-z0-9._/-]{1,64}$/;
@@ -57,6 +58,4 @@ export function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
-export function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
+export { toHex as hex } from '../util/bytes.js';

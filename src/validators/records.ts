@@ -25,6 +25,7 @@ import type { CryptoProvider, SignatureName } from '../crypto/types.js';
 import { dearmor } from '../envelope/armor.js';
 import { decodeKey, type PublicKeyInfo, type SecretKeyInfo } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
+import { toHex as hex } from '../util/bytes.js';
 
 export const RECORD_LABEL = 'ontoref-vault/validator-record/v1\0';
 export const RECORD_ACTIONS = ['import', 'rotate', 'promote', 'retire', 'destroy', 'signing-state'] as const;
@@ -61,10 +62,6 @@ const SORTED_KEYS = [...RECORD_KEYS].sort();
 const HEX64 = /^[0-9a-f]{64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MAX_SIGNATURE_B64 = 8192;
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
 
 function unsignedPart(r: Omit<ValidatorRecord, 'signature'> & { signature?: unknown }): Record<string, unknown> {
   const { signature: _omit, ...rest } = r;
