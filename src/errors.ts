@@ -114,6 +114,11 @@ export const ERRORS = {
   OV_TRANSIT_EXPORT_NOT_ALLOWED: { status: 403, message: 'transit key export or backup is not allowed' },
   OV_TRANSIT_BACKUP_INVALID: { status: 400, message: 'transit key backup cannot be opened' },
   OV_TRANSIT_KEY_UNREADABLE: { status: 500, message: 'stored transit key cannot be opened' },
+  // snapshots: online save, offline verified restore
+  OV_SNAPSHOT_INVALID: { status: 400, message: 'snapshot file is malformed or its data does not match its manifest' },
+  OV_SNAPSHOT_UNTRUSTED: { status: 400, message: 'snapshot manifest is not signed by the expected vault signing key' },
+  OV_SNAPSHOT_FOREIGN: { status: 409, message: 'snapshot belongs to another vault' },
+  OV_SNAPSHOT_UNSUPPORTED: { status: 501, message: 'this storage backend cannot take snapshots' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
