@@ -186,6 +186,17 @@ export const command = defineCommand({
       await warnStaleKeyFileConfig(ctx, configPathFor(ctx, dataDir));
     }
 
+    // Kept apart from the snapshots, it is what `vault snapshot restore --expect-key` checks.
+    const { openStorage } = await import('../../src/storage/sqlite.js');
+    const { snapshotKeyFingerprint } = await import('../../src/snapshot/index.js');
+    const opened = openStorage(r.database, { readonly: true });
+    let fingerprint: string | undefined;
+    try {
+      fingerprint = snapshotKeyFingerprint(opened);
+    } finally {
+      opened.close();
+    }
+
     const keyring = r.keyring.map((k) => ({
       name: k.name,
       alg: k.alg,
@@ -210,6 +221,7 @@ export const command = defineCommand({
         ...(config === undefined ? {} : { config_file: config.file, config_written: config.written }),
         admin_key_id: r.adminKeyId,
         admin_token_file: r.adminTokenFile,
+        ...(fingerprint === undefined ? {} : { signing_key_fingerprint: fingerprint }),
         keyring,
         backups: (r.backups ?? []).map((b) => ({ file: b.file, backup: b.backup })),
       });
@@ -231,6 +243,7 @@ export const command = defineCommand({
     }
     ctx.info(`vault created in ${r.dataDir}`);
     ctx.info(`admin key: ${r.adminTokenFile} (id ${clean(r.adminKeyId)}, mode 0600)`);
+    if (fingerprint !== undefined) ctx.info(`signing key fingerprint: ${fingerprint} (keep it apart from snapshots: 'vault snapshot restore --expect-key')`);
     if (r.keyFile !== undefined) {
       ctx.info(`unseal key: ${r.keyFile} (mode 0600)`);
       if (config?.written === true) ctx.info(`config: ${config.file} ([seal] unseal_key_file set)`);

@@ -16,5 +16,5 @@ export {
   type SnapshotSigner,
   type SnapshotTrust,
 } from './format.js';
-export { SnapshotService, vaultIdOf, type SnapshotServiceDeps, type TakenSnapshot } from './service.js';
+export { SnapshotService, snapshotKeyFingerprint, vaultIdOf, type SnapshotServiceDeps, type TakenSnapshot } from './service.js';
 export { RESTORE_DB_FILE, WATERMARKS_UNCONFIRMED_META, restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore.js';

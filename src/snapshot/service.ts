@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { randomBytes } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/types.js';
 import { VaultError } from '../errors.js';
-import type { Keyring } from '../keyring/index.js';
+import { keyringPublicKeys, type Keyring } from '../keyring/index.js';
 import { SEAL_META_NAME, parseSealConfig } from '../seal/index.js';
 import type { Storage } from '../storage/types.js';
-import { encodeSnapshot, type SnapshotManifest } from './format.js';
+import { encodeSnapshot, keyFingerprint, type SnapshotManifest } from './format.js';
 
 export interface SnapshotServiceDeps {
   readonly storage: Storage;
@@ -34,6 +34,16 @@ export interface TakenSnapshot {
 export function vaultIdOf(storage: Storage): Uint8Array | undefined {
   const raw = storage.meta.get(SEAL_META_NAME);
   return raw === undefined ? undefined : parseSealConfig(raw).vaultId;
+}
+
+/**
+ * The fingerprint of the key that signs snapshots (the newest ML-DSA-65 `sign` version),
+ * read without the root key; undefined before setup. `vault setup` prints it.
+ */
+export function snapshotKeyFingerprint(storage: Storage): string | undefined {
+  const keys = keyringPublicKeys(storage).filter((k) => k.kind === 'sig-public' && k.alg === 'ML-DSA-65');
+  const newest = keys.reduce<(typeof keys)[number] | undefined>((a, k) => (a === undefined || k.keyVersion > a.keyVersion ? k : a), undefined);
+  return newest === undefined ? undefined : keyFingerprint(newest.publicKey);
 }
 
 export class SnapshotService {
