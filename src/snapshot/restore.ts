@@ -23,15 +23,12 @@ import { VaultError } from '../errors.js';
 import { keyringPublicKeys } from '../keyring/index.js';
 import { createSecretFile } from '../secret-file.js';
 import { openStorage } from '../storage/index.js';
+import { WATERMARKS_UNCONFIRMED_META } from '../storage/validators-types.js';
 import { parseSnapshot, verifySnapshot, type SnapshotManifest, type SnapshotTrust } from './format.js';
 import { vaultIdOf } from './service.js';
 
 export const RESTORE_DB_FILE = 'vault.db';
-/**
- * Meta row set by a restore: every validator key must have its signing watermarks
- * confirmed before it signs again. JSON `{restored_at, audit_seq}`.
- */
-export const WATERMARKS_UNCONFIRMED_META = 'validators.watermarks_unconfirmed';
+export { WATERMARKS_UNCONFIRMED_META };
 
 export interface RestoreOptions {
   readonly dataDir: string;

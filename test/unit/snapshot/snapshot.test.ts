@@ -130,13 +130,15 @@ describe('snapshots', () => {
     vault = createVault({ config: testConfig(dir, { data_dir: dir }), storage, provider, now: () => T0 });
   });
 
-  it('restores into a fresh dir: the validator mark is set and the first unseal opens the keyring', async () => {
+  it('restores into a fresh dir: every validator slot is marked and the first unseal opens the keyring', async () => {
     await unseal(vault, setup);
+    await vault.validators.create({ name: 'sol', chain: 'solana', format: 'generate' });
+    expect(vault.validators.get('sol').watermarks_unconfirmed).toBeUndefined();
     const { bytes, manifest } = vault.snapshots.take();
     const fresh = join(root, 'fresh');
     mkdirSync(fresh, { mode: 0o700 });
     const r = restoreSnapshot({ dataDir: fresh, bytes, provider, now: T0 + 5, expectKey: snapshotKeyFingerprint(storage) ?? '' });
-    expect(r).toMatchObject({ backups: [], foreign: false, validatorKeysMarked: 0 });
+    expect(r).toMatchObject({ backups: [], foreign: false, validatorKeysMarked: 1 });
     const s2 = openStorage(join(fresh, 'vault.db'));
     const v2 = createVault({ config: testConfig(fresh, { data_dir: fresh }), storage: s2, provider, now: () => T0 });
     try {
@@ -144,6 +146,7 @@ describe('snapshots', () => {
       expect(mark).toEqual({ restored_at: new Date(T0 + 5).toISOString(), audit_seq: manifest.auditSeq });
       await unseal(v2, setup);
       expect(v2.keyring()?.list().map((k) => k.name)).toContain('kem');
+      expect(v2.validators.list().map((s) => [s.name, s.watermarks_unconfirmed])).toEqual([['sol', true]]);
     } finally {
       v2.close();
       s2.close();
