@@ -176,7 +176,7 @@ describe('snapshots', () => {
       } catch (e) {
         failed = e;
       }
-      expect(failed).toBeDefined();
+      expect((failed as { code?: string } | undefined)?.code).toBe('OV_KEYRING_CORRUPT');
       expect(v2.keyring()).toBeUndefined();
       expect(v2.seal.status().sealed).toBe(true);
     } finally {
