@@ -144,6 +144,7 @@ const NOT_JSON = new Set([
   'request',
   'withToken',
   'seal',
+  'snapshot',
   'metrics',
   'openapi',
   'revokeSession',
