@@ -144,19 +144,31 @@ export function restoreSnapshot(opts: RestoreOptions): RestoreResult {
     // Move the current database aside under SQLite's naming, so the backup opens with its
     // last transactions.
     const backups: { file: string; backup: string }[] = [];
-    for (let n = 0; ; n++) {
-      const suffix = n === 0 ? `.${stamp(opts.now)}.bak` : `.${stamp(opts.now)}-${n}.bak`;
-      const plan = ['', '-wal', '-shm'].map((ext) => ({ file: `${dbPath}${ext}`, backup: `${dbPath}${suffix}${ext}` }));
-      if (plan.some((p) => exists(p.backup))) continue;
-      for (const p of plan) {
-        if (!exists(p.file)) continue;
-        renameSync(p.file, p.backup);
-        backups.push(p);
+    try {
+      for (let n = 0; ; n++) {
+        const suffix = n === 0 ? `.${stamp(opts.now)}.bak` : `.${stamp(opts.now)}-${n}.bak`;
+        const plan = ['', '-wal', '-shm'].map((ext) => ({ file: `${dbPath}${ext}`, backup: `${dbPath}${suffix}${ext}` }));
+        if (plan.some((p) => exists(p.backup))) continue;
+        for (const p of plan) {
+          if (!exists(p.file)) continue;
+          renameSync(p.file, p.backup);
+          backups.push(p);
+        }
+        break;
       }
-      break;
+      renameSync(tmp, dbPath);
+      installed = true;
+    } catch (e) {
+      // Put the previous database back rather than leave the data dir without one.
+      for (const p of backups.reverse()) {
+        try {
+          renameSync(p.backup, p.file);
+        } catch {
+          // the backup keeps its name: the error below tells the operator where to look
+        }
+      }
+      throw new VaultError('OV_IO', { op: 'install snapshot' }, { cause: e });
     }
-    renameSync(tmp, dbPath);
-    installed = true;
     syncDir(opts.dataDir);
     return { manifest: snap.manifest, database: dbPath, backups, validatorKeysMarked: marked, foreign };
   } finally {

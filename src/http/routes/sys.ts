@@ -30,6 +30,7 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   'seal.keyfile',
   'audit.hash-chain',
   'audit.checkpoints',
+  'sys.snapshot',
   'metrics.prometheus',
   'openapi',
 ]);
