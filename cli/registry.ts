@@ -184,6 +184,16 @@ export const REGISTRY: readonly RegistryEntry[] = [
   },
   {
     kind: 'group',
+    name: 'snapshot',
+    summary: 'signed snapshots of the whole vault: save online, inspect, restore offline',
+    commands: {
+      save: { summary: 'take a signed, consistent snapshot from the running daemon (daemon admin)', load: async () => (await import('./snapshot/save.js')).command },
+      inspect: { summary: "print a snapshot's manifest and whether it verifies (offline)", load: async () => (await import('./snapshot/inspect.js')).command },
+      restore: { summary: 'check a snapshot and install it, the daemon stopped (offline)', load: async () => (await import('./snapshot/restore.js')).command },
+    },
+  },
+  {
+    kind: 'group',
     name: 'envelope',
     summary: 'offline post-quantum envelopes and signatures (files or stdin/stdout)',
     commands: {

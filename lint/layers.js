@@ -23,28 +23,29 @@ export const LAYERS = [
   { name: 'secrets', paths: ['src/secrets/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
   { name: 'validators', paths: ['src/validators/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
   { name: 'transit', paths: ['src/transit/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
+  { name: 'snapshot', paths: ['src/snapshot/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
   {
     name: 'root',
     paths: ['src/vault.ts', 'src/setup.ts', 'src/config.ts'],
-    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot'],
   },
   { name: 'api', paths: ['src/api/'], may: ['base'] },
   {
     name: 'http',
     paths: ['src/http/'],
-    may: ['base', 'crypto', 'envelope', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'api'],
+    may: ['base', 'crypto', 'envelope', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'api'],
     types: ['root', 'storage'],
   },
   {
     name: 'daemon',
     paths: ['src/daemon.ts', 'src/index.ts'],
-    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'root', 'api', 'http'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'root', 'api', 'http'],
   },
   { name: 'client', paths: ['src/client/'], may: ['base', 'api'] },
   {
     name: 'cli',
     paths: ['cli/'],
-    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'validators', 'root', 'api', 'client', 'daemon'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'validators', 'snapshot', 'root', 'api', 'client', 'daemon'],
   },
 ];
 

@@ -120,6 +120,11 @@ export const ERRORS = {
   OV_TLS_REQUIRED: { status: 500, message: 'plain HTTP on a non-loopback address is refused' },
   OV_TLS_HANDSHAKE: { status: 503, message: 'the TLS connection to the vault daemon failed' },
   OV_HOST_REFUSED: { status: 421, message: 'request Host is not an address of this daemon' },
+  // snapshots: online save, offline verified restore
+  OV_SNAPSHOT_INVALID: { status: 400, message: 'snapshot file is malformed or its data does not match its manifest' },
+  OV_SNAPSHOT_UNTRUSTED: { status: 400, message: 'snapshot manifest is not signed by the expected vault signing key' },
+  OV_SNAPSHOT_FOREIGN: { status: 409, message: 'snapshot belongs to another vault' },
+  OV_SNAPSHOT_UNSUPPORTED: { status: 501, message: 'this storage backend cannot take snapshots' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

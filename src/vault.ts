@@ -26,6 +26,7 @@ import { VaultError } from './errors.js';
 import { KeyRotation, Keyring, SealedRecords, vaultSigner } from './keyring/index.js';
 import { SealManager } from './seal/index.js';
 import { SecretService, parseSecretPath, secretRewrapSource } from './secrets/index.js';
+import { SnapshotService } from './snapshot/index.js';
 import type { Storage } from './storage/types.js';
 import { TransitService, transitRewrapSource } from './transit/index.js';
 import { ValidatorService, validatorRewrapSource } from './validators/index.js';
@@ -77,6 +78,8 @@ export interface Vault {
   readonly transit: TransitService;
   /** Keyring policies, rotation, minimum decryption versions and rewrap over every sealed store. */
   readonly keys: KeyRotation;
+  /** Signed, consistent copies of the whole database, taken while the vault serves. */
+  readonly snapshots: SnapshotService;
   /** Audit entries written so far; undefined when the log cannot be read. */
   auditEntries(): number | undefined;
   /** Starts loading the session store (once; only without a `sessions` option). */
@@ -169,6 +172,8 @@ export function createVault(opts: VaultOptions): Vault {
     sources: () => [validatorRewrapSource(storage), transitRewrapSource(transit), secretRewrapSource(secrets)],
   });
 
+  const snapshots = new SnapshotService({ storage, provider, keyring: currentKeyring, dir: config.dataDir, now });
+
   const offUnseal = seal.onUnseal(() => {
     const root = seal.rootKey();
     try {
@@ -216,6 +221,7 @@ export function createVault(opts: VaultOptions): Vault {
     validators,
     transit,
     keys,
+    snapshots,
     auditEntries(): number | undefined {
       try {
         return storage.audit.last()?.seq ?? 0;

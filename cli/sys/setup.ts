@@ -191,6 +191,16 @@ export const command = defineCommand({
     }
 
     const tls = v.tls ? await (await import('../tls/apply.js')).applyTls(ctx, dataDir, configPathFor(ctx, dataDir), v['tls-san'], v['tls-alg']) : undefined;
+    // Kept apart from the snapshots, it is what `vault snapshot restore --expect-key` checks.
+    const { openStorage } = await import('../../src/storage/sqlite.js');
+    const { snapshotKeyFingerprint } = await import('../../src/snapshot/index.js');
+    const opened = openStorage(r.database, { readonly: true });
+    let fingerprint: string | undefined;
+    try {
+      fingerprint = snapshotKeyFingerprint(opened);
+    } finally {
+      opened.close();
+    }
 
     const keyring = r.keyring.map((k) => ({
       name: k.name,
@@ -217,6 +227,7 @@ export const command = defineCommand({
         ...(tls === undefined ? {} : { tls: { ca_cert: tls.caCert, cert: tls.cert, key: tls.key, sans: tls.sans } }),
         admin_key_id: r.adminKeyId,
         admin_token_file: r.adminTokenFile,
+        ...(fingerprint === undefined ? {} : { signing_key_fingerprint: fingerprint }),
         keyring,
         backups: (r.backups ?? []).map((b) => ({ file: b.file, backup: b.backup })),
       });
@@ -238,6 +249,7 @@ export const command = defineCommand({
     }
     ctx.info(`vault created in ${r.dataDir}`);
     ctx.info(`admin key: ${r.adminTokenFile} (id ${clean(r.adminKeyId)}, mode 0600)`);
+    if (fingerprint !== undefined) ctx.info(`signing key fingerprint: ${fingerprint} (keep it apart from snapshots: 'vault snapshot restore --expect-key')`);
     if (r.keyFile !== undefined) {
       ctx.info(`unseal key: ${r.keyFile} (mode 0600)`);
       if (config?.written === true) ctx.info(`config: ${config.file} ([seal] unseal_key_file set)`);

@@ -32,6 +32,8 @@ export const command = defineCommand({
       await printJson(ctx, { validators: slots });
       return 0;
     }
+    const unconfirmed = slots.filter((s) => s.watermarks_unconfirmed === true).length;
+    if (unconfirmed > 0) ctx.warn(`restored from a snapshot: the keys of ${unconfirmed} slots must have their signing watermarks confirmed before they sign`);
     if (slots.length === 0) {
       ctx.info('no validators');
       return 0;

@@ -58,6 +58,9 @@ export const VALIDATOR_SLOT = Type.Object(
     signing_state: SIGNING_STATE,
     created_at: TIME,
     keys: Type.Array(VALIDATOR_KEY),
+    watermarks_unconfirmed: Type.Optional(
+      Type.Literal(true, { description: 'present after a snapshot restore: the keys must not sign until their signing watermarks are confirmed' }),
+    ),
   },
   closed,
 );

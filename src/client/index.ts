@@ -87,6 +87,10 @@ export class VaultClient {
   seal(): Promise<void> {
     return sys.seal(this.#t);
   }
+  /** `POST /v1/sys/snapshot` (daemon admin): a signed, consistent snapshot file. */
+  snapshot(): Promise<Uint8Array> {
+    return sys.snapshot(this.#t);
+  }
   describe(): Promise<DescribeResponse> {
     return sys.describe(this.#t);
   }

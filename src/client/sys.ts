@@ -40,6 +40,16 @@ export async function seal(t: Transport): Promise<void> {
   await t.request('POST', 'v1/sys/seal', { accept: 'none' });
 }
 
+/**
+ * `POST /v1/sys/snapshot` (daemon admin): the signed snapshot file, as bytes. Snapshots
+ * are read whole, so they are bounded by the client's response cap (16 MiB).
+ */
+export async function snapshot(t: Transport): Promise<Uint8Array> {
+  const r = await t.request('POST', 'v1/sys/snapshot', { accept: 'bytes' });
+  if (!(r.body instanceof Uint8Array)) throw malformedResponse(r.status, 'a snapshot answer without a body');
+  return r.body;
+}
+
 /** `GET /v1/sys/describe`: versions, suites, providers and capabilities. */
 export async function describe(t: Transport): Promise<DescribeResponse> {
   return (await t.json('GET', 'v1/sys/describe', 'DESCRIBE')).body;

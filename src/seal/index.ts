@@ -14,6 +14,6 @@ export {
   type SealListener,
   type SealStatus,
 } from './seal-manager.js';
-export { DEFAULT_PASSPHRASE_KDF, ROOT_KEY_BYTES, SEAL_META_NAME, SEAL_MODES, type SealMode } from './rootkey.js';
+export { DEFAULT_PASSPHRASE_KDF, ROOT_KEY_BYTES, SEAL_META_NAME, SEAL_MODES, parseSealConfig, type SealMode } from './rootkey.js';
 export { KEY_FILE_BYTES, readUnsealKeyFile } from './keyfile.js';
 export { SHARE_PREFIX, decodeShare } from './shares.js';

@@ -18,6 +18,7 @@ export type {
   Role,
   SessionPersistence,
   SessionRecord,
+  SnapshotInfo,
   SqliteDriverChoice,
   Storage,
 } from './types.js';

@@ -266,8 +266,23 @@ export interface Storage {
    * then on: a failed fsync leaves the page cache in an unknown state) or after close.
    */
   syncAsync(): Promise<void>;
+  /**
+   * Writes a consistent copy of the whole database to `into`, as of one read transaction
+   * (SQLite's `VACUUM INTO`: writes committed before it are in the copy, later ones are not),
+   * and returns what the copy itself holds: its schema version and its last audit sequence
+   * number (0 for an empty log), read from the copy so they describe exactly its data.
+   * `into` must not exist; it is created 0600. `OV_SNAPSHOT_UNSUPPORTED` on a backend with
+   * nothing on disk, `OV_IO` when the copy cannot be written (no partial file is left).
+   */
+  snapshot(into: string): SnapshotInfo;
   /** Idempotent. Using the stores, `transaction` or `sync` after close throws. */
   close(): void;
+}
+
+/** What {@link Storage.snapshot} read from the copy it wrote. */
+export interface SnapshotInfo {
+  readonly schemaVersion: number;
+  readonly auditSeq: number;
 }
 
 /**

@@ -12,6 +12,12 @@
  */
 
 export const VALIDATOR_CHAINS = ['ethereum', 'cosmos', 'solana'] as const;
+/**
+ * Meta row a snapshot restore sets: the restored signing watermarks may be behind what the
+ * keys signed after the snapshot, so no validator key may sign until its watermarks are
+ * confirmed. JSON `{restored_at, audit_seq}`; its presence is the mark.
+ */
+export const WATERMARKS_UNCONFIRMED_META = 'validators.watermarks_unconfirmed';
 export type ValidatorChainName = (typeof VALIDATOR_CHAINS)[number];
 export const VALIDATOR_KEY_STATES = ['pending', 'active', 'retired', 'destroyed'] as const;
 export type ValidatorKeyStateName = (typeof VALIDATOR_KEY_STATES)[number];

@@ -11,6 +11,7 @@
  */
 import { SealedRecords } from '../keyring/sealed-records.js';
 import { rewrapAll, type RewrapSource } from '../keyring/rewrap-loop.js';
+import { WATERMARKS_UNCONFIRMED_META } from '../storage/validators-types.js';
 import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
 import { exportKey, type ExportFormat } from './export.js';
 import { checkName } from './inputs.js';
@@ -60,11 +61,22 @@ export class ValidatorService {
 
   /** Slots (with their keys, destroyed ones left out), optionally filtered. */
   list(filter: { chain?: Chain; state?: PublicKeyState; visible?: (name: string) => boolean } = {}): SlotView[] {
-    return listSlots(this.#core, filter);
+    return this.#marked(listSlots(this.#core, filter));
   }
 
   get(name: string): SlotView {
-    return getSlot(this.#core, name);
+    const [slot] = this.#marked([getSlot(this.#core, name)]);
+    return slot!;
+  }
+
+  /** After a snapshot restore: every slot's keys wait for their watermarks to be confirmed. */
+  watermarksUnconfirmed(): boolean {
+    return this.#core.deps.storage.meta.get(WATERMARKS_UNCONFIRMED_META) !== undefined;
+  }
+
+  #marked(slots: SlotView[]): SlotView[] {
+    if (!this.watermarksUnconfirmed()) return slots;
+    return slots.map((s) => ({ ...s, watermarks_unconfirmed: true as const }));
   }
 
   /** A new slot whose first key is active, with its `import` record. */

@@ -34,6 +34,8 @@ export interface SlotView {
   signing_state: SigningStateJson;
   created_at: string;
   keys: KeyView[];
+  /** Set (true) after a snapshot restore: the keys must not sign until their watermarks are confirmed. */
+  watermarks_unconfirmed?: true;
 }
 
 function addressOf(chain: Chain, publicKey: Uint8Array): string | null {

@@ -30,6 +30,7 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   'seal.keyfile',
   'audit.hash-chain',
   'audit.checkpoints',
+  'sys.snapshot',
   'metrics.prometheus',
   'openapi',
 ]);
@@ -126,6 +127,25 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
     async (_request, reply) => {
       vault.seal.seal();
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/snapshot',
+    {
+      config: { access: DAEMON_ADMIN, audit: audit({ request: () => ({ action: 'save' }) }) },
+      schema: {
+        summary: 'Take a signed, consistent snapshot of the whole database (docs/operations.md)',
+        tags: ['sys'],
+        security: [{ bearer: [] }],
+        produces: ['application/octet-stream'],
+        response: { 200: Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary', description: 'the snapshot file' }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { bytes, manifest } = vault.snapshots.take();
+      request.vault.detail = { action: 'save', audit_seq: manifest.auditSeq, data_bytes: manifest.dataBytes };
+      return reply.type('application/octet-stream').header('cache-control', 'no-store').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
   );
 

@@ -42,6 +42,10 @@ export function openMemoryStorage(): Storage {
     sync: (): void => db.check(),
     syncAsync: (): Promise<void> =>
       db.closed ? Promise.reject(new VaultError('OV_IO', { reason: 'closed' })) : Promise.resolve(),
+    snapshot: (): never => {
+      db.check();
+      throw new VaultError('OV_SNAPSHOT_UNSUPPORTED', { backend: 'memory' });
+    },
     close: (): void => db.close(),
   };
   return Object.freeze(storage);

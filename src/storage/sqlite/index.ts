@@ -11,6 +11,7 @@
  * the event loop never waits on the disk.
  * @module
  */
+import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
 import { VaultError } from '../../errors.js';
 import type { SecretStore } from '../secrets-types.js';
 import type {
@@ -20,13 +21,14 @@ import type {
   MetaStore,
   OpenStorageOptions,
   SessionPersistence,
+  SnapshotInfo,
   Storage,
 } from '../types.js';
 import type { TransitStore } from '../transit-types.js';
 import type { ValidatorStore } from '../validators-types.js';
 import { SqliteApiKeyStore } from './apikeys.js';
 import { SqliteAuditStore } from './audit.js';
-import { guard, type Db, type SqliteDriverName } from './driver.js';
+import { connect, guard, type Db, type SqliteDriverName } from './driver.js';
 import { SqliteKeyringStore } from './keyring.js';
 import { SqliteMetaStore } from './meta.js';
 import { openDatabase } from './open.js';
@@ -141,6 +143,38 @@ class SqliteStorage implements SqliteStorageHandle {
     };
   }
 
+  snapshot(into: string): SnapshotInfo {
+    if (!this.#db.open) throw new VaultError('OV_IO', { reason: 'closed' });
+    // VACUUM cannot run inside a transaction; it is one read transaction of its own.
+    if (this.#db.inTransaction) throw new VaultError('OV_IO', { reason: 'snapshot inside a transaction' });
+    // VACUUM INTO accepts an existing empty file and keeps its mode: create it 0600 first,
+    // so the copy is never readable by others, not even for a moment.
+    try {
+      closeSync(openSync(into, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600));
+    } catch (e) {
+      throw new VaultError('OV_IO', { op: 'create snapshot file' }, { cause: e });
+    }
+    try {
+      guard(() => this.#db.prepare('VACUUM INTO ?').run(into));
+      const { db: copy } = connect(into, { readonly: false, fileMustExist: true, busyTimeoutMs: 0, driver: this.#driver });
+      try {
+        // One self-contained file: no -wal beside it to lose in a copy.
+        copy.pragma('journal_mode = DELETE');
+        const schemaVersion = copy.pragma('user_version', { simple: true }) as number;
+        const auditSeq = copy.prepare('SELECT coalesce(max(seq), 0) FROM audit_log').pluck().get() as number;
+        return { schemaVersion, auditSeq };
+      } finally {
+        copy.close();
+      }
+    } catch (e) {
+      removeQuiet(into);
+      throw e;
+    } finally {
+      removeQuiet(`${into}-wal`);
+      removeQuiet(`${into}-shm`);
+    }
+  }
+
   close(): void {
     if (!this.#db.open) return;
     if (!this.#readonly) {
@@ -153,5 +187,13 @@ class SqliteStorage implements SqliteStorageHandle {
     }
     this.#db.close();
     this.#wal?.close();
+  }
+}
+
+function removeQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // absent
   }
 }

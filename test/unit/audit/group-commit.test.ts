@@ -77,6 +77,9 @@ function countingStorage(inner: Storage, syncAsync?: () => Promise<void>): { sto
     syncAsync(): Promise<void> {
       return syncAsync === undefined ? inner.syncAsync() : syncAsync();
     },
+    snapshot(into: string) {
+      return inner.snapshot(into);
+    },
     close(): void {
       inner.close();
     },

@@ -145,6 +145,7 @@ const NOT_JSON = new Set([
   'withToken',
   'tlsInfo',
   'seal',
+  'snapshot',
   'metrics',
   'openapi',
   'revokeSession',
