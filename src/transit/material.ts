@@ -23,6 +23,7 @@ export function transitKeyBinding(name: string, version: number): SealedBinding 
   };
 }
 
+/** A key row whose type has been checked against the known transit key types. */
 export type Key = TransitKeyRecord & { type: TransitKeyType };
 
 /** What the per-job modules share with the service: storage, provider, sealed records, clock. */
