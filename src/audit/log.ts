@@ -44,30 +44,13 @@ import type { CryptoProvider } from '../crypto/types.js';
 import { checkOptions } from '../envelope/format.js';
 import type { SecretKeyInfo } from '../envelope/keys.js';
 import { signDetached } from '../envelope/signature.js';
-import { VaultError, isVaultError } from '../errors.js';
+import { VaultError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { canonicalJson } from './canonical.js';
 import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
+import { checkClock, entryFields, failed, type AuditEvent, type EntryFields } from './event.js';
 
-/**
- * One audited event. Every field is optional except `type`; unknown fields are refused.
- * `detail` carries small, non-secret facts (counts, key names, versions, reasons): NEVER
- * a secret value, token, key, share or passphrase. Strings longer than MAX_FIELD_CHARS
- * are cut and marked, so an oversized request path is still recorded.
- */
-export interface AuditEvent {
-  type: 'request' | 'auth' | 'sys';
-  method?: string;
-  path?: string;
-  status?: number;
-  code?: string;
-  /** Public session id (UUID), never the token. */
-  session?: string;
-  /** API key id, never the key. */
-  apiKey?: string;
-  remote?: string;
-  detail?: Record<string, string | number | boolean>;
-}
+export { MAX_DETAIL_KEYS, MAX_FIELD_CHARS, TRUNCATED_MARK, type AuditEvent } from './event.js';
 
 export interface AuditLogOptions {
   /** The keyring's current `audit` key; undefined while sealed (then `hmac` answers 'redacted'). */
@@ -97,10 +80,6 @@ export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const MAX_CHECKPOINT_EVERY = 1_000_000;
 /** Longest checkpoint pacing accepted (one minute): a longer unsigned tail is not worth it. */
 export const MAX_CHECKPOINT_INTERVAL_MS = 60_000;
-/** Longest string field kept whole; longer ones are cut to this length plus TRUNCATED_MARK. */
-export const MAX_FIELD_CHARS = 2048;
-export const TRUNCATED_MARK = '...[truncated]';
-export const MAX_DETAIL_KEYS = 64;
 /**
  * Most entries one group commit writes. Bounds the memory queued behind one fsync and the
  * time one transaction holds the write lock; at the cap the queue is flushed at once.
@@ -110,67 +89,6 @@ export const MAX_BATCH = 256;
 export const LAZY_SYNC_MS = 10;
 /** Non-durable entries committed without an fsync after which one starts at once. */
 export const LAZY_SYNC_ENTRIES = 1000;
-const DETAIL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
-const TYPES: readonly string[] = ['request', 'auth', 'sys'];
-const STRING_FIELDS = ['method', 'path', 'code', 'session', 'apiKey', 'remote'] as const;
-const EVENT_FIELDS: readonly string[] = ['type', 'status', 'detail', ...STRING_FIELDS];
-
-type EntryFields = Record<string, string | number | boolean | Record<string, string | number | boolean>>;
-
-function invalid(field: string): never {
-  throw new VaultError('OV_AUDIT_FAILED', { reason: 'invalid event', field });
-}
-
-function cut(s: string): string {
-  return s.length <= MAX_FIELD_CHARS ? s : s.slice(0, MAX_FIELD_CHARS) + TRUNCATED_MARK;
-}
-
-/** Validates an event and returns its entry fields (without seq and time). */
-function entryFields(event: AuditEvent): EntryFields {
-  if (typeof event !== 'object' || event === null) invalid('event');
-  for (const k of Object.keys(event)) if (!EVENT_FIELDS.includes(k)) invalid(k);
-  if (!TYPES.includes(event.type)) invalid('type');
-  const out: EntryFields = { type: event.type };
-  for (const f of STRING_FIELDS) {
-    const v = event[f];
-    if (v === undefined) continue;
-    if (typeof v !== 'string') invalid(f);
-    out[f] = cut(v);
-  }
-  if (event.status !== undefined) {
-    if (!Number.isInteger(event.status) || event.status < 0 || event.status > 999) invalid('status');
-    out['status'] = event.status;
-  }
-  if (event.detail !== undefined) {
-    const d = event.detail as unknown;
-    const proto = typeof d === 'object' && d !== null ? (Object.getPrototypeOf(d) as unknown) : undefined;
-    if (typeof d !== 'object' || d === null || (proto !== Object.prototype && proto !== null)) invalid('detail');
-    const entries = Object.entries(d as Record<string, unknown>);
-    if (entries.length > MAX_DETAIL_KEYS) invalid('detail');
-    // No prototype: a key such as "__proto__" is then an ordinary member, never a setter.
-    const detail = Object.create(null) as Record<string, string | number | boolean>;
-    for (const [k, v] of entries) {
-      if (!DETAIL_KEY.test(k)) invalid('detail');
-      if (typeof v === 'string') detail[k] = cut(v);
-      else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) detail[k] = v;
-      else invalid(`detail.${k}`);
-    }
-    out['detail'] = detail;
-  }
-  return out;
-}
-
-function checkClock(t: unknown): number {
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new VaultError('OV_AUDIT_FAILED', { reason: 'clock' });
-  return t;
-}
-
-function failed(e: unknown): VaultError {
-  if (isVaultError(e, 'OV_AUDIT_FAILED')) return e;
-  const detail: Record<string, string> = { reason: 'storage' };
-  if (e instanceof VaultError) detail['cause'] = e.code;
-  return new VaultError('OV_AUDIT_FAILED', detail, { cause: e });
-}
 
 /** An appendAsync waiting for its batch to commit. */
 interface Waiter {
