@@ -41,7 +41,7 @@
 import { utf8 } from '../crypto/bytes.js';
 import { hmac as hmacSha } from '../crypto/kdf.js';
 import type { CryptoProvider } from '../crypto/types.js';
-import { checkOptions } from '../envelope/format.js';
+import { checkOptions } from '../util/options.js';
 import type { SecretKeyInfo } from '../envelope/keys.js';
 import { signDetached } from '../envelope/signature.js';
 import { VaultError } from '../errors.js';

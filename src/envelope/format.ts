@@ -356,13 +356,7 @@ export function decodeEnvelope(bytes: Uint8Array, maxSize = DEFAULT_MAX_ENVELOPE
   return signature === undefined ? base : { ...base, signature };
 }
 
-/** Rejects option keys the caller did not mean to set (a typo must not weaken a check). */
-export function checkOptions(opts: object, allowed: readonly string[], what: string): void {
-  if (typeof opts !== 'object' || opts === null) throw new VaultError('OV_INVALID_ARGUMENT', { field: what });
-  for (const k of Object.keys(opts)) {
-    if (!allowed.includes(k)) throw new VaultError('OV_INVALID_ARGUMENT', { field: `${what}.${k}`, reason: 'unknown option' });
-  }
-}
+export { checkOptions } from '../util/options.js';
 
 /** Context as bytes (strings are UTF-8); longer than MAX_CONTEXT is OV_ENVELOPE_CONTEXT. */
 export function contextBytes(context: Uint8Array | string | undefined): Uint8Array {

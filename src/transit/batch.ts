@@ -3,7 +3,7 @@
  * lookup, each version opened once, and per-item errors in a batch.
  * @module
  */
-import { checkOptions } from '../envelope/format.js';
+import { checkOptions } from '../util/options.js';
 import { VaultError } from '../errors.js';
 import type { TransitPurpose } from './keys.js';
 import type { BatchError, BatchResult, TransitResult } from './types.js';

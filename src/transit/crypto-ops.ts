@@ -5,7 +5,7 @@
  */
 import { randomBytes, wipe } from '../crypto/bytes.js';
 import { open, seal } from '../envelope/envelope.js';
-import { checkOptions } from '../envelope/format.js';
+import { checkOptions } from '../util/options.js';
 import { publicKeyOf } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
 import { checkName, ciphertextContext, encodeBase64, encodeValue, parseValue } from './format.js';

@@ -4,7 +4,7 @@
  */
 import { wipe } from '../crypto/bytes.js';
 import { armor } from '../envelope/armor.js';
-import { checkOptions } from '../envelope/format.js';
+import { checkOptions } from '../util/options.js';
 import { deriveKeyId, encodeKey, type PublicKeyInfo } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
 import type { TransitKeyRecord, TransitVersionRecord } from '../storage/transit-types.js';

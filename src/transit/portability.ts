@@ -6,7 +6,7 @@
 import { utf8, wipe } from '../crypto/bytes.js';
 import { armor, dearmor } from '../envelope/armor.js';
 import { openWith, seal } from '../envelope/envelope.js';
-import { checkOptions } from '../envelope/format.js';
+import { checkOptions } from '../util/options.js';
 import { decodeKey, encodeKey, type PublicKeyInfo, type SecretKeyInfo } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
 import { vaultVerifyKeys } from '../keyring/sealed-records.js';

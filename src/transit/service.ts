@@ -15,7 +15,7 @@
  * @module
  */
 import type { CryptoProvider } from '../crypto/types.js';
-import { checkOptions } from '../envelope/format.js';
+import { checkOptions } from '../util/options.js';
 import { SealedRecords } from '../keyring/sealed-records.js';
 import type { Storage } from '../storage/types.js';
 import * as cryptoOps from './crypto-ops.js';

@@ -16,6 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { VaultError, isVaultError } from '../errors.js';
+import { checkOptions } from '../util/options.js';
 
 export interface BulkItem<T> {
   id: string;
@@ -45,9 +46,7 @@ export async function runBulk<T, R>(
   work: (input: T) => Promise<R>,
   opts: BulkOptions = {},
 ): Promise<BulkResult<R>[]> {
-  for (const k of Object.keys(opts)) {
-    if (k !== 'concurrency' && k !== 'onProgress') throw new VaultError('OV_INVALID_ARGUMENT', { field: k, reason: 'unknown option' });
-  }
+  checkOptions(opts, ['concurrency', 'onProgress'], 'bulk');
   const concurrency = opts.concurrency ?? availableParallelism();
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new VaultError('OV_INVALID_ARGUMENT', { field: 'concurrency', reason: 'must be a positive integer' });
