@@ -77,7 +77,10 @@ export const TRANSIT_BATCH_ERROR = Type.Object({ error: Type.Object({ code: Type
 
 const batch = <P extends TProperties>(item: TObject<P>) =>
   Type.Object({ ...item.properties, batch_input: Type.Optional(Type.Array(item, { minItems: 1, maxItems: MAX_BULK_ITEMS })) }, { ...closed, description: 'one item, or batch_input alone' });
-const opt = <P extends TProperties>(fields: P) => Type.Partial(Type.Object(fields, closed));
+const opt = <P extends TProperties>(fields: P) => {
+  const partial = Type.Partial(Type.Object(fields));
+  return { ...partial, ...closed } as typeof partial;
+};
 const results = <P extends TProperties>(one: TObject<P>) =>
   Type.Union([one, Type.Object({ batch_results: Type.Array(Type.Union([one, TRANSIT_BATCH_ERROR])) }, closed)]);
 
