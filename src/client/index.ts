@@ -36,6 +36,7 @@ export type { Health } from './sys.js';
 export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr } from './transport.js';
 export type { JsonResponse, Method, RawResponse, RequestOptions, VaultClientOptions } from './transport.js';
 export { MAX_BULK_ITEMS, ValidatorsClient, type ValidatorKeyMaterial } from './validators.js';
+export { TransitClient, toBase64, type BatchEntry, type DecryptItem, type EncryptItem, type ExportKind, type HmacItem, type RewrapItem, type SignItem, type VerifyItem } from './transit.js';
 
 export class VaultClient {
   /** The normalised base URL (always ends with `/`). */
