@@ -153,6 +153,9 @@ export class VaultClient {
   getSecretSealed(path: string, recipient: string, opts: { readonly version?: number; readonly field?: string } = {}): Promise<string> {
     return secrets.getSecretSealed(this.#t, path, recipient, opts);
   }
+  getSecretAge(path: string, recipients: readonly string[], opts: { readonly version?: number; readonly field?: string } = {}): Promise<string> {
+    return secrets.getSecretAge(this.#t, path, recipients, opts);
+  }
   listSecrets(opts: { readonly prefix?: string; readonly limit?: number; readonly after?: string } = {}): Promise<SecretList> {
     return secrets.listSecrets(this.#t, opts);
   }

@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as typage from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { daemonBuilt, readAudit, SecretSet, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
@@ -122,5 +123,20 @@ describe.skipIf(!RUN)('vault transit against a real daemon', () => {
     const sources = [{ name: 'audit log', text: audit }, ...transcript.map((r) => ({ name: `vault ${r.args.join(' ')}`, text: `${r.args.join(' ')}\n${r.stderr}` }))];
     expect(secrets.findIn(sources)).toEqual([]);
     expect(audit).not.toContain(Buffer.from(PLAIN).toString('base64'));
+  });
+});
+
+describe.skipIf(!RUN)('vault secrets get --age-recipient against a real daemon', () => {
+  it('writes an armored age file that typage decrypts, for post-quantum and X25519 recipients', async () => {
+    const put = await cli(['secrets', 'put', 'app/age', 'password=-'], { stdin: PLAIN });
+    expectOk(put);
+    for (const identity of [await typage.generateHybridIdentity(), await typage.generateX25519Identity()]) {
+      const r = await cli(['secrets', 'get', 'app/age', '-field=password', '--age-recipient', await typage.identityToRecipient(identity)]);
+      expectOk(r);
+      expect(r.out.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')).toBe(true);
+      const d = new typage.Decrypter();
+      d.addIdentity(identity);
+      expect(await d.decrypt(typage.armor.decode(r.out), 'text')).toBe(PLAIN);
+    }
   });
 });
