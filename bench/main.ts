@@ -3,7 +3,7 @@
  * baseline measured in the same run. `--only crypto` limits the run to the parts that do
  * not load native addons (used for the second pass under Node 24, since better-sqlite3
  * is built for the Node that installed it); `--only sessions` / `--only daemon` /
- * `--only http` / `--only validators` / `--only rewrap` pick one part.
+ * `--only http` / `--only validators` / `--only rewrap` / `--only transit` pick one part.
  * @module
  */
 import { summary } from './harness.js';
@@ -19,4 +19,5 @@ if (want('daemon')) await (await import('./daemon.js')).benchDaemon();
 if (want('validators')) await (await import('./validators.js')).benchValidators();
 if (want('http')) await (await import('./http.js')).benchHttp();
 if (want('rewrap')) await (await import('./rewrap.js')).benchRewrap();
+if (want('transit')) await (await import('./transit.js')).benchTransit();
 summary();
