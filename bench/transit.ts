@@ -49,8 +49,9 @@ async function load(url: string, headers: Record<string, string>, body?: unknown
   return JSON.parse(out) as LoadResult;
 }
 
-function ok(r: { status: number; json: unknown }, what: string): unknown {
-  if (r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.json)}`);
+/** The answer of a call that must succeed; a failure names the status and error code only (answers may hold keys). */
+function ok(r: { status: number; json: unknown }, what: string, status = 200): unknown {
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${String((r.json as { error?: { code?: string } } | undefined)?.error?.code)}`);
   return r.json;
 }
 
@@ -77,7 +78,7 @@ export async function benchTransit(): Promise<void> {
     closeSync(err);
     await waitFor(`${addr}/v1/sys/health`, child, errFile);
     const admin = await exchange(addr, adminKey);
-    const created = ok(await call(addr, 'POST', '/v1/apikeys', admin, { role: 'operator', label: 'bench operator', scope: '*' }), 'apikey') as { key: string };
+    const created = ok(await call(addr, 'POST', '/v1/apikeys', admin, { role: 'operator', label: 'bench operator', scope: '*' }), 'apikey', 201) as { key: string };
     const operator = await exchange(addr, created.key);
     const auth = { authorization: `Bearer ${operator}` };
     ok(await call(addr, 'PUT', '/v1/secrets/bench/app/db', admin, { data: { username: 'bench', password: 'not-a-real-secret-0123456789abcdef' } }), 'secret write');
