@@ -67,6 +67,12 @@ function done<D>(request: FastifyRequest, r: TransitResult<D>): D {
 /** The request-time detail every key route starts with (kept when the operation fails). */
 const named = (operation: string) => audit({ request: (request) => ({ transit_key: nameOf(request), operation }) });
 
+/** create and datakey take every field as optional: no body at all reads as `{}`, as in Vault. */
+function bodyOptional(request: FastifyRequest, _reply: FastifyReply, next: () => void): void {
+  if (request.body === undefined || request.body === null) request.body = {};
+  next();
+}
+
 function noStore(reply: FastifyReply): void {
   void reply.header('cache-control', 'no-store');
 }
@@ -94,9 +100,10 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
     '/keys/:name',
     {
       config: key(ADMIN, 'create'),
-      schema: { ...common, summary: 'Create a key (admin); an existing key of the same type is returned unchanged', params: TRANSIT_NAME_PARAMS, body: Type.Optional(TRANSIT_CREATE_BODY), response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+      preValidation: bodyOptional,
+      schema: { ...common, summary: 'Create a key (admin); an existing key of the same type is returned unchanged', params: TRANSIT_NAME_PARAMS, body: TRANSIT_CREATE_BODY, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
     },
-    (request) => done(request, svc.create(request.params.name, request.body ?? {})),
+    (request) => done(request, svc.create(request.params.name, request.body)),
   );
 
   app.get(
@@ -181,11 +188,12 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
     '/datakey/:kind/:name',
     {
       config: key(OPERATOR, 'datakey'),
+      preValidation: bodyOptional,
       schema: {
         ...common,
         summary: 'A fresh data key, encrypted under the key; also in plaintext for datakey/plaintext (operator)',
         params: TRANSIT_DATAKEY_PARAMS,
-        body: Type.Optional(TRANSIT_DATAKEY_BODY),
+        body: TRANSIT_DATAKEY_BODY,
         response: { 200: TRANSIT_DATAKEY, ...ERROR_RESPONSES },
       },
     },

@@ -176,6 +176,15 @@ describe('transit routes', () => {
     expectError(await call(operator, 'POST', `/v1/transit/decrypt/other-${name}`, { ciphertext }), 404, 'OV_TRANSIT_KEY_NOT_FOUND');
   });
 
+  it('takes create and datakey without a body', async () => {
+    const r = await call(admin, 'POST', '/v1/transit/keys/bodyless');
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json<KeyBody>()).toMatchObject({ name: 'bodyless', type: 'xwing' });
+    const d = await call(operator, 'POST', '/v1/transit/datakey/wrapped/bodyless');
+    expect(d.statusCode, d.body).toBe(200);
+    expect(d.json<{ ciphertext: string }>().ciphertext).toMatch(/^ontoref:v1:/);
+  });
+
   it('enforces roles', async () => {
     await create('roles');
     expectError(await call(reader, 'POST', '/v1/transit/encrypt/roles', { plaintext: b64('x') }), 403, 'OV_FORBIDDEN');
