@@ -35,8 +35,8 @@ const WARMUP_S = Number(process.env['OV_BENCH_HTTP_WARMUP'] ?? 2);
 const DURATION_S = Number(process.env['OV_BENCH_HTTP_DURATION'] ?? 10);
 /** Each case runs this many times, alternating with the others; the best round is kept. */
 const ROUNDS = Number(process.env['OV_BENCH_HTTP_ROUNDS'] ?? 2);
-const SERVER_CPU = '1';
-const LOADGEN_CPU = '0';
+export const SERVER_CPU = '1';
+export const LOADGEN_CPU = '0';
 const SECRET_PATH = 'bench/app/db';
 /** A directory: the daemon then runs with `--cpu-prof` and writes its profile there. */
 const PROFILE_DIR = process.env['OV_BENCH_HTTP_PROF'];
@@ -53,7 +53,7 @@ export interface LoadResult {
   readonly timeouts: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);
@@ -65,9 +65,9 @@ async function freePort(): Promise<number> {
 }
 
 /** taskset when the machine has it and more than one CPU; otherwise run unpinned (and say so). */
-const canPin: boolean = spawnSync('taskset', ['-c', `${LOADGEN_CPU},${SERVER_CPU}`, 'true']).status === 0;
+export const canPin: boolean = spawnSync('taskset', ['-c', `${LOADGEN_CPU},${SERVER_CPU}`, 'true']).status === 0;
 
-function pinned(cpu: string, args: readonly string[]): [string, string[]] {
+export function pinned(cpu: string, args: readonly string[]): [string, string[]] {
   return canPin ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, [...args]];
 }
 
@@ -98,7 +98,7 @@ async function load(url: string, headers: Record<string, string>): Promise<LoadR
   return JSON.parse(out) as LoadResult;
 }
 
-async function waitFor(url: string, child: ChildProcess, stderrFile?: string): Promise<void> {
+export async function waitFor(url: string, child: ChildProcess, stderrFile?: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early${stderrFile ? `: ${readFileSync(stderrFile, 'utf8')}` : ''}`);
@@ -114,7 +114,7 @@ async function waitFor(url: string, child: ChildProcess, stderrFile?: string): P
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -123,7 +123,7 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function call(addr: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; json: unknown }> {
+export async function call(addr: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -138,14 +138,14 @@ async function call(addr: string, method: string, path: string, token: string | 
   return { status: r.status, json };
 }
 
-async function exchange(addr: string, key: string): Promise<string> {
+export async function exchange(addr: string, key: string): Promise<string> {
   const r = await call(addr, 'POST', '/v1/sessions', undefined, { key });
   const token = (r.json as { token?: unknown } | undefined)?.token;
   if (r.status !== 200 || typeof token !== 'string') throw new Error(`session exchange failed: ${r.status} ${JSON.stringify(r.json)}`);
   return token;
 }
 
-function line(name: string, r: LoadResult): void {
+export function line(name: string, r: LoadResult): void {
   const bad = r.non2xx + r.errors + r.timeouts;
   process.stdout.write(
     `  ${name.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(0).padStart(3)} ms  p99 ${r.p99.toFixed(0).padStart(3)} ms` +
@@ -236,7 +236,7 @@ async function startVault(dir: string): Promise<Vault> {
 }
 
 /** The better of two results (the round least disturbed by other load on a shared machine). */
-function best(a: LoadResult | undefined, b: LoadResult): LoadResult {
+export function best(a: LoadResult | undefined, b: LoadResult): LoadResult {
   if (a === undefined) return b;
   const pick = b.rps > a.rps ? b : a;
   // Failures are never hidden by picking a round: they add up over all rounds.

@@ -27,9 +27,17 @@ function wipeKey(key: OpenKey | undefined): void {
   if (key?.kind === 'age') for (const id of key.identities) (id.type === 'X25519' ? id.secretKey : id.seed).fill(0);
 }
 
+/** `--context STR` or `--context-hex HEX` (even-length hex; a transit context holds 0x00 bytes). */
+function contextOption(text: string | undefined, hex: string | undefined, commandPath: string): string | Uint8Array | undefined {
+  if (hex === undefined) return text;
+  if (text !== undefined) throw usageError('give --context or --context-hex, not both', commandPath);
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw usageError('--context-hex must be an even number of hex digits', commandPath);
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
 export const command = defineCommand({
   name: 'open',
-  usage: 'vault envelope open --key SECRET_FILE|IDENTITY_FILE [--verify PUB_FILE ...] [--context STR] [-i IN] [-o OUT]',
+  usage: 'vault envelope open --key SECRET_FILE|IDENTITY_FILE [--verify PUB_FILE ...] [--context STR | --context-hex HEX] [-i IN] [-o OUT]',
   options: {
     key: {
       type: 'string',
@@ -39,6 +47,7 @@ export const command = defineCommand({
     },
     verify: { type: 'string', multiple: true, arg: 'PUB_FILE', help: 'require a valid signature by this signature public key' },
     context: { type: 'string', arg: 'STR', help: 'the context the envelope was sealed with (default empty)' },
+    'context-hex': { type: 'string', arg: 'HEX', help: 'the context as hex bytes, for binary contexts such as a transit ciphertext\'s' },
     input: { type: 'string', short: 'i', arg: 'IN', help: 'read the envelope or age file from IN (default stdin)' },
     output: { type: 'string', short: 'o', arg: 'OUT', help: 'write the plaintext to OUT (default stdout)' },
   },
@@ -55,6 +64,7 @@ export const command = defineCommand({
   async run(ctx) {
     const v = ctx.values;
     checkStdin(ctx, [['-i', v.input]], [['--key', v.key], ...v.verify.map((p) => ['--verify', p] as const)]);
+    const context = contextOption(v.context, v['context-hex'], ctx.commandPath);
     let key: OpenKey | undefined;
     let plaintext: Uint8Array | undefined;
     try {
@@ -64,7 +74,7 @@ export const command = defineCommand({
       const data = await readInput(ctx, v.input, { max: MAX_ENVELOPE_INPUT_BYTES, code: 'OV_ENVELOPE_TOO_LARGE' });
       const age = await ageLibrary();
       if (age.isAgeFile(data)) {
-        if (verify.length > 0 || v.context !== undefined) throw usageError('--verify and --context do not apply to an age file', ctx.commandPath);
+        if (verify.length > 0 || context !== undefined) throw usageError('--verify and --context do not apply to an age file', ctx.commandPath);
         try {
           plaintext = age.openAgeFile(ageIdentitiesOf(key, v.key), data, { provider });
         } catch (e) {
@@ -78,7 +88,7 @@ export const command = defineCommand({
         plaintext = env.open(provider, {
           envelope,
           key: key.key,
-          ...(v.context === undefined ? {} : { context: v.context }),
+          ...(context === undefined ? {} : { context }),
           ...(verify.length === 0 ? {} : { verify }),
         });
       }

@@ -4,7 +4,8 @@
  * `$(vault secrets get app/db -field=password)` and `> file` keep the stored bytes. Without
  * a field: a table of fields on a terminal (the user asked to see them), else the JSON
  * document. `--recipient` asks the daemon to seal the answer to a public key instead and
- * writes the armored envelope (`vault envelope open` reads it).
+ * writes the armored envelope (`vault envelope open` reads it); `--age-recipient` (repeatable)
+ * asks for an armored age v1 file instead, which `age -d` or `vault envelope open` decrypts.
  * @module
  */
 import { defineCommand } from '../command.js';
@@ -30,12 +31,13 @@ async function recipientHeader(ctx: Parameters<typeof connect>[0], to: string): 
 
 export const command = defineCommand({
   name: 'get',
-  usage: 'vault secrets get PATH [--version N] [--field NAME | -field=NAME] [--recipient FILE|age1pq1...] [--json]',
+  usage: 'vault secrets get PATH [--version N] [--field NAME | -field=NAME] [--recipient FILE|age1pq1... | --age-recipient age1pq1...|age1... ...] [--json]',
   positionals: { min: 1, max: 1, name: 'PATH' },
   options: {
     version: { type: 'string', arg: 'N', help: 'read version N (default: the latest)' },
     field: { type: 'string', short: 'f', arg: 'NAME', help: 'print only this field, exactly, without a newline (also -field=NAME)' },
     recipient: { type: 'string', arg: 'KEY', help: 'have the daemon seal the answer to this public key file or age1pq1... recipient' },
+    'age-recipient': { type: 'string', multiple: true, arg: 'RECIPIENT', help: 'have the daemon encrypt the answer as an age file to this age1pq1... or age1... recipient (repeatable)' },
     json: { type: 'boolean', help: 'print the document {path, version, created_at, data | binary} even on a terminal' },
   },
   details: [
@@ -48,6 +50,7 @@ export const command = defineCommand({
     '  PGPASSWORD=$(vault secrets get apps/web/db -field=password) psql ...',
     '  vault secrets get apps/web/db --version 2 --json',
     '  vault secrets get apps/web/db --recipient alice.key.pub > db.env && vault envelope open --key alice.key -i db.env',
+    '  vault secrets get apps/web/db -field=password --age-recipient "$(cat bob.age.pub)" | age -d -i bob.age',
   ].join('\n'),
   async run(ctx) {
     const v = ctx.values;
@@ -55,6 +58,14 @@ export const command = defineCommand({
     const version = intOption(v.version, '--version', 1, Number.MAX_SAFE_INTEGER);
     const field = fieldOption(v.field, ctx.commandPath);
     const opts = version === undefined ? {} : { version };
+
+    if (v['age-recipient'].length > 0) {
+      if (v.recipient !== undefined) throw usageError('give --recipient or --age-recipient, not both', ctx.commandPath);
+      const client = await connect(ctx);
+      const text = await client.getSecretAge(path, v['age-recipient'], { ...opts, ...(field === undefined ? {} : { field }) });
+      await ctx.out(text);
+      return 0;
+    }
 
     if (v.recipient !== undefined) {
       const recipient = await recipientHeader(ctx, v.recipient);

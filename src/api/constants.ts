@@ -10,6 +10,14 @@ export const ENVELOPE_MEDIA_TYPE = 'application/vnd.ontoref.envelope';
 export const ENVELOPE_ARMOR_BEGIN = '-----BEGIN ONTOREF ENVELOPE-----';
 /** Request header naming the public key a secret read is sealed to. */
 export const RECIPIENT_HEADER = 'x-ontoref-recipient';
+/** Request header naming age recipients (`age1pq1...` or `age1...`, comma-separated) a secret read is encrypted to. */
+export const AGE_RECIPIENT_HEADER = 'x-ontoref-age-recipient';
+/** Media type of an age-encrypted answer (an armored age v1 file). */
+export const AGE_MEDIA_TYPE = 'application/vnd.age';
+/** First line of the armored age file an age-encrypted answer carries. */
+export const AGE_ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+/** Most age recipients one secret read is encrypted to. */
+export const MAX_AGE_RECIPIENTS = 16;
 /** Answer header of every secret read: the version the value came from. */
 export const VERSION_HEADER = 'x-ontoref-version';
 

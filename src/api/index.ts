@@ -15,6 +15,7 @@ import * as keys from './keys.js';
 import * as secrets from './secrets.js';
 import * as sessions from './sessions.js';
 import * as sys from './sys.js';
+import * as transit from './transit.js';
 import * as validators from './validators.js';
 
 export * from './apikeys.js';
@@ -25,6 +26,7 @@ export * from './keys.js';
 export * from './secrets.js';
 export * from './sessions.js';
 export * from './sys.js';
+export * from './transit.js';
 export * from './validators.js';
 
 function schemasOf(mod: Readonly<Record<string, unknown>>): Record<string, TSchema> {
@@ -48,4 +50,5 @@ export const ALL_SCHEMAS: Readonly<Record<string, TSchema>> = Object.freeze({
   ...schemasOf(secrets),
   ...schemasOf(validators),
   ...schemasOf(keymanager),
+  ...schemasOf(transit),
 });

@@ -38,6 +38,7 @@ export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr } from './transport.j
 export type { JsonResponse, Method, RawResponse, RequestOptions, VaultClientOptions } from './transport.js';
 export type { TlsClientOptions, TlsInfo } from './https.js';
 export { MAX_BULK_ITEMS, ValidatorsClient, type ValidatorKeyMaterial } from './validators.js';
+export { TransitClient, toBase64, type BatchEntry, type DecryptItem, type EncryptItem, type ExportKind, type HmacItem, type RewrapItem, type SignItem, type VerifyItem } from './transit.js';
 
 export class VaultClient {
   /** The normalised base URL (always ends with `/`). */
@@ -162,6 +163,9 @@ export class VaultClient {
   }
   getSecretSealed(path: string, recipient: string, opts: { readonly version?: number; readonly field?: string } = {}): Promise<string> {
     return secrets.getSecretSealed(this.#t, path, recipient, opts);
+  }
+  getSecretAge(path: string, recipients: readonly string[], opts: { readonly version?: number; readonly field?: string } = {}): Promise<string> {
+    return secrets.getSecretAge(this.#t, path, recipients, opts);
   }
   listSecrets(opts: { readonly prefix?: string; readonly limit?: number; readonly after?: string } = {}): Promise<SecretList> {
     return secrets.listSecrets(this.#t, opts);

@@ -4,7 +4,7 @@
  * daemon's rule before they go into a URL (src/client/args.ts).
  * @module
  */
-import { ENVELOPE_ARMOR_BEGIN, ENVELOPE_MEDIA_TYPE, RECIPIENT_HEADER, VERSION_HEADER } from '../api/constants.js';
+import { AGE_ARMOR_BEGIN, AGE_MEDIA_TYPE, AGE_RECIPIENT_HEADER, ENVELOPE_ARMOR_BEGIN, ENVELOPE_MEDIA_TYPE, MAX_AGE_RECIPIENTS, RECIPIENT_HEADER, VERSION_HEADER } from '../api/constants.js';
 import type {
   PutSecretRequest,
   SecretDocument,
@@ -110,6 +110,26 @@ export async function getSecretSealed(t: Transport, path: string, recipient: str
   if (mediaType(r) !== ENVELOPE_MEDIA_TYPE) throw malformedResponse(r.status, 'the answer is not an envelope');
   const text = typeof r.body === 'string' ? r.body : '';
   if (!text.startsWith(ENVELOPE_ARMOR_BEGIN)) throw malformedResponse(r.status, 'the answer is not an armored envelope');
+  return text;
+}
+
+/**
+ * `GET /v1/secrets/{path}` with `x-ontoref-age-recipient` (reader): the answer (the JSON
+ * document, or one field) as an armored age v1 file for `recipients` (`age1pq1...` or
+ * `age1...`, all of one kind), which any age implementation decrypts.
+ */
+export async function getSecretAge(t: Transport, path: string, recipients: readonly string[], opts: { readonly version?: number; readonly field?: string } = {}): Promise<string> {
+  const p = secretPath(path);
+  if (recipients.length === 0 || recipients.length > MAX_AGE_RECIPIENTS || recipients.some((r) => typeof r !== 'string' || !/^age1[0-9a-z]{1,8192}$/.test(r))) {
+    throw new VaultError('OV_INVALID_ARGUMENT', { field: 'recipients', reason: 'age1pq1... or age1... recipients' });
+  }
+  const r = await t.request('GET', `v1/secrets/${p}${query({ field: opts.field, version: optionalVersion(opts.version) })}`, {
+    accept: 'text',
+    headers: { accept: AGE_MEDIA_TYPE, [AGE_RECIPIENT_HEADER]: recipients.join(',') },
+  });
+  if (mediaType(r) !== AGE_MEDIA_TYPE) throw malformedResponse(r.status, 'the answer is not an age file');
+  const text = typeof r.body === 'string' ? r.body : '';
+  if (!text.startsWith(AGE_ARMOR_BEGIN)) throw malformedResponse(r.status, 'the answer is not an armored age file');
   return text;
 }
 

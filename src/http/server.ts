@@ -50,6 +50,7 @@ import { keymanagerRoutes } from './routes/keymanager.js';
 import { secretRoutes } from './routes/secrets.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { sysRoutes } from './routes/sys.js';
+import { transitRoutes } from './routes/transit.js';
 import { validatorRoutes } from './routes/validators.js';
 import { validatorCompiler } from './validator.js';
 
@@ -258,5 +259,6 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   await app.register(secretRoutes, { ctx, prefix: '/v1' });
   await app.register(validatorRoutes, { ctx, prefix: '/v1/validators' });
   await app.register(keymanagerRoutes, { ctx, prefix: '/eth/v1/keystores' });
+  await app.register(transitRoutes, { ctx, prefix: '/v1/transit' });
   return app;
 }

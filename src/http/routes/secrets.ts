@@ -11,19 +11,24 @@
  * A read answers JSON built around the stored canonical JSON text (no re-serialisation:
  * this is the hot path), `?field=NAME` answers the value as text, and an
  * `x-ontoref-recipient` header makes the answer an armored envelope sealed to that key
- * and signed by the vault. Every answer that carries a version sets `x-ontoref-version`.
+ * and signed by the vault; an `x-ontoref-age-recipient` header (age recipients, comma-separated)
+ * makes it an armored age v1 file that any age implementation decrypts. Every answer that
+ * carries a version sets `x-ontoref-version`.
  * @module
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { decodeAgeRecipient, looksLikeAgeRecipient } from '../../envelope/age.js';
+import { decodeAgeRecipient, looksLikeAgeRecipient, parseAgeRecipient, sealAgeFile, type AgeRecipient } from '../../envelope/age.js';
 import { armor, decodeKey, seal, type PublicKeyInfo } from '../../envelope/index.js';
 import { deriveKeyId } from '../../envelope/keys.js';
 import { VaultError, isVaultError } from '../../errors.js';
 import { FIELD_NAME, parseSecretPath, rawPathAfter, secretSigner, type SecretMetadata, type SecretValue } from '../../secrets/index.js';
 import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, iso, type AuditSpec, type RoutePlugin, type VaultApp } from '../context.js';
 import {
+  AGE_MEDIA_TYPE,
+  AGE_RECIPIENT_HEADER,
   ENVELOPE_MEDIA_TYPE,
+  MAX_AGE_RECIPIENTS,
   ERROR_RESPONSES,
   RECIPIENT_HEADER,
   SECRET_DELETE_QUERY,
@@ -94,6 +99,26 @@ export function parseRecipient(value: string): PublicKeyInfo {
     if (isVaultError(e)) throw new VaultError('OV_KEY_INVALID', { field });
     throw e;
   }
+}
+
+/**
+ * The age recipients of an age-encrypted answer: `age1pq1...` or `age1...` strings, comma
+ * separated, in one header or several; all of one kind (OV_AGE_MIXED_RECIPIENTS), at most
+ * MAX_AGE_RECIPIENTS. Anything malformed is OV_KEY_INVALID naming the header.
+ */
+export function parseAgeRecipients(value: string | string[]): AgeRecipient[] {
+  const field = `headers/${AGE_RECIPIENT_HEADER}`;
+  const list = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (list.length === 0 || list.length > MAX_AGE_RECIPIENTS || list.some((r) => r === '' || r.length > MAX_RECIPIENT)) throw new VaultError('OV_KEY_INVALID', { field });
+  let parsed: AgeRecipient[];
+  try {
+    parsed = list.map((r) => parseAgeRecipient(r));
+  } catch (e) {
+    if (isVaultError(e)) throw new VaultError('OV_KEY_INVALID', { field });
+    throw e;
+  }
+  if (new Set(parsed.map((r) => r.type)).size > 1) throw new VaultError('OV_AGE_MIXED_RECIPIENTS', { field });
+  return parsed;
 }
 
 function metadataBody(m: SecretMetadata) {
@@ -197,6 +222,9 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
       const rawRecipient = request.headers[RECIPIENT_HEADER];
       if (Array.isArray(rawRecipient)) throw new VaultError('OV_KEY_INVALID', { field: `headers/${RECIPIENT_HEADER}` });
       const recipient = rawRecipient === undefined ? undefined : parseRecipient(rawRecipient);
+      const rawAge = request.headers[AGE_RECIPIENT_HEADER];
+      if (rawAge !== undefined && recipient !== undefined) throw new VaultError('OV_INVALID_ARGUMENT', { field: `headers/${AGE_RECIPIENT_HEADER}`, reason: 'one recipient header at a time' });
+      const ageRecipients = rawAge === undefined ? undefined : parseAgeRecipients(rawAge);
       if (version !== undefined) request.vault.detail = { path, version };
       let r;
       try {
@@ -224,6 +252,10 @@ export const secretRoutes: RoutePlugin = (instance, { ctx }, done) => {
         type = 'application/json; charset=utf-8';
       }
       // A prebuilt string goes out as is (fastify serialises objects only).
+      if (ageRecipients !== undefined) {
+        const file = sealAgeFile(ageRecipients, Buffer.from(body, 'utf8'), { provider: ctx.vault.provider, armor: true });
+        return reply.type(AGE_MEDIA_TYPE).send(Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('utf8') as never);
+      }
       if (recipient === undefined) return reply.type(type).send(body as never);
       const keyring = svc.keyring();
       const envelope = seal(ctx.vault.provider, { to: recipient, plaintext: Buffer.from(body, 'utf8'), sign: secretSigner(keyring, svc.signature) });

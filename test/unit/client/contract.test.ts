@@ -5,14 +5,15 @@
  *   naming a schema, nor can a raw request hand out JSON;
  * - at run time: every typed JSON call refuses an answer that drifted from the contract
  *   (here, one unexpected field), and a new call cannot be added without joining this
- *   table, since the table must cover every method of VaultClient and ValidatorsClient.
+ *   table, since the table must cover every method of VaultClient, ValidatorsClient and
+ *   TransitClient.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Static } from 'typebox';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as api from '../../../src/api/index.js';
-import { ValidatorsClient, VaultClient, isDaemonError } from '../../../src/client/index.js';
+import { TransitClient, ValidatorsClient, VaultClient, isDaemonError } from '../../../src/client/index.js';
 import type { Transport } from '../../../src/client/transport.js';
 
 type Result<F extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<F>>;
@@ -94,7 +95,25 @@ const SLOT = {
   keys: [{ id: KEY_ID, key_type: 'Ed25519', public_key: 'p', address: 'a', state: 'active', created_at: T, activated_at: T, retired_at: null, source: 'generated', derivation_path: null }],
 };
 
-type Call = (c: VaultClient, v: ValidatorsClient) => Promise<unknown>;
+type Call = (c: VaultClient, v: ValidatorsClient, t: TransitClient) => Promise<unknown>;
+
+const TKEY = {
+  name: 'k',
+  type: 'xwing',
+  latest_version: 1,
+  min_decryption_version: 1,
+  min_encryption_version: 0,
+  min_available_version: 1,
+  deletion_allowed: false,
+  exportable: false,
+  allow_plaintext_backup: false,
+  supports_encryption: true,
+  supports_decryption: true,
+  supports_signing: false,
+  supports_derivation: false,
+  keys: { '1': { creation_time: 1 } },
+};
+const CT = { ciphertext: 'ontoref:v1:AA==', key_version: 1 };
 
 /** Every typed JSON call: a valid answer for it, and how to make the call. */
 const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
@@ -137,6 +156,28 @@ const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
   'validators.keymanagerList': [{ data: [] }, (_c, v) => v.keymanagerList()],
   'validators.keymanagerImport': [{ data: [{ status: 'imported' }] }, (_c, v) => v.keymanagerImport({ keystores: [], passwords: [] })],
   'validators.keymanagerDelete': [{ data: [], slashing_protection: '{}' }, (_c, v) => v.keymanagerDelete([])],
+  'transit.create': [TKEY, (_c, _v, t) => t.create('k')],
+  'transit.read': [TKEY, (_c, _v, t) => t.read('k')],
+  'transit.list': [{ keys: ['k'] }, (_c, _v, t) => t.list()],
+  'transit.rotate': [TKEY, (_c, _v, t) => t.rotate('k')],
+  'transit.config': [TKEY, (_c, _v, t) => t.config('k', { deletion_allowed: true })],
+  'transit.trim': [{ trimmed: 0 }, (_c, _v, t) => t.trim('k', 1)],
+  'transit.encrypt': [CT, (_c, _v, t) => t.encrypt('k', { plaintext: 'AA==' })],
+  'transit.encryptBatch': [{ batch_results: [CT] }, (_c, _v, t) => t.encryptBatch('k', [{ plaintext: 'AA==' }])],
+  'transit.decrypt': [{ plaintext: 'AA==' }, (_c, _v, t) => t.decrypt('k', { ciphertext: CT.ciphertext })],
+  'transit.decryptBatch': [{ batch_results: [{ plaintext: 'AA==' }] }, (_c, _v, t) => t.decryptBatch('k', [{ ciphertext: CT.ciphertext }])],
+  'transit.rewrap': [CT, (_c, _v, t) => t.rewrap('k', { ciphertext: CT.ciphertext })],
+  'transit.rewrapBatch': [{ batch_results: [CT] }, (_c, _v, t) => t.rewrapBatch('k', [{ ciphertext: CT.ciphertext }])],
+  'transit.sign': [{ signature: 'ontoref:v1:AA==', key_version: 1 }, (_c, _v, t) => t.sign('k', { input: 'AA==' })],
+  'transit.signBatch': [{ batch_results: [{ error: { code: 'OV_INVALID_ARGUMENT', message: 'm' } }] }, (_c, _v, t) => t.signBatch('k', [{ input: '' }])],
+  'transit.verify': [{ valid: true }, (_c, _v, t) => t.verify('k', { input: 'AA==', signature: 'ontoref:v1:AA==' })],
+  'transit.verifyBatch': [{ batch_results: [{ valid: false }] }, (_c, _v, t) => t.verifyBatch('k', [{ input: 'AA==', hmac: 'ontoref:v1:AA==' }])],
+  'transit.hmac': [{ hmac: 'ontoref:v1:AA==', key_version: 1 }, (_c, _v, t) => t.hmac('k', { input: 'AA==' })],
+  'transit.hmacBatch': [{ batch_results: [{ hmac: 'ontoref:v1:AA==', key_version: 1 }] }, (_c, _v, t) => t.hmacBatch('k', [{ input: 'AA==' }])],
+  'transit.datakey': [CT, (_c, _v, t) => t.datakey('k')],
+  'transit.export': [{ name: 'k', type: 'xwing', keys: { '1': 'key' } }, (_c, _v, t) => t.export('encryption-key', 'k')],
+  'transit.backup': [{ backup: 'AA==' }, (_c, _v, t) => t.backup('k', 'recipient')],
+  'transit.restore': [TKEY, (_c, _v, t) => t.restore({ backup: 'AA==' })],
 };
 
 /** Calls whose answer is not a closed JSON object: text, bytes, nothing, or the open OpenAPI document. */
@@ -153,15 +194,17 @@ const NOT_JSON = new Set([
   'deleteApiKey',
   'getSecretField',
   'getSecretSealed',
+  'getSecretAge',
+  'transit.delete',
   'iterateSecrets',
   'destroyAllSecretVersions',
 ]);
 
-function clients(answer: unknown): [VaultClient, ValidatorsClient] {
+function clients(answer: unknown): [VaultClient, ValidatorsClient, TransitClient] {
   const fake: typeof fetch = () =>
     Promise.resolve(new Response(JSON.stringify(answer), { status: 200, headers: { 'content-type': 'application/json' } }));
   const c = new VaultClient({ addr: 'http://daemon.test:1', token: 't', fetch: fake });
-  return [c, new ValidatorsClient(c)];
+  return [c, new ValidatorsClient(c), new TransitClient(c)];
 }
 
 function methodsOf(proto: object): string[] {
@@ -170,7 +213,11 @@ function methodsOf(proto: object): string[] {
 
 describe('every typed JSON call checks its answer against the contract', () => {
   it('the table covers every method of both clients', () => {
-    const all = [...methodsOf(VaultClient.prototype), ...methodsOf(ValidatorsClient.prototype).map((m) => `validators.${m}`)];
+    const all = [
+      ...methodsOf(VaultClient.prototype),
+      ...methodsOf(ValidatorsClient.prototype).map((m) => `validators.${m}`),
+      ...methodsOf(TransitClient.prototype).map((m) => `transit.${m}`),
+    ];
     expect(all.filter((m) => !NOT_JSON.has(m)).sort()).toEqual(Object.keys(CALLS).sort());
   });
 

@@ -19,7 +19,7 @@ const ROUTES = join(ROOT, 'src/http/routes');
 /** Packages a route may import (fastify's types, TypeBox for inline schemas). */
 const PACKAGES = new Set(['fastify', 'typebox']);
 /** Where a route's imports may lead, relative to src/. */
-const ALLOWED = [/^http\//, /^api\//, /^errors\.ts$/, /^auth\//, /^secrets\//, /^validators\//, /^keyring\//, /^envelope\//, /^seal\//, /^crypto\/types\.ts$/, /^config\.ts$/, /^vault\.ts$/];
+const ALLOWED = [/^http\//, /^api\//, /^errors\.ts$/, /^auth\//, /^secrets\//, /^validators\//, /^transit\//, /^keyring\//, /^envelope\//, /^seal\//, /^crypto\/types\.ts$/, /^config\.ts$/, /^vault\.ts$/];
 const FORBIDDEN = [/^storage\//];
 /** Values a route may construct: errors and plain JavaScript containers. */
 const CONSTRUCTIBLE = new Set(['VaultError', 'Error', 'Map', 'Set', 'Date', 'TextDecoder', 'TextEncoder', 'Uint8Array']);

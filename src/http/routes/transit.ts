@@ -1,0 +1,297 @@
+/**
+ * `/v1/transit`: the transit engine (src/transit; docs/transit.md), with Vault's routes
+ * and field names. Each route maps onto one `TransitService` method, which checks every
+ * field and returns the facts the audit entry records (key, versions, counts), never an
+ * input, plaintext or key.
+ *
+ * Access: the scope path of a key is `transit/<name>`; a key outside the caller's scope
+ * is 403 whether it exists or not, and the listing shows only keys in scope. reader: read,
+ * list, verify; operator: encrypt, decrypt, rewrap, datakey, sign, hmac; admin: create,
+ * rotate, config, delete, trim, export, backup, restore. A restore that takes its name
+ * from the backup cannot be scope-checked before it is opened: it needs scope `*`.
+ * Answers that carry key material or plaintext are `Cache-Control: no-store`.
+ * @module
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { pathInScope } from '../../auth/scope.js';
+import { checkName, type TransitAudit, type TransitResult } from '../../transit/index.js';
+import { ADMIN, ANY_SESSION, audit, callerOf, DAEMON_ADMIN, OPERATOR, type AuditDetail, type RoutePlugin, type VaultApp } from '../context.js';
+import {
+  ERROR_RESPONSES,
+  TRANSIT_BACKUP,
+  TRANSIT_BACKUP_BODY,
+  TRANSIT_CIPHERTEXT_RESULTS,
+  TRANSIT_CONFIG_BODY,
+  TRANSIT_CREATE_BODY,
+  TRANSIT_DATAKEY,
+  TRANSIT_DATAKEY_BODY,
+  TRANSIT_DATAKEY_PARAMS,
+  TRANSIT_DECRYPT_BODY,
+  TRANSIT_ENCRYPT_BODY,
+  TRANSIT_EXPORT,
+  TRANSIT_EXPORT_PARAMS,
+  TRANSIT_EXPORT_VERSION_PARAMS,
+  TRANSIT_HMAC_BODY,
+  TRANSIT_HMAC_RESULTS,
+  TRANSIT_KEY,
+  TRANSIT_KEY_LIST,
+  TRANSIT_NAME_PARAMS,
+  TRANSIT_PLAINTEXT_RESULTS,
+  TRANSIT_RESTORE_BODY,
+  TRANSIT_REWRAP_BODY,
+  TRANSIT_SIGN_BODY,
+  TRANSIT_SIGNATURE_RESULTS,
+  TRANSIT_TRIM_BODY,
+  TRANSIT_TRIM_RESPONSE,
+  TRANSIT_VALID_RESULTS,
+  TRANSIT_VERIFY_BODY,
+} from '../../api/index.js';
+
+/** A key's scope path; a malformed name is OV_TRANSIT_NAME_INVALID before scope is looked at. */
+const keyPath = (request: FastifyRequest): string => `transit/${checkName((request.params as { name: unknown }).name)}`;
+
+const nameOf = (request: FastifyRequest): string => (request.params as { name: string }).name;
+
+/** The audit detail of an operation: key, operation, versions used, item and error counts. */
+function detail(a: TransitAudit): AuditDetail {
+  return { transit_key: a.name, operation: a.operation, versions: a.versions.join(','), count: a.count, errors: a.errors };
+}
+
+/** Records the service's audit facts for the request and hands back its data. */
+function done<D>(request: FastifyRequest, r: TransitResult<D>): D {
+  request.vault.detail = { ...request.vault.detail, ...detail(r.audit) };
+  return r.data;
+}
+
+/** The request-time detail every key route starts with (kept when the operation fails). */
+const named = (operation: string) => audit({ request: (request) => ({ transit_key: nameOf(request), operation }) });
+
+/** create and datakey take every field as optional: no body at all reads as `{}`, as in Vault. */
+function bodyOptional(request: FastifyRequest, _reply: FastifyReply, next: () => void): void {
+  if (request.body === undefined || request.body === null) request.body = {};
+  next();
+}
+
+function noStore(reply: FastifyReply): void {
+  void reply.header('cache-control', 'no-store');
+}
+
+/** Registered under `/v1/transit`. */
+export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
+  const app = instance as VaultApp;
+  const svc = ctx.vault.transit;
+  const common = { tags: ['transit'], security: [{ bearer: [] }] };
+  const key = (access: typeof ADMIN, operation: string) => ({ access, scopePath: keyPath, audit: named(operation) });
+
+  app.get(
+    '/keys',
+    {
+      config: { access: ANY_SESSION, audit: audit<object, { keys: string[] }>({ result: (r) => ({ operation: 'list', listed: r.keys.length }) }) },
+      schema: { ...common, summary: "List transit key names in the caller's scope (reader)", response: { 200: TRANSIT_KEY_LIST, ...ERROR_RESPONSES } },
+    },
+    (request) => {
+      const scope = callerOf(request).scope;
+      return { keys: svc.list().filter((n) => pathInScope(scope, `transit/${n}`)) };
+    },
+  );
+
+  app.post(
+    '/keys/:name',
+    {
+      config: key(ADMIN, 'create'),
+      preValidation: bodyOptional,
+      schema: { ...common, summary: 'Create a key (admin); an existing key of the same type is returned unchanged', params: TRANSIT_NAME_PARAMS, body: TRANSIT_CREATE_BODY, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.create(request.params.name, request.body)),
+  );
+
+  app.get(
+    '/keys/:name',
+    {
+      config: key(ANY_SESSION, 'read'),
+      schema: { ...common, summary: "A key's settings, versions and public keys (reader)", params: TRANSIT_NAME_PARAMS, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.read(request.params.name)),
+  );
+
+  app.post(
+    '/keys/:name/rotate',
+    {
+      config: key(ADMIN, 'rotate'),
+      schema: { ...common, summary: 'Add a key version; new output uses it (admin)', params: TRANSIT_NAME_PARAMS, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.rotate(request.params.name)),
+  );
+
+  app.post(
+    '/keys/:name/config',
+    {
+      config: key(ADMIN, 'config'),
+      schema: { ...common, summary: 'Change minimum versions and flags (admin)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_CONFIG_BODY, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.config(request.params.name, request.body)),
+  );
+
+  app.delete(
+    '/keys/:name',
+    {
+      config: key(ADMIN, 'delete'),
+      schema: { ...common, summary: 'Delete a key and every version, if deletion_allowed (admin)', params: TRANSIT_NAME_PARAMS, response: { 204: Type.Null({ description: 'deleted' }), ...ERROR_RESPONSES } },
+    },
+    async (request, reply) => {
+      done(request, svc.delete(request.params.name));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/keys/:name/trim',
+    {
+      config: key(ADMIN, 'trim'),
+      schema: { ...common, summary: 'Delete the versions below min_available_version for good (admin)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_TRIM_BODY, response: { 200: TRANSIT_TRIM_RESPONSE, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.trim(request.params.name, request.body)),
+  );
+
+  app.post(
+    '/encrypt/:name',
+    {
+      config: key(OPERATOR, 'encrypt'),
+      schema: { ...common, summary: 'Encrypt base64 plaintext, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_ENCRYPT_BODY, response: { 200: TRANSIT_CIPHERTEXT_RESULTS, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.encrypt(request.params.name, request.body as never)),
+  );
+
+  app.post(
+    '/decrypt/:name',
+    {
+      config: key(OPERATOR, 'decrypt'),
+      schema: { ...common, summary: 'Decrypt a ciphertext to base64 plaintext, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_DECRYPT_BODY, response: { 200: TRANSIT_PLAINTEXT_RESULTS, ...ERROR_RESPONSES } },
+    },
+    (request, reply) => {
+      noStore(reply);
+      return done(request, svc.decrypt(request.params.name, request.body as never));
+    },
+  );
+
+  app.post(
+    '/rewrap/:name',
+    {
+      config: key(OPERATOR, 'rewrap'),
+      schema: { ...common, summary: 'Re-encrypt a ciphertext under the latest (or given) version, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_REWRAP_BODY, response: { 200: TRANSIT_CIPHERTEXT_RESULTS, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.rewrap(request.params.name, request.body as never)),
+  );
+
+  app.post(
+    '/datakey/:kind/:name',
+    {
+      config: key(OPERATOR, 'datakey'),
+      preValidation: bodyOptional,
+      schema: {
+        ...common,
+        summary: 'A fresh data key, encrypted under the key; also in plaintext for datakey/plaintext (operator)',
+        params: TRANSIT_DATAKEY_PARAMS,
+        body: TRANSIT_DATAKEY_BODY,
+        response: { 200: TRANSIT_DATAKEY, ...ERROR_RESPONSES },
+      },
+    },
+    (request, reply) => {
+      const plaintext = request.params.kind === 'plaintext';
+      if (plaintext) noStore(reply);
+      return done(request, svc.datakey(request.params.name, { ...request.body, plaintext }));
+    },
+  );
+
+  app.post(
+    '/sign/:name',
+    {
+      config: key(OPERATOR, 'sign'),
+      schema: { ...common, summary: 'Sign base64 input (or its SHA-512 digest, prehashed), or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_SIGN_BODY, response: { 200: TRANSIT_SIGNATURE_RESULTS, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.sign(request.params.name, request.body as never)),
+  );
+
+  app.post(
+    '/verify/:name',
+    {
+      config: key(ANY_SESSION, 'verify'),
+      schema: { ...common, summary: 'Check a signature or HMAC over base64 input, or a batch (reader)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_VERIFY_BODY, response: { 200: TRANSIT_VALID_RESULTS, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.verify(request.params.name, request.body as never)),
+  );
+
+  app.post(
+    '/hmac/:name',
+    {
+      config: key(OPERATOR, 'hmac'),
+      schema: { ...common, summary: 'HMAC base64 input, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_HMAC_BODY, response: { 200: TRANSIT_HMAC_RESULTS, ...ERROR_RESPONSES } },
+    },
+    (request) => done(request, svc.hmac(request.params.name, request.body as never)),
+  );
+
+  app.get(
+    '/export/:type/:name',
+    {
+      config: key(ADMIN, 'export'),
+      schema: { ...common, summary: 'Every version of an exportable key (admin)', params: TRANSIT_EXPORT_PARAMS, response: { 200: TRANSIT_EXPORT, ...ERROR_RESPONSES } },
+    },
+    (request, reply) => {
+      noStore(reply);
+      return done(request, svc.export(request.params.type, request.params.name));
+    },
+  );
+
+  app.get(
+    '/export/:type/:name/:version',
+    {
+      config: key(ADMIN, 'export'),
+      schema: { ...common, summary: 'One version of an exportable key (admin)', params: TRANSIT_EXPORT_VERSION_PARAMS, response: { 200: TRANSIT_EXPORT, ...ERROR_RESPONSES } },
+    },
+    (request, reply) => {
+      noStore(reply);
+      return done(request, svc.export(request.params.type, request.params.name, Number(request.params.version)));
+    },
+  );
+
+  app.post(
+    '/backup/:name',
+    {
+      config: key(ADMIN, 'backup'),
+      schema: {
+        ...common,
+        summary: "Every version and setting, sealed to the receiving vault's KEM key and signed (admin)",
+        params: TRANSIT_NAME_PARAMS,
+        body: TRANSIT_BACKUP_BODY,
+        response: { 200: TRANSIT_BACKUP, ...ERROR_RESPONSES },
+      },
+    },
+    (request) => done(request, svc.backup(request.params.name, request.body)),
+  );
+
+  app.post(
+    '/restore/:name',
+    {
+      config: key(ADMIN, 'restore'),
+      schema: { ...common, summary: 'Restore a backup under this name (admin)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_RESTORE_BODY, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+    },
+    (request) => {
+      const { backup, ...rest } = request.body;
+      return done(request, svc.restore(backup, { ...rest, name: request.params.name }));
+    },
+  );
+
+  app.post(
+    '/restore',
+    {
+      config: { access: DAEMON_ADMIN, audit: audit({ request: () => ({ operation: 'restore' }) }) },
+      schema: { ...common, summary: 'Restore a backup under its own name (admin, scope *)', body: TRANSIT_RESTORE_BODY, response: { 200: TRANSIT_KEY, ...ERROR_RESPONSES } },
+    },
+    (request) => {
+      const { backup, ...rest } = request.body;
+      return done(request, svc.restore(backup, rest));
+    },
+  );
+  done_();
+};
