@@ -124,7 +124,16 @@ async function runCommand(rt: Runtime, commandPath: string, summary: string, cmd
   return cmd.run(ctx);
 }
 
-async function dispatch(rt: Runtime, argv: readonly string[]): Promise<number> {
+/**
+ * Vault's spelling of the snapshot commands, `vault operator snapshot ...`, runs the same
+ * commands as `vault snapshot ...`: operators type what their runbooks say.
+ */
+function unalias(argv: readonly string[]): readonly string[] {
+  return argv[0] === 'operator' && argv[1] === 'snapshot' ? argv.slice(1) : argv;
+}
+
+async function dispatch(rt: Runtime, original: readonly string[]): Promise<number> {
+  const argv = unalias(original);
   const [first, second, ...rest] = argv;
   if (first === undefined) {
     rt.streams.stderr.write(topHelp(rt.version));
@@ -167,7 +176,7 @@ async function dispatch(rt: Runtime, argv: readonly string[]): Promise<number> {
 }
 
 async function help(rt: Runtime, topics: readonly string[]): Promise<number> {
-  const [group, command, extra] = topics;
+  const [group, command, extra] = unalias(topics);
   if (group === undefined) {
     await write(rt.streams.stdout, topHelp(rt.version));
     return EXIT_OK;

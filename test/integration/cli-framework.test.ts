@@ -132,6 +132,22 @@ describe('framework: help, version, usage errors', () => {
   });
 });
 
+describe('vault operator snapshot (the spelling Vault uses)', () => {
+  it('runs the same command as vault snapshot, help and errors alike', async () => {
+    const a = await sb.run(['operator', 'snapshot', 'inspect', '--help']);
+    const b = await sb.run(['snapshot', 'inspect', '--help']);
+    expectOk(a);
+    expect(a.out).toBe(b.out);
+    expect(a.out).toContain('vault snapshot inspect');
+    const missing = sb.path('no-such.snap');
+    const c = await sb.run(['operator', 'snapshot', 'inspect', missing]);
+    const d = await sb.run(['snapshot', 'inspect', missing]);
+    expect(c.code).toBe(1);
+    expect({ code: c.code, stderr: c.stderr }).toEqual({ code: d.code, stderr: d.stderr });
+    expect((await sb.run(['help', 'operator', 'snapshot', 'restore'])).out).toBe((await sb.run(['help', 'snapshot', 'restore'])).out);
+  });
+});
+
 describe('crypto provider selection (ONTOREF_CRYPTO_PROVIDER)', () => {
   it('an unknown provider is refused with a hint', async () => {
     const r = await sb.run(['envelope', 'keygen', '-o', sb.path('bogus.key')], { env: { ONTOREF_CRYPTO_PROVIDER: 'bogus' } });
