@@ -108,12 +108,15 @@ describe('exchange lock-out', () => {
     expect(victim.every((s) => s === 200), JSON.stringify(victim)).toBe(true);
     // The attackers were refused: at first by argon2 (401), then by their own budget (429).
     expect(attacked.every((s) => s === 401 || s === 429)).toBe(true);
-    expect(attacked.filter((s) => s === 429).length).toBeGreaterThan(100);
+    // How many are refused before argon2 runs depends on how fast it runs; that some are is not.
+    expect(attacked.filter((s) => s === 429).length).toBeGreaterThan(0);
     const entries = auditEntries(v).filter((e) => (e.seq as number) > startSeq && e.path === '/v1/sessions');
     for (const a of attackers) {
       const mine = entries.filter((e) => e.remote === a);
       expect(mine.length).toBeGreaterThan(0);
       expect(mine.every((e) => e.code === 'OV_AUTH_INVALID' || e.code === 'OV_RATE_LIMITED')).toBe(true);
+      // Each source exhausted its own budget (20 failures a minute; it sent about 67).
+      expect(mine.some((e) => e.code === 'OV_RATE_LIMITED'), a).toBe(true);
     }
     expect(entries.filter((e) => e.remote === '127.0.0.1' && e.status === 200)).toHaveLength(victim.length + 1);
   }, 120_000);
