@@ -5,6 +5,8 @@
  * per request, driven by autocannon (32 connections) from its own process, pinned as in
  * ./http.ts. Then one batch encryption of 1,000 items as a ratio of 1,000 single
  * encryptions sent one after another over one keep-alive connection (best of `ROUNDS`).
+ * Last, in process over a real SQLite file, single encrypt + decrypt calls with the key
+ * cache as a ratio of the same calls with it disabled (every call opens the key version).
  * `OV_BENCH_TRANSIT_ROUNDS`, `_DURATION` and `_WARMUP` shorten a run.
  * @module
  */
@@ -12,6 +14,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { randomBytes } from '../src/crypto/bytes.js';
+import { selectProvider } from '../src/crypto/provider.js';
+import { Keyring } from '../src/keyring/index.js';
+import { openStorage } from '../src/storage/index.js';
+import { TransitService } from '../src/transit/index.js';
 import { printHeader, ratio } from './harness.js';
 import { best, call, canPin, exchange, freePort, line, LOADGEN_CPU, pinned, SERVER_CPU, stop, waitFor, type LoadResult } from './http.js';
 
@@ -22,6 +29,7 @@ const WARMUP_S = Number(process.env['OV_BENCH_TRANSIT_WARMUP'] ?? 1);
 const DURATION_S = Number(process.env['OV_BENCH_TRANSIT_DURATION'] ?? 5);
 const ROUNDS = Number(process.env['OV_BENCH_TRANSIT_ROUNDS'] ?? 2);
 const BATCH = 1000;
+const IN_PROCESS_CALLS = 100;
 
 const LOADGEN = `
 const autocannon = require('autocannon');
@@ -118,6 +126,44 @@ export async function benchTransit(): Promise<void> {
     ratio({ label: `batch encrypt x${BATCH} time / ${BATCH} single calls time`, ratio: batchMs / singleMs, max: 1, baseline: `${BATCH} sequential single encryptions, same run` });
   } finally {
     if (child !== undefined) await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  benchKeyCache();
+}
+
+/** `IN_PROCESS_CALLS` single encrypt + decrypt pairs, with the key cache and without it (best of `ROUNDS`). */
+function benchKeyCache(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'ov-bench-transit-cache-'));
+  const provider = selectProvider();
+  const storage = openStorage(join(dir, 'vault.db'));
+  const keyring = Keyring.create(storage, provider, randomBytes(32), { now: Date.now() });
+  try {
+    const make = (cacheBytes?: number): TransitService =>
+      new TransitService({ storage, provider, keyring: () => keyring, signature: 'ML-DSA-65', now: Date.now, ...(cacheBytes === undefined ? {} : { cacheBytes }) });
+    const cached = make();
+    const uncached = make(0);
+    cached.create('bench');
+    const plaintext = Buffer.alloc(1024, 0x61).toString('base64');
+    const time = (t: TransitService): number => {
+      const start = performance.now();
+      for (let i = 0; i < IN_PROCESS_CALLS; i++) {
+        const { ciphertext } = t.encrypt('bench', { plaintext }).data;
+        t.decrypt('bench', { ciphertext });
+      }
+      return performance.now() - start;
+    };
+    let on = Infinity;
+    let off = Infinity;
+    for (let r = 0; r < ROUNDS; r++) {
+      off = Math.min(off, time(uncached));
+      on = Math.min(on, time(cached));
+    }
+    const { hits, misses } = cached.cache.stats();
+    process.stdout.write(`  in process, ${IN_PROCESS_CALLS} encrypt + decrypt pairs: ${on.toFixed(0)} ms with the key cache (${hits} hits, ${misses} misses), ${off.toFixed(0)} ms without\n`);
+    ratio({ label: 'transit encrypt+decrypt time, key cache / no cache', ratio: on / off, max: 1, baseline: 'the same calls with cacheBytes 0, same run' });
+  } finally {
+    keyring.wipe();
+    storage.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -185,6 +185,7 @@ export function createVault(opts: VaultOptions): Vault {
   });
   const offSeal = seal.onSeal(() => {
     secrets.cache.wipe();
+    transit.cache.wipe();
     const k = keyring;
     if (k === undefined) return;
     try {

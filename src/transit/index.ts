@@ -15,6 +15,7 @@ export {
   transitKeyContext,
 } from './format.js';
 export { transitRewrapSource } from './rewrap.js';
+export { DEFAULT_TRANSIT_CACHE_BYTES, TransitKeyCache, type TransitCacheStats } from './cache.js';
 export { TRANSIT_KEY_TYPES, isTransitKeyType, type TransitKeyType, type TransitPurpose } from './keys.js';
 export {
   TransitService,

@@ -152,6 +152,8 @@ export function config(ctx: TransitContext, name: string, req: ConfigRequest): T
       next.allowPlaintextBackup = backup;
     }
     ctx.storage.transit.updateKey(next);
+    // The version check refuses them anyway; holding them in memory serves nothing.
+    ctx.cache.evictKey(name, next.minDecryptionVersion);
   });
   return { data: read(ctx, name).data, audit: audit('config', name, []) };
 }
@@ -162,6 +164,7 @@ export function deleteKey(ctx: TransitContext, name: string): TransitResult<{ de
     const key = keyOf(ctx, name);
     if (!key.deletionAllowed) throw new VaultError('OV_TRANSIT_DELETION_NOT_ALLOWED');
     ctx.storage.transit.deleteKey(name);
+    ctx.cache.evictKey(name);
   });
   return { data: { deleted: true }, audit: audit('delete', name, []) };
 }
@@ -175,6 +178,7 @@ export function trim(ctx: TransitContext, name: string, req: { min_available_ver
     const key = keyOf(ctx, name);
     if (min > key.minDecryptionVersion) throw arg('min_available_version', 'above min_decryption_version');
     if (key.minEncryptionVersion !== 0 && min > key.minEncryptionVersion) throw arg('min_available_version', 'above min_encryption_version');
+    ctx.cache.evictKey(name, min);
     return ctx.storage.transit.deleteVersionsBelow(name, min);
   });
   return { data: { trimmed }, audit: { ...audit('trim', name, []), count: trimmed } };

@@ -9,8 +9,9 @@ import type { CryptoProvider } from '../crypto/types.js';
 import type { SecretKeyInfo } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
 import type { SealedBinding, SealedRecords } from '../keyring/sealed-records.js';
-import type { TransitKeyRecord } from '../storage/transit-types.js';
+import type { TransitKeyRecord, TransitVersionRecord } from '../storage/transit-types.js';
 import type { Storage } from '../storage/types.js';
+import { copyMaterial, type TransitKeyCache } from './cache.js';
 import { checkName, transitKeyContext } from './format.js';
 import { decodeMaterial, isTransitKeyType, purposeOf, type TransitKeyType, type TransitMaterial, type TransitPurpose } from './keys.js';
 import { invalidCiphertext } from './inputs.js';
@@ -26,12 +27,13 @@ export function transitKeyBinding(name: string, version: number): SealedBinding 
 /** A key row whose type has been checked against the known transit key types. */
 export type Key = TransitKeyRecord & { type: TransitKeyType };
 
-/** What the per-job modules share with the service: storage, provider, sealed records, clock. */
+/** What the per-job modules share with the service: storage, provider, sealed records, clock, opened-version cache. */
 export interface TransitContext {
   readonly storage: Storage;
   readonly provider: CryptoProvider;
   readonly sealed: SealedRecords;
   readonly now: () => number;
+  readonly cache: TransitKeyCache;
 }
 
 /** Per-call cache of opened key versions (a batch opens each version once); wipe when done. */
@@ -60,24 +62,39 @@ export class Opened {
   }
 }
 
-/** Opens version `version` of `key` from its sealed record; the caller wipes the result. */
+/**
+ * Opens version `version` of `key` from its sealed record, or takes a copy from the cache
+ * when the row's envelope is byte for byte the one the cached material came from; the
+ * caller wipes the result.
+ */
 export function openVersion(ctx: TransitContext, key: Key, version: number): TransitMaterial {
   const row = ctx.storage.transit.getVersion(key.name, version);
   if (row === undefined) throw new VaultError('OV_TRANSIT_KEY_NOT_FOUND', { name: key.name, version });
   const binding = transitKeyBinding(key.name, version);
+  // A sealed vault refuses even what the cache holds (the seal wipes it too).
+  ctx.sealed.keyring();
+  const cached = ctx.cache.get(key.name, key.type, version, row.envelope);
+  if (cached !== undefined) return checkPublicKey(binding, row, cached);
   const bytes = ctx.sealed.open(binding, row);
+  let m: TransitMaterial | undefined;
   try {
-    const m = decodeMaterial(ctx.provider, key.type, version, bytes);
-    if (m === undefined) throw binding.unreadable('material');
-    // The clear public key of the row must be the sealed one's, or listings would lie.
-    if (m.kind === 'asymmetric' && (row.publicKey === null || !constantTimeEqual(row.publicKey, m.key.publicKey))) {
-      wipeMaterial(m);
-      throw binding.unreadable('public key');
-    }
-    return m;
+    m = decodeMaterial(ctx.provider, key.type, version, bytes);
   } finally {
     wipe(bytes);
   }
+  if (m === undefined) throw binding.unreadable('material');
+  checkPublicKey(binding, row, m);
+  if (ctx.cache.enabled) ctx.cache.set(key.name, key.type, version, row.envelope, copyMaterial(m));
+  return m;
+}
+
+/** `m`, if the row's clear public key is the sealed one's (or listings would lie); else wiped and refused. */
+function checkPublicKey(binding: SealedBinding, row: TransitVersionRecord, m: TransitMaterial): TransitMaterial {
+  if (m.kind === 'asymmetric' && (row.publicKey === null || !constantTimeEqual(row.publicKey, m.key.publicKey))) {
+    wipeMaterial(m);
+    throw binding.unreadable('public key');
+  }
+  return m;
 }
 
 export function insertVersion(ctx: TransitContext, name: string, version: number, material: TransitMaterial, bytes: Uint8Array, now: number): void {

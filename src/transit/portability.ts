@@ -120,6 +120,7 @@ export function restore(ctx: TransitContext, backup: string, req: RestoreRequest
       if (ctx.storage.transit.getKey(name) !== undefined) {
         if (!force) throw new VaultError('OV_TRANSIT_KEY_EXISTS');
         ctx.storage.transit.deleteKey(name);
+        ctx.cache.evictKey(name);
       }
       ctx.storage.transit.insertKey({
         name,

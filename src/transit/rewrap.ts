@@ -22,7 +22,11 @@ export function transitRewrapSource(service: TransitService): RewrapSource<Trans
           cursor: { name: r.name, version: r.version },
         }),
       ),
-    replace: (row, envelope, kemVersion) => storage.transit.replaceEnvelope(row.cursor.name, row.cursor.version, row.envelope, envelope, kemVersion),
+    replace: (row, envelope, kemVersion) => {
+      // The new envelope would miss anyway; the old material is dropped now rather than at eviction.
+      service.cache.evict(row.cursor.name, row.cursor.version);
+      return storage.transit.replaceEnvelope(row.cursor.name, row.cursor.version, row.envelope, envelope, kemVersion);
+    },
     countStale: (kemVersion) => storage.transit.countStale(kemVersion),
     transaction: (fn) => storage.transaction(fn),
   };

@@ -18,6 +18,7 @@ import type { CryptoProvider } from '../crypto/types.js';
 import { checkOptions } from '../util/options.js';
 import { SealedRecords } from '../keyring/sealed-records.js';
 import type { Storage } from '../storage/types.js';
+import { TransitKeyCache } from './cache.js';
 import * as cryptoOps from './crypto-ops.js';
 import type { TransitMaterial } from './keys.js';
 import * as lifecycle from './lifecycle.js';
@@ -85,14 +86,17 @@ export class TransitService {
   readonly storage: Storage;
   readonly provider: CryptoProvider;
   readonly sealed: SealedRecords;
+  /** Opened key versions, checked against the row's envelope bytes on every use; wipe on seal. */
+  readonly cache: TransitKeyCache;
   readonly #ctx: TransitContext;
 
   constructor(opts: TransitServiceOptions) {
-    checkOptions(opts, ['storage', 'provider', 'keyring', 'signature', 'now', 'sealed'], 'TransitService');
+    checkOptions(opts, ['storage', 'provider', 'keyring', 'signature', 'now', 'sealed', 'cacheBytes'], 'TransitService');
     this.storage = opts.storage;
     this.provider = opts.provider;
     this.sealed = opts.sealed ?? new SealedRecords({ provider: opts.provider, keyring: opts.keyring, signature: opts.signature });
-    this.#ctx = { storage: this.storage, provider: this.provider, sealed: this.sealed, now: opts.now };
+    this.cache = new TransitKeyCache(opts.cacheBytes);
+    this.#ctx = { storage: this.storage, provider: this.provider, sealed: this.sealed, now: opts.now, cache: this.cache };
   }
 
   // ---- key management -------------------------------------------------------------------

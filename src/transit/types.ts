@@ -20,6 +20,8 @@ export interface TransitServiceOptions {
   readonly now: () => number;
   /** The vault's sealed records; default one built from `provider`, `keyring` and `signature`. */
   readonly sealed?: SealedRecords;
+  /** Bound of the opened-version cache in bytes (default 8 MiB); 0 opens every version on every call. */
+  readonly cacheBytes?: number;
 }
 
 /** What an audit entry records about an operation; never a plaintext, input or key. */
