@@ -39,12 +39,15 @@ export const command = defineCommand({
     const print = async (entries: readonly AuditEntry[]): Promise<void> => {
       await ctx.out(entries.map((e) => (v.json ? `${JSON.stringify(e)}\n` : entryLine(e))).join(''));
     };
+    // Following starts from the head of the whole log, read before the filtered tail: an
+    // entry appended between the two reads is then either in the tail or after `seen`.
+    const head = v.follow ? ((await client.listAudit({ limit: 1, order: 'desc' })).entries[0]?.seq ?? 0) : 0;
     const last = await client.listAudit({ ...path, limit: n, order: 'desc' });
     const entries = [...last.entries].reverse();
     await print(entries);
     if (!v.follow) return 0;
 
-    let seen = entries[entries.length - 1]?.seq ?? (await client.listAudit({ limit: 1, order: 'desc' })).entries[0]?.seq ?? 0;
+    let seen = Math.max(head, entries[entries.length - 1]?.seq ?? 0);
     let stopped = false;
     let wake: (() => void) | undefined;
     const stop = (): void => {
@@ -57,7 +60,7 @@ export const command = defineCommand({
       while (!stopped) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, POLL_MS).unref();
+          setTimeout(resolve, POLL_MS);
         });
         wake = undefined;
         // Catch up page by page, so a burst of entries is never cut to one page.
