@@ -2,7 +2,8 @@
  * `/v1/sys/*`: the routes that answer while sealed: health with
  * Vault-like status codes (200 unsealed, 503 sealed, 501 not initialised), seal status,
  * unseal (one share, the passphrase, or a reset of the attempt), seal, self-description,
- * Prometheus metrics and the OpenAPI document.
+ * Prometheus metrics and the OpenAPI document; and, for the daemon admin once unsealed,
+ * snapshots and reading the audit log (pages of entries, the HMAC it records for a value).
  * @module
  */
 import { Type } from 'typebox';
@@ -46,6 +47,7 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   'seal.keyfile',
   'audit.hash-chain',
   'audit.checkpoints',
+  'audit.read',
   'sys.snapshot',
   'metrics.prometheus',
   'openapi',

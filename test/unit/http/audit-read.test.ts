@@ -110,6 +110,8 @@ describe('GET /v1/sys/audit', () => {
       expectError(await v.app.inject({ method: 'POST', url: '/v1/sys/audit/hash', headers: bearer(token), payload: { input: 'x' } }), 403, 'OV_FORBIDDEN');
     }
     expectError(await v.app.inject({ method: 'GET', url: '/v1/sys/audit' }), 401, 'OV_AUTH_INVALID');
+    const d = await v.app.inject({ method: 'GET', url: '/v1/sys/describe' });
+    expect(d.json<{ capabilities: string[] }>().capabilities).toContain('audit.read');
   });
 });
 
