@@ -201,9 +201,12 @@ export const REGISTRY: readonly RegistryEntry[] = [
   {
     kind: 'group',
     name: 'audit',
-    summary: 'verify the audit log offline',
+    summary: 'read the audit log, hash a value as it records it, verify it offline',
     commands: {
       verify: { summary: 'verify the audit log hash chain and signed checkpoints (offline)', load: async () => (await import('./audit/verify.js')).command },
+      list: { summary: 'list audit entries, oldest first, by path prefix and time (daemon admin)', load: async () => (await import('./audit/list.js')).command },
+      tail: { summary: 'the last audit entries, and new ones with --follow (daemon admin)', load: async () => (await import('./audit/tail.js')).command },
+      hash: { summary: 'the HMAC the audit log records for a value read from stdin (daemon admin)', load: async () => (await import('./audit/hash.js')).command },
     },
   },
   {

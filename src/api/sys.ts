@@ -86,9 +86,42 @@ export const DESCRIBE = Type.Object(
  */
 export const OPENAPI_DOCUMENT = Type.Record(Type.String(), Type.Unknown());
 
+export const AUDIT_LIST_QUERY = Type.Object(
+  {
+    after: Type.Optional(Type.String({ description: 'keyset cursor: the `next` of the previous page (a seq)' })),
+    limit: Type.Optional(Type.String({ description: 'page size, 1..1000 (default 100)' })),
+    path: Type.Optional(Type.String({ maxLength: 2048, description: 'only entries whose path starts with this' })),
+    since: Type.Optional(Type.String({ description: 'only entries at or after this RFC 3339 time' })),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'asc (oldest first, default) or desc (newest first)' })),
+  },
+  closed,
+);
+
+/** One audit entry as stored: `entry` is the chained canonical JSON, parsed (its values already HMAC'd). */
+export const AUDIT_ENTRY = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    time: Type.String({ format: 'date-time', description: 'RFC 3339' }),
+    hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'entry hash, hex' }),
+    entry: Type.Record(Type.String(), Type.Unknown()),
+  },
+  closed,
+);
+
+export const AUDIT_LIST = Type.Object({ entries: Type.Array(AUDIT_ENTRY), next: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]) }, closed);
+
+export const AUDIT_HASH_BODY = Type.Object({ input: Type.String({ maxLength: 65536, description: 'the value to hash; never logged or audited' }) }, closed);
+
+export const AUDIT_HASH = Type.Object({ hash: Type.String({ description: "hmac-sha256:<hex>, as the audit log records such a value" }) }, closed);
+
 export type HealthResponse = Static<typeof HEALTH>;
 export type SealMode = Static<typeof SEAL_MODE>;
 export type SealStatusResponse = Static<typeof SEAL_STATUS>;
 export type UnsealRequest = Static<typeof UNSEAL_BODY>;
 export type DescribeResponse = Static<typeof DESCRIBE>;
 export type OpenApiDocument = Static<typeof OPENAPI_DOCUMENT>;
+export type AuditListQuery = Static<typeof AUDIT_LIST_QUERY>;
+export type AuditEntry = Static<typeof AUDIT_ENTRY>;
+export type AuditList = Static<typeof AUDIT_LIST>;
+export type AuditHashRequest = Static<typeof AUDIT_HASH_BODY>;
+export type AuditHashResponse = Static<typeof AUDIT_HASH>;

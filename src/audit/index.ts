@@ -15,6 +15,7 @@ export {
   type AuditEvent,
   type AuditLogOptions,
 } from './log.js';
+export { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE, type AuditPage, type AuditReadQuery } from './reader.js';
 export { verifyAudit, type AuditProblem, type AuditVerifyResult } from './verify.js';
 export { AUDIT_HASH_LABEL, CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
 export { canonicalJson, type JsonValue } from './canonical.js';

@@ -48,6 +48,7 @@ import { VaultError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { canonicalJson } from './canonical.js';
 import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
+import { readAuditPage, type AuditPage, type AuditReadQuery } from './reader.js';
 import { checkClock, entryFields, failed, type AuditEvent, type EntryFields } from './event.js';
 
 export { MAX_DETAIL_KEYS, MAX_FIELD_CHARS, TRUNCATED_MARK, type AuditEvent } from './event.js';
@@ -462,6 +463,11 @@ export class AuditLog {
     const key = this.#hmacKey();
     if (key === undefined) return 'redacted';
     return `hmac-sha256:${Buffer.from(hmacSha('SHA-256', key, utf8(value))).toString('hex')}`;
+  }
+
+  /** One page of stored entries, as they are (./reader.ts). */
+  read(q: AuditReadQuery): AuditPage {
+    return readAuditPage(this.#storage, q);
   }
 
   #writeCheckpoint(key: SecretKeyInfo, seq: number, hash: Uint8Array, time: number): void {

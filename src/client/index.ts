@@ -18,8 +18,9 @@ import type { ApiKeyInfo, ApiKeyWithSecret, CreateApiKeyRequest } from '../api/a
 import type { KeyPolicy, KeyVersionInfo, RewrapResponse } from '../api/keys.js';
 import type { SecretDocument, SecretList, SecretMetadata, SecretVersionsResponse, SecretWriteResponse, UpdateSecretMetadataRequest } from '../api/secrets.js';
 import type { CreateSessionRequest, CreateSessionResponse, SessionInfo } from '../api/sessions.js';
-import type { DescribeResponse, OpenApiDocument, SealStatusResponse, UnsealRequest } from '../api/sys.js';
+import type { AuditList, DescribeResponse, OpenApiDocument, SealStatusResponse, UnsealRequest } from '../api/sys.js';
 import * as apikeys from './apikeys.js';
+import * as auditApi from './audit.js';
 import * as keys from './keys.js';
 import * as secrets from './secrets.js';
 import * as sessions from './sessions.js';
@@ -33,6 +34,7 @@ export { isSecretPath } from '../util/secret-path.js';
 export { DaemonError, isDaemonError } from './errors.js';
 import type { TlsInfo } from './https.js';
 export type { SecretField, SecretInput } from './secrets.js';
+export type { AuditListOptions } from './audit.js';
 export type { Health } from './sys.js';
 export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr } from './transport.js';
 export type { JsonResponse, Method, RawResponse, RequestOptions, VaultClientOptions } from './transport.js';
@@ -87,6 +89,14 @@ export class VaultClient {
   }
   seal(): Promise<void> {
     return sys.seal(this.#t);
+  }
+  /** `GET /v1/sys/audit` (daemon admin): one page of audit entries as stored. */
+  listAudit(opts: auditApi.AuditListOptions = {}): Promise<AuditList> {
+    return auditApi.listAudit(this.#t, opts);
+  }
+  /** `POST /v1/sys/audit/hash` (daemon admin): the HMAC the audit log records for `input`. */
+  auditHash(input: string): Promise<string> {
+    return auditApi.auditHash(this.#t, input);
   }
   /** `POST /v1/sys/snapshot` (daemon admin): a signed, consistent snapshot file. */
   snapshot(): Promise<Uint8Array> {

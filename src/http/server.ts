@@ -87,6 +87,7 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'body.keystore',
   'body.keystores',
   'body.key_file',
+  'body.input',
   'body.items[*].password',
   'body.items[*].keystore',
   '*.key',

@@ -192,6 +192,19 @@ export interface AuditCheckpointRecord {
   time: number;
 }
 
+/** One page of audit entries (AuditStore.page). */
+export interface AuditPageQuery {
+  /** Keyset cursor: entries past this seq in `order` (after it ascending, before it descending). */
+  readonly after?: number;
+  /** At most this many rows (>= 1). */
+  readonly limit: number;
+  readonly order: 'asc' | 'desc';
+  /** Only entries whose `path` field starts with this string. */
+  readonly pathPrefix?: string;
+  /** Only entries with time >= this (ms since the epoch). */
+  readonly since?: number;
+}
+
 /**
  * The audit tables are append-only: there are no methods to change or remove a row, and a
  * backend must refuse such a change from anywhere else it can (the SQLite schema's
@@ -217,6 +230,8 @@ export interface AuditStore {
   entries(fromSeq?: number): Iterable<AuditEntryRecord>;
   /** Number of entries. */
   count(): number;
+  /** One page of rows matching the query, in its order (keyset paging by seq). */
+  page(q: AuditPageQuery): AuditEntryRecord[];
   /**
    * Throws `OV_STORAGE_CONSTRAINT` when a checkpoint at this seq exists, the seq or
    * keyVersion is below 1, or the hash is not 32 bytes. Append-only like the entries.

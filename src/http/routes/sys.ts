@@ -2,7 +2,8 @@
  * `/v1/sys/*`: the routes that answer while sealed: health with
  * Vault-like status codes (200 unsealed, 503 sealed, 501 not initialised), seal status,
  * unseal (one share, the passphrase, or a reset of the attempt), seal, self-description,
- * Prometheus metrics and the OpenAPI document.
+ * Prometheus metrics and the OpenAPI document; and, for the daemon admin once unsealed,
+ * snapshots and reading the audit log (pages of entries, the HMAC it records for a value).
  * @module
  */
 import { Type } from 'typebox';
@@ -10,11 +11,27 @@ import { isVaultError, VaultError } from '../../errors.js';
 import { SUITES } from '../../envelope/format.js';
 import type { KemName, SignatureName } from '../../crypto/types.js';
 import type { SealStatus } from '../../seal/index.js';
-import { audit, DAEMON_ADMIN, OPERATOR, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
-import { DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../../api/index.js';
+import { audit, DAEMON_ADMIN, iso, OPERATOR, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
+import { AUDIT_HASH, AUDIT_HASH_BODY, AUDIT_LIST, AUDIT_LIST_QUERY, DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../../api/index.js';
 
 const KEMS: readonly KemName[] = ['X-Wing', 'ML-KEM-768', 'ML-KEM-1024'];
 const SIGNATURES: readonly SignatureName[] = ['ML-DSA-65', 'ML-DSA-87', 'Falcon-512-r3', 'Falcon-1024-r3'];
+
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+/** RFC 3339 with a time zone (Z or an offset); fractions of a second are allowed. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function decimal(value: string, field: string): number {
+  const n = DECIMAL.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new VaultError('OV_INVALID_ARGUMENT', { field });
+  return n;
+}
+
+function rfc3339(value: string, field: string): number {
+  const ms = RFC3339.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new VaultError('OV_INVALID_ARGUMENT', { field });
+  return ms;
+}
 
 /** What this build can do, for clients deciding which calls to make. */
 const unsealAction = (body: { reset?: unknown; share?: unknown }): string => ('reset' in body ? 'reset' : 'share' in body ? 'share' : 'passphrase');
@@ -30,6 +47,7 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   'seal.keyfile',
   'audit.hash-chain',
   'audit.checkpoints',
+  'audit.read',
   'sys.snapshot',
   'metrics.prometheus',
   'openapi',
@@ -215,5 +233,49 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
     // A prebuilt string goes out as is (fastify serialises objects only).
     async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger()) as never),
   );
+  app.get(
+    '/audit',
+    {
+      config: { access: DAEMON_ADMIN, audit: audit<object, { entries: unknown[] }>({ result: (r) => ({ listed: r.entries.length }) }), read: true },
+      schema: {
+        summary: 'Audit log entries as stored, a page at a time by seq (daemon admin)',
+        tags: ['sys'],
+        security: [{ bearer: [] }],
+        querystring: AUDIT_LIST_QUERY,
+        response: { 200: AUDIT_LIST, ...ERROR_RESPONSES },
+      },
+    },
+    (request) => {
+      const q = request.query;
+      const page = vault.audit.read({
+        ...(q.after === undefined ? {} : { after: decimal(q.after, 'after') }),
+        ...(q.limit === undefined ? {} : { limit: decimal(q.limit, 'limit') }),
+        ...(q.since === undefined ? {} : { since: rfc3339(q.since, 'since') }),
+        ...(q.path === undefined ? {} : { path: q.path }),
+        ...(q.order === undefined ? {} : { order: q.order }),
+      });
+      return {
+        entries: page.entries.map((e) => ({ seq: e.seq, time: iso(e.time), hash: Buffer.from(e.hash).toString('hex'), entry: JSON.parse(e.entry) as Record<string, unknown> })),
+        next: page.next,
+      };
+    },
+  );
+
+  // No audit detail: the entry of this request records neither the input nor its HMAC.
+  app.post(
+    '/audit/hash',
+    {
+      config: { access: DAEMON_ADMIN },
+      schema: {
+        summary: 'The HMAC the audit log records for a value (daemon admin)',
+        tags: ['sys'],
+        security: [{ bearer: [] }],
+        body: AUDIT_HASH_BODY,
+        response: { 200: AUDIT_HASH, ...ERROR_RESPONSES },
+      },
+    },
+    (request) => ({ hash: vault.audit.hmac(request.body.input) }),
+  );
+
   done();
 };

@@ -4,7 +4,7 @@
  * transaction that appended it).
  * @module
  */
-import type { AuditCheckpointRecord, AuditEntryRecord, AuditStore } from '../types.js';
+import type { AuditCheckpointRecord, AuditEntryRecord, AuditPageQuery, AuditStore } from '../types.js';
 import type { MemoryDb } from './db.js';
 import { Columns, copyBytes, lowerBound } from './values.js';
 
@@ -12,6 +12,12 @@ const log = new Columns('audit_log');
 const cps = new Columns('audit_checkpoints');
 
 const bySeq = (r: { seq: number }, seq: number): number => r.seq - seq;
+
+/** The `path` field of a stored entry ('' when it has none), as the SQL backend reads it. */
+function pathOf(entry: string): string {
+  const p = (JSON.parse(entry) as { path?: unknown }).path;
+  return typeof p === 'string' ? p : '';
+}
 
 function copyEntry(r: AuditEntryRecord): AuditEntryRecord {
   return { ...r, prevHash: copyBytes(r.prevHash), hash: copyBytes(r.hash) };
@@ -76,6 +82,23 @@ export class MemoryAuditStore implements AuditStore {
   count(): number {
     this.#db.check();
     return this.#entries.length;
+  }
+
+  page(q: AuditPageQuery): AuditEntryRecord[] {
+    this.#db.check();
+    const prefix = q.pathPrefix ?? '';
+    const since = q.since ?? 0;
+    const out: AuditEntryRecord[] = [];
+    const rows = this.#entries;
+    const asc = q.order === 'asc';
+    let i = asc ? lowerBound(rows, (q.after ?? 0) + 1, bySeq) : lowerBound(rows, q.after ?? Number.MAX_SAFE_INTEGER, bySeq) - 1;
+    for (; out.length < q.limit && i >= 0 && i < rows.length; i += asc ? 1 : -1) {
+      const row = rows[i];
+      if (row === undefined || row.time < since) continue;
+      if (prefix !== '' && !pathOf(row.entry).startsWith(prefix)) continue;
+      out.push(copyEntry(row));
+    }
+    return out;
   }
 
   insertCheckpoint(r: AuditCheckpointRecord): void {

@@ -3,13 +3,21 @@
  * (triggers refuse UPDATE and DELETE).
  * @module
  */
-import type { AuditCheckpointRecord, AuditEntryRecord, AuditStore } from '../types.js';
+import type { AuditCheckpointRecord, AuditEntryRecord, AuditPageQuery, AuditStore } from '../types.js';
 import { bytes, guard, type Db, type Statement } from './driver.js';
 
 /** An audit_log row in AUDIT_COLUMNS order. */
 type AuditTuple = [number, number, string, Uint8Array, Uint8Array];
 /** An audit_checkpoints row in CHECKPOINT_COLUMNS order. */
 type CheckpointTuple = [number, Uint8Array, string, number, Uint8Array, number];
+
+/** Bound parameters of the paged audit queries. */
+interface PageParams {
+  after: number;
+  since: number;
+  prefix: string;
+  limit: number;
+}
 
 const AUDIT_COLUMNS = 'seq, time, entry, prev_hash, hash';
 const CHECKPOINT_COLUMNS = 'seq, hash, alg, key_version, signature, time';
@@ -31,6 +39,8 @@ export class SqliteAuditStore implements AuditStore {
   readonly #get: Statement<[number], AuditTuple>;
   readonly #entries: Statement<[number, number], AuditTuple>;
   readonly #count: Statement<[], number>;
+  readonly #pageAsc: Statement<[PageParams], AuditTuple>;
+  readonly #pageDesc: Statement<[PageParams], AuditTuple>;
   readonly #insertCheckpoint: Statement<[number, Uint8Array, string, number, Uint8Array, number]>;
   readonly #lastCheckpoint: Statement<[], CheckpointTuple>;
   readonly #checkpoints: Statement<[], CheckpointTuple>;
@@ -43,6 +53,11 @@ export class SqliteAuditStore implements AuditStore {
     this.#get = db.prepare<[number], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq = ?`).raw();
     this.#entries = db.prepare<[number, number], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`).raw();
     this.#count = db.prepare<[], number>('SELECT count(*) FROM audit_log').pluck();
+    // The path prefix is compared with substr, not LIKE: `%` and `_` in a prefix are
+    // ordinary characters. An empty prefix matches every entry, with a path or without.
+    const where = "time >= @since AND (@prefix = '' OR substr(coalesce(json_extract(entry, '$.path'), ''), 1, length(@prefix)) = @prefix)";
+    this.#pageAsc = db.prepare<[PageParams], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > @after AND ${where} ORDER BY seq LIMIT @limit`).raw();
+    this.#pageDesc = db.prepare<[PageParams], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq < @after AND ${where} ORDER BY seq DESC LIMIT @limit`).raw();
     this.#insertCheckpoint = db.prepare(`INSERT INTO audit_checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
     this.#lastCheckpoint = db.prepare<[], CheckpointTuple>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).raw();
     this.#checkpoints = db.prepare<[], CheckpointTuple>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq`).raw();
@@ -84,6 +99,16 @@ export class SqliteAuditStore implements AuditStore {
 
   count(): number {
     return guard(() => this.#count.get()) ?? 0;
+  }
+
+  page(q: AuditPageQuery): AuditEntryRecord[] {
+    const prefix = q.pathPrefix ?? '';
+    const since = q.since ?? 0;
+    const rows =
+      q.order === 'asc'
+        ? guard(() => this.#pageAsc.all({ after: q.after ?? 0, since, prefix, limit: q.limit }))
+        : guard(() => this.#pageDesc.all({ after: q.after ?? Number.MAX_SAFE_INTEGER, since, prefix, limit: q.limit }));
+    return rows.map(toAuditEntry);
   }
 
   insertCheckpoint(r: AuditCheckpointRecord): void {

@@ -84,5 +84,24 @@ export function auditConformance(open: () => Storage): void {
       expect(seen.slice(0, 3)).toEqual([1, 2, 3]);
       expect(s.audit.count()).toBe(4);
     });
+    it('page() pages by seq both ways and filters by path prefix and time', () => {
+      const paths = ['/v1/secrets/a', '/v1/sys/seal', undefined, '/v1/secrets/b%_', '/v1/secrets/a/x'];
+      paths.forEach((p, i) => s.audit.append(row(i + 1, { entry: JSON.stringify(p === undefined ? { seq: i + 1 } : { path: p, seq: i + 1 }) })));
+      const seqs = (rows: { seq: number }[]): number[] => rows.map((r) => r.seq);
+      expect(s.audit.page({ limit: 2, order: 'asc' })).toEqual([row(1, { entry: s.audit.get(1)?.entry ?? '' }), row(2, { entry: s.audit.get(2)?.entry ?? '' })]);
+      expect(seqs(s.audit.page({ after: 2, limit: 10, order: 'asc' }))).toEqual([3, 4, 5]);
+      expect(seqs(s.audit.page({ after: 5, limit: 10, order: 'asc' }))).toEqual([]);
+      expect(seqs(s.audit.page({ limit: 2, order: 'desc' }))).toEqual([5, 4]);
+      expect(seqs(s.audit.page({ after: 4, limit: 10, order: 'desc' }))).toEqual([3, 2, 1]);
+      expect(seqs(s.audit.page({ after: 1, limit: 10, order: 'desc' }))).toEqual([]);
+      expect(seqs(s.audit.page({ limit: 10, order: 'asc', pathPrefix: '/v1/secrets/a' }))).toEqual([1, 5]);
+      expect(seqs(s.audit.page({ limit: 10, order: 'desc', pathPrefix: '/v1/secrets/' }))).toEqual([5, 4, 1]);
+      // `%` and `_` are ordinary characters, not wildcards.
+      expect(seqs(s.audit.page({ limit: 10, order: 'asc', pathPrefix: '/v1/secrets/b%_' }))).toEqual([4]);
+      expect(seqs(s.audit.page({ limit: 10, order: 'asc', pathPrefix: '/v1/secrets/_' }))).toEqual([]);
+      expect(seqs(s.audit.page({ limit: 10, order: 'asc', since: row(3).time }))).toEqual([3, 4, 5]);
+      expect(seqs(s.audit.page({ limit: 1, order: 'asc', since: row(3).time, pathPrefix: '/v1/secrets/' }))).toEqual([4]);
+      expect(seqs(s.audit.page({ after: 4, limit: 1, order: 'asc', since: row(3).time, pathPrefix: '/v1/secrets/' }))).toEqual([5]);
+    });
   });
 }

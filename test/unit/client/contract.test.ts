@@ -37,6 +37,7 @@ describe('types come from the shared schemas', () => {
     expectTypeOf<Result<VaultClient['putSecret']>>().toEqualTypeOf<Static<typeof api.SECRET_WRITE_RESPONSE>>();
     expectTypeOf<Result<VaultClient['getSecret']>>().toEqualTypeOf<Static<typeof api.SECRET_READ_RESPONSE>>();
     expectTypeOf<Result<VaultClient['listSecrets']>>().toEqualTypeOf<Static<typeof api.SECRET_LIST>>();
+    expectTypeOf<Result<VaultClient['listAudit']>>().toEqualTypeOf<Static<typeof api.AUDIT_LIST>>();
     expectTypeOf<Result<VaultClient['deleteSecret']>>().toEqualTypeOf<Static<typeof api.SECRET_VERSIONS>>();
     expectTypeOf<Result<VaultClient['undeleteSecret']>>().toEqualTypeOf<Static<typeof api.SECRET_VERSIONS>>();
     expectTypeOf<Result<VaultClient['destroySecret']>>().toEqualTypeOf<Static<typeof api.SECRET_VERSIONS>>();
@@ -137,6 +138,8 @@ const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
   putSecret: [{ path: 'a', version: 1, created_at: T }, (c) => c.putSecret('a', { data: {} })],
   getSecret: [{ path: 'a', version: 1, created_at: T, data: {} }, (c) => c.getSecret('a')],
   listSecrets: [{ paths: [], next: null }, (c) => c.listSecrets()],
+  listAudit: [{ entries: [{ seq: 1, time: '2026-01-01T00:00:00.000Z', hash: '0'.repeat(64), entry: { type: 'request' } }], next: null }, (c) => c.listAudit()],
+  auditHash: [{ hash: 'hmac-sha256:00' }, (c) => c.auditHash('x')],
   deleteSecret: [VERSIONS, (c) => c.deleteSecret('a')],
   undeleteSecret: [VERSIONS, (c) => c.undeleteSecret('a', [1])],
   destroySecret: [VERSIONS, (c) => c.destroySecret('a', [1])],

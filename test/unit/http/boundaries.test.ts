@@ -119,6 +119,6 @@ describe('registered routes', () => {
   it('declare `read` (audit entry fsynced in the background) only on GET and HEAD routes that change nothing', () => {
     const reads = routes.filter((r) => r.config?.read === true).map((r) => `${String(r.method)} ${r.url}`);
     expect(reads.filter((n) => !/^(GET|HEAD) /.test(n))).toEqual([]);
-    expect(reads.filter((n) => n.startsWith('GET ')).sort()).toEqual(['GET /v1/secrets', 'GET /v1/secrets-metadata/*', 'GET /v1/secrets/*', 'GET /v1/sessions', 'GET /v1/sessions/self']);
+    expect(reads.filter((n) => n.startsWith('GET ')).sort()).toEqual(['GET /v1/secrets', 'GET /v1/secrets-metadata/*', 'GET /v1/secrets/*', 'GET /v1/sessions', 'GET /v1/sessions/self', 'GET /v1/sys/audit']);
   });
 });
