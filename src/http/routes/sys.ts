@@ -163,7 +163,7 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
     async (request, reply) => {
       const { bytes, manifest } = vault.snapshots.take();
       request.vault.detail = { action: 'save', audit_seq: manifest.auditSeq, data_bytes: manifest.dataBytes };
-      return reply.type('application/octet-stream').header('cache-control', 'no-store').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return reply.type('application/octet-stream').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
   );
 

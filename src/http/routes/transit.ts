@@ -9,7 +9,7 @@
  * list, verify; operator: encrypt, decrypt, rewrap, datakey, sign, hmac; admin: create,
  * rotate, config, delete, trim, export, backup, restore. A restore that takes its name
  * from the backup cannot be scope-checked before it is opened: it needs scope `*`.
- * Answers that carry key material or plaintext are `Cache-Control: no-store`.
+ * Like every answer of the daemon, these are `Cache-Control: no-store` (src/http/server.ts).
  * @module
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -71,10 +71,6 @@ const named = (operation: string) => audit({ request: (request) => ({ transit_ke
 function bodyOptional(request: FastifyRequest, _reply: FastifyReply, next: () => void): void {
   if (request.body === undefined || request.body === null) request.body = {};
   next();
-}
-
-function noStore(reply: FastifyReply): void {
-  void reply.header('cache-control', 'no-store');
 }
 
 /** Registered under `/v1/transit`. */
@@ -169,10 +165,7 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
       config: key(OPERATOR, 'decrypt'),
       schema: { ...common, summary: 'Decrypt a ciphertext to base64 plaintext, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_DECRYPT_BODY, response: { 200: TRANSIT_PLAINTEXT_RESULTS, ...ERROR_RESPONSES } },
     },
-    (request, reply) => {
-      noStore(reply);
-      return done(request, svc.decrypt(request.params.name, request.body as never));
-    },
+    (request) => done(request, svc.decrypt(request.params.name, request.body as never)),
   );
 
   app.post(
@@ -197,11 +190,7 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
         response: { 200: TRANSIT_DATAKEY, ...ERROR_RESPONSES },
       },
     },
-    (request, reply) => {
-      const plaintext = request.params.kind === 'plaintext';
-      if (plaintext) noStore(reply);
-      return done(request, svc.datakey(request.params.name, { ...request.body, plaintext }));
-    },
+    (request) => done(request, svc.datakey(request.params.name, { ...request.body, plaintext: request.params.kind === 'plaintext' })),
   );
 
   app.post(
@@ -237,10 +226,7 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
       config: key(ADMIN, 'export'),
       schema: { ...common, summary: 'Every version of an exportable key (admin)', params: TRANSIT_EXPORT_PARAMS, response: { 200: TRANSIT_EXPORT, ...ERROR_RESPONSES } },
     },
-    (request, reply) => {
-      noStore(reply);
-      return done(request, svc.export(request.params.type, request.params.name));
-    },
+    (request) => done(request, svc.export(request.params.type, request.params.name)),
   );
 
   app.get(
@@ -249,10 +235,7 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
       config: key(ADMIN, 'export'),
       schema: { ...common, summary: 'One version of an exportable key (admin)', params: TRANSIT_EXPORT_VERSION_PARAMS, response: { 200: TRANSIT_EXPORT, ...ERROR_RESPONSES } },
     },
-    (request, reply) => {
-      noStore(reply);
-      return done(request, svc.export(request.params.type, request.params.name, Number(request.params.version)));
-    },
+    (request) => done(request, svc.export(request.params.type, request.params.name, Number(request.params.version))),
   );
 
   app.post(
