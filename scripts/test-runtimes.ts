@@ -10,6 +10,9 @@
  * interleave. Their closing "tests: N passed, N failed, N skipped" lines are held back and
  * printed last, one per line, Node 24's first and the machine Node's as the very last line
  * of the log. A run that ends without one (vitest could not start) gets a failed count of 1.
+ * The lines that name what failed ("failed test: ..." and "failed outside a test: ...") are
+ * repeated just above the closing lines, under their runtime, so a log cut to its tail still
+ * says which test broke on which runtime.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +22,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VITEST = join('node_modules', 'vitest', 'vitest.mjs');
 const SUMMARY = /^tests: \d+ passed, \d+ failed, \d+ skipped$/gm;
+const FAILURE = /^failed (?:test|outside a test): .*$/gm;
+/** At most this many failure lines per runtime are repeated at the end. */
+const MAX_REPEATED = 40;
 
 interface Run {
   readonly label: string;
@@ -30,6 +36,7 @@ interface Outcome {
   readonly label: string;
   readonly ok: boolean;
   readonly summary: string;
+  readonly failures: readonly string[];
 }
 
 function run(r: Run): Promise<Outcome> {
@@ -49,6 +56,7 @@ function run(r: Run): Promise<Outcome> {
         label: r.label,
         ok: error === undefined && code === 0 && summary !== undefined,
         summary: summary ?? 'tests: 0 passed, 1 failed, 0 skipped',
+        failures: text.match(FAILURE) ?? [],
       });
     };
     child.on('error', (e) => finish(null, e));
@@ -61,6 +69,12 @@ const outcomes = await Promise.all([
   run({ label: 'Node 24 LTS', command: 'npx', args: ['-y', 'node@24', VITEST, 'run', ...filters] }),
   run({ label: `Node ${process.versions.node} (this machine)`, command: process.execPath, args: [VITEST, 'run', ...filters] }),
 ]);
+for (const o of outcomes) {
+  if (o.failures.length === 0) continue;
+  process.stdout.write(`\n${o.label}, what failed:\n`);
+  for (const line of o.failures.slice(0, MAX_REPEATED)) process.stdout.write(`  ${line.slice(0, 400)}\n`);
+  if (o.failures.length > MAX_REPEATED) process.stdout.write(`  ... and ${o.failures.length - MAX_REPEATED} more\n`);
+}
 process.stdout.write(`\nsummaries, in order: ${outcomes.map((o) => `${o.label} ${o.ok ? 'passed' : 'FAILED'}`).join(', ')}\n`);
 for (const o of outcomes) process.stdout.write(`${o.summary}\n`);
 process.exitCode = outcomes.every((o) => o.ok) ? 0 : 1;

@@ -6,7 +6,8 @@
  * cannot be loaded or collected, an error in a suite's `beforeAll`/`afterAll`, a test that
  * never finished, and every unhandled error vitest reports. Each of those counts once and
  * is named on a "failed outside a test" line above the closing line, so a run whose suites
- * never started cannot print "0 failed".
+ * never started cannot print "0 failed". Each failed test is named on a "failed test" line
+ * with the first line of its error, so a log cut to its last lines still says what broke.
  */
 import type { SerializedError } from 'vitest';
 import type { Reporter, TestModule } from 'vitest/node';
@@ -22,13 +23,19 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     const outside: string[] = [];
+    const failedTests: string[] = [];
     for (const mod of modules) {
       let failedHere = 0;
       for (const t of mod.children.allTests()) {
-        const state = t.result().state;
-        if (state === 'passed') passed++;
-        else if (state === 'skipped') skipped++;
-        else failedHere++; // failed, or still pending when the run ended: it never passed
+        const result = t.result();
+        if (result.state === 'passed') passed++;
+        else if (result.state === 'skipped') skipped++;
+        else {
+          // failed, or still pending when the run ended: it never passed
+          failedHere++;
+          const why = result.state === 'failed' ? firstLine(result.errors) : 'never finished';
+          failedTests.push(`${mod.relativeModuleId} > ${t.fullName}: ${why}`);
+        }
       }
       const broken: { where: string; errors: readonly SerializedError[] }[] = [];
       if (mod.errors().length > 0) broken.push({ where: mod.relativeModuleId, errors: mod.errors() });
@@ -48,6 +55,7 @@ export default class SummaryReporter implements Reporter {
     failed += unhandledErrors.length;
 
     let text = '\n';
+    for (const line of failedTests) text += `failed test: ${line}\n`;
     for (const line of outside) text += `failed outside a test: ${line}\n`;
     text += `tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`;
     process.stdout.write(text);

@@ -109,7 +109,10 @@ export interface ExchangeGateOptions {
   readonly slots: number;
   /** Of those, kept for trusted callers (recent success from the same address). */
   readonly reserved: number;
-  /** Callers allowed to wait; beyond that an exchange is refused at once. */
+  /**
+   * Callers allowed to wait in each lane; beyond that an exchange is refused at once. The
+   * lanes are bounded apart, so a flood of untrusted callers never fills the trusted lane.
+   */
   readonly maxWaiting: number;
   /** Longest wait for a slot, in milliseconds; then the exchange is refused. */
   readonly maxWaitMs: number;
@@ -123,7 +126,7 @@ interface Waiter {
 /**
  * A counting gate over the argon2id runs of key exchanges, with a priority lane. `enter`
  * resolves true once the caller holds a slot (it must call `leave`), or false when the
- * queue is full or the wait ran out.
+ * caller's lane is full or the wait ran out.
  */
 export class ExchangeGate {
   readonly #o: ExchangeGateOptions;
@@ -154,7 +157,7 @@ export class ExchangeGate {
       this.#running++;
       return Promise.resolve(true);
     }
-    if (this.waiting >= this.#o.maxWaiting) return Promise.resolve(false);
+    if (queue.length >= this.#o.maxWaiting) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const w: Waiter = { resolve, timer: undefined };
       w.timer = setTimeout(() => {

@@ -3,7 +3,7 @@
  * failed tests. Runs vitest as a child process on the fixtures in
  * test/fixtures/summary-reporter (outside the main include glob): a file that throws at
  * import, a suite whose beforeAll throws, one whose afterAll throws, an unhandled
- * rejection, and a baseline with one passing and one skipped test.
+ * rejection, a failing test, and a baseline with one passing and one skipped test.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -58,9 +58,13 @@ describe('summary reporter', () => {
       'failed outside a test: import-error.fixture.ts: fixture: thrown at import',
       'failed outside a test: unhandled error: fixture: unhandled rejection',
     ]);
+    const named = run.stdout.split('\n').filter((l) => l.startsWith('failed test: '));
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(/^failed test: failing\.fixture\.ts > fails on purpose: fixture: arithmetic/);
     // Passed: the baseline, the afterAll suite's test and the leaking test. Skipped: the
-    // baseline's skipped test and the test behind the broken beforeAll.
-    expect(closingLine(run)).toBe('tests: 3 passed, 4 failed, 2 skipped');
+    // baseline's skipped test and the test behind the broken beforeAll. Failed: the four
+    // above and the failing test.
+    expect(closingLine(run)).toBe('tests: 3 passed, 5 failed, 2 skipped');
     expect(run.code).toBe(1);
   });
 });

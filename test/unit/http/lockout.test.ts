@@ -37,9 +37,10 @@ describe('ExchangeGate', () => {
     const other = gate.enter(false).then((ok) => order.push(`other:${ok}`));
     expect(await gate.enter(true)).toBe(true);
     const trusted = gate.enter(true).then((ok) => order.push(`trusted:${ok}`));
-    // Queue full (2 waiting): refused at once, not queued.
+    const second = gate.enter(false).then((ok) => order.push(`second:${ok}`));
+    // The untrusted lane is full (2 waiting): refused at once, not queued.
     expect(await gate.enter(false)).toBe(false);
-    expect(gate.waiting).toBe(2);
+    expect(gate.waiting).toBe(3);
     gate.leave();
     await trusted;
     expect(order).toEqual(['trusted:true']);
@@ -47,7 +48,29 @@ describe('ExchangeGate', () => {
     gate.leave();
     await other;
     expect(order).toEqual(['trusted:true', 'other:true']);
+    // Untrusted callers share one slot: the second enters when the first leaves.
+    gate.leave();
+    await second;
+    expect(order).toEqual(['trusted:true', 'other:true', 'second:true']);
     expect(gate.running).toBe(1);
+  });
+
+  it('queues a trusted caller while untrusted callers fill their lane', async () => {
+    const gate = new ExchangeGate({ slots: 2, reserved: 1, maxWaiting: 2, maxWaitMs: 60_000 });
+    expect(await gate.enter(true)).toBe(true);
+    expect(await gate.enter(true)).toBe(true);
+    const others = [gate.enter(false), gate.enter(false)];
+    expect(await gate.enter(false)).toBe(false);
+    // A flood in the untrusted lane does not refuse the trusted caller: it waits its turn.
+    const trusted = gate.enter(true);
+    expect(gate.waiting).toBe(3);
+    gate.leave();
+    expect(await trusted).toBe(true);
+    gate.leave();
+    gate.leave();
+    expect(await others[0]).toBe(true);
+    gate.leave();
+    expect(await others[1]).toBe(true);
   });
 });
 
