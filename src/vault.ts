@@ -225,7 +225,7 @@ export function createVault(opts: VaultOptions): Vault {
     snapshots,
     auditEntries(): number | undefined {
       try {
-        return storage.audit.last()?.seq ?? 0;
+        return storage.audit.head()?.seq ?? 0;
       } catch {
         return undefined;
       }

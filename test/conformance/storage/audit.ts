@@ -25,7 +25,7 @@ export function auditConformance(open: () => Storage): void {
       expect(s.audit.get(3)).toBeUndefined();
       expectConstraint(() => s.audit.append(row(2)));
       expectConstraint(() => s.audit.append(row(3, { hash: new Uint8Array(31) })));
-      expectConstraint(() => s.audit.append(row(3, { prevHash: new Uint8Array(33) })));
+      expectConstraint(() => s.audit.append(row(3, { hash: new Uint8Array(33) })));
       expectConstraint(() => s.audit.append(row(0)));
       expect(s.audit.count()).toBe(2);
       expect(s.audit.last()).toEqual(row(2));
@@ -57,7 +57,7 @@ export function auditConformance(open: () => Storage): void {
     it('entries() yields every row in seq order across page boundaries, from any seq', () => {
       const n = 2050;
       s.transaction(() => {
-        for (let i = 1; i <= n; i++) s.audit.append(row(i, { prevHash: zero, hash: zero }));
+        for (let i = 1; i <= n; i++) s.audit.append(row(i, { hash: zero }));
       });
       const seqs = [...s.audit.entries()].map((r) => r.seq);
       expect(seqs).toHaveLength(n);
@@ -65,7 +65,7 @@ export function auditConformance(open: () => Storage): void {
       expect([...s.audit.entries(1024)].map((r) => r.seq).slice(0, 2)).toEqual([1024, 1025]);
       expect([...s.audit.entries(n)].map((r) => r.seq)).toEqual([n]);
       expect([...s.audit.entries(n + 1)]).toEqual([]);
-      expect(s.audit.get(1500)).toEqual(row(1500, { prevHash: zero, hash: zero }));
+      expect(s.audit.get(1500)).toEqual(row(1500, { hash: zero }));
     });
 
     it('entries() orders rows by seq whatever the append order, and allows appends during the scan', () => {
