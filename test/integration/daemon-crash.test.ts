@@ -280,7 +280,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
       const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'").get() as { sql: string } | undefined;
       if (row === undefined) throw new Error('audit_log_no_update trigger not found');
       // The trigger works: a plain UPDATE is refused.
-      expect(() => db.prepare("UPDATE audit_log SET entry = entry || ' ' WHERE seq = 1").run()).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE audit_log SET body = body || ' ' WHERE seq = 1").run()).toThrow(/append-only/);
       db.transaction(() => {
         db.exec('DROP TRIGGER audit_log_no_update');
         fn(db);

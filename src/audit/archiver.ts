@@ -1,0 +1,142 @@
+/**
+ * Moving closed ranges of the audit chain out of the store (docs/adr/0012-audit-archives.md).
+ *
+ * An archive always ends on a signed checkpoint, so both of its ends are signed: it
+ * starts where the previous archive (or genesis) ended and stops at the last checkpoint
+ * that qualifies (signed before the cut-off time, or the one that brings the live entries
+ * under the size limit), at most MAX_ARCHIVE_ENTRIES entries on (or, when no checkpoint
+ * lies that close, the first one that qualifies). Archiving is two steps, so that the
+ * archive is on disk before anything leaves the store: `prepare` builds the file (and
+ * checks it verifies), the caller writes and fsyncs it, and `prune` then records the
+ * boundary and deletes the range in one transaction. A crash between the two leaves the
+ * entries in both places, and running again produces the same file and finishes the
+ * prune. The daemon's retention (`archiveInto`) does both steps itself.
+ * @module
+ */
+import { join } from 'node:path';
+import { constantTimeEqual } from '../crypto/bytes.js';
+import type { CryptoProvider } from '../crypto/types.js';
+import type { PublicKeyInfo } from '../envelope/keys.js';
+import { VaultError } from '../errors.js';
+import type { AuditCheckpointRecord, AuditEntryRecord, Storage } from '../storage/types.js';
+import { archiveFileName, encodeArchive, parseArchive, verifyArchive } from './archive.js';
+import { ensureArchiveDir, writeArchiveFile } from './archive-file.js';
+import { liveStart } from './verify.js';
+
+/** Most entries one archive holds past its start, when a checkpoint lies within that. */
+export const MAX_ARCHIVE_ENTRIES = 100_000;
+/** Most archives one retention run writes (the next run continues). */
+export const MAX_ARCHIVES_PER_RUN = 100;
+
+/** What qualifies for archiving: entries older than a time, or beyond a size kept live. */
+export type ArchiveSelection = { readonly before: number } | { readonly keepBytes: number };
+
+export interface PreparedArchive {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly entries: number;
+  /** The checkpoint the archive ends on: what `prune` is then given. */
+  readonly end: AuditCheckpointRecord;
+  readonly bytes: Uint8Array;
+}
+
+export interface AuditArchiverDeps {
+  readonly storage: Storage;
+  readonly provider: CryptoProvider;
+  /** Every signature public key of the vault (to check an archive before anything is pruned). */
+  readonly publicKeys: () => PublicKeyInfo[];
+  readonly now: () => number;
+  /** Makes the prune durable before it is reported (the storage's sync). */
+  readonly sync: () => Promise<void>;
+}
+
+export class AuditArchiver {
+  readonly #d: AuditArchiverDeps;
+
+  constructor(deps: AuditArchiverDeps) {
+    this.#d = deps;
+  }
+
+  /** The checkpoint the next archive ends on, or undefined when nothing qualifies. */
+  #pickEnd(sel: ArchiveSelection, startSeq: number): AuditCheckpointRecord | undefined {
+    const audit = this.#d.storage.audit;
+    const cps = audit.checkpoints().filter((c) => c.seq > startSeq);
+    let eligible: AuditCheckpointRecord[];
+    if ('before' in sel) {
+      // A checkpoint signed before the cut-off covers only entries written before it.
+      eligible = cps.filter((c) => c.time < sel.before);
+    } else {
+      if (audit.bytesAfter(startSeq) <= sel.keepBytes) return undefined;
+      // bytesAfter falls as the seq rises: the first checkpoint that leaves at most
+      // keepBytes live is the least that must go (binary search; a query per probe).
+      let lo = 0;
+      let hi = cps.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (audit.bytesAfter((cps[mid] as AuditCheckpointRecord).seq) <= sel.keepBytes) hi = mid;
+        else lo = mid + 1;
+      }
+      eligible = cps.slice(0, Math.min(lo + 1, cps.length));
+    }
+    if (eligible.length === 0) return undefined;
+    const within = eligible.filter((c) => c.seq - startSeq <= MAX_ARCHIVE_ENTRIES);
+    return within[within.length - 1] ?? eligible[0];
+  }
+
+  /** Builds the next archive (not yet written, nothing pruned); undefined when nothing qualifies. */
+  prepare(sel: ArchiveSelection): PreparedArchive | undefined {
+    const { storage } = this.#d;
+    const start = liveStart(storage);
+    const end = this.#pickEnd(sel, start.seq);
+    if (end === undefined) return undefined;
+    const entries: AuditEntryRecord[] = [];
+    for (const e of storage.audit.entries(start.seq + 1)) {
+      if (e.seq > end.seq) break;
+      entries.push(e);
+    }
+    const checkpoints = storage.audit.checkpoints().filter((c) => c.seq > start.seq && c.seq <= end.seq);
+    const bytes = encodeArchive(start, entries, checkpoints);
+    // Never offer for pruning a range that does not verify on its own: it would leave the
+    // store and survive only as a broken file.
+    const check = verifyArchive(parseArchive(bytes), this.#d.publicKeys(), this.#d.provider);
+    if (!check.ok) throw new VaultError('OV_AUDIT_FAILED', { reason: 'archive does not verify', seq: check.firstBad?.seq ?? 0, problem: check.firstBad?.problem ?? 'unknown' });
+    return { firstSeq: start.seq + 1, lastSeq: end.seq, entries: entries.length, end, bytes };
+  }
+
+  /**
+   * Removes the entries up to the stored checkpoint at `seq`, which must have `hash` and
+   * lie after the live start; the same boundary again is a no-op (pruned: 0).
+   * OV_AUDIT_ARCHIVE_STALE otherwise, with nothing changed.
+   */
+  async prune(seq: number, hash: Uint8Array): Promise<{ pruned: number; firstSeq: number; lastSeq: number }> {
+    const { storage } = this.#d;
+    const done = storage.transaction(() => {
+      const start = liveStart(storage);
+      if (seq === start.seq && constantTimeEqual(hash, start.hash)) return { pruned: 0, firstSeq: start.seq + 1, lastSeq: seq };
+      const cp = seq > start.seq ? storage.audit.checkpoints().find((c) => c.seq === seq) : undefined;
+      if (cp === undefined || !constantTimeEqual(cp.hash, hash)) throw new VaultError('OV_AUDIT_ARCHIVE_STALE', { seq, live_start: start.seq });
+      const pruned = storage.audit.prune({ firstSeq: start.seq + 1, checkpoint: cp, archivedAt: this.#d.now() });
+      return { pruned, firstSeq: start.seq + 1, lastSeq: seq };
+    });
+    await this.#d.sync();
+    return done;
+  }
+
+  /**
+   * Retention: archives every qualifying range into `dir` (named by seq range), each
+   * written durably before its prune. Returns the files written.
+   */
+  async archiveInto(dir: string, sel: ArchiveSelection): Promise<string[]> {
+    const written: string[] = [];
+    for (let i = 0; i < MAX_ARCHIVES_PER_RUN; i++) {
+      const a = this.prepare(sel);
+      if (a === undefined) break;
+      if (written.length === 0) ensureArchiveDir(dir);
+      const file = join(dir, archiveFileName(a.firstSeq, a.lastSeq));
+      writeArchiveFile(file, a.bytes);
+      await this.prune(a.end.seq, a.end.hash);
+      written.push(file);
+    }
+    return written;
+  }
+}
