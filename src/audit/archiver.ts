@@ -57,8 +57,8 @@ export class AuditArchiver {
     this.#d = deps;
   }
 
-  /** The checkpoint the next archive ends on, or undefined when nothing qualifies. */
-  #pickEnd(sel: ArchiveSelection, startSeq: number): AuditCheckpointRecord | undefined {
+  /** The checkpoints the next archive may end on, in seq order; empty when nothing qualifies. */
+  #eligible(sel: ArchiveSelection, startSeq: number): AuditCheckpointRecord[] {
     const audit = this.#d.storage.audit;
     const cps = audit.checkpoints().filter((c) => c.seq > startSeq);
     let eligible: AuditCheckpointRecord[];
@@ -66,7 +66,7 @@ export class AuditArchiver {
       // A checkpoint signed before the cut-off covers only entries written before it.
       eligible = cps.filter((c) => c.time < sel.before);
     } else {
-      if (audit.bytesAfter(startSeq) <= sel.keepBytes) return undefined;
+      if (audit.bytesAfter(startSeq) <= sel.keepBytes) return [];
       // bytesAfter falls as the seq rises: the first checkpoint that leaves at most
       // keepBytes live is the least that must go (binary search; a query per probe).
       let lo = 0;
@@ -78,24 +78,38 @@ export class AuditArchiver {
       }
       eligible = cps.slice(0, Math.min(lo + 1, cps.length));
     }
-    if (eligible.length === 0) return undefined;
-    const within = eligible.filter((c) => c.seq - startSeq <= MAX_ARCHIVE_ENTRIES);
-    return within[within.length - 1] ?? eligible[0];
+    return eligible;
   }
 
-  /** Builds the next archive (not yet written, nothing pruned); undefined when nothing qualifies. */
-  prepare(sel: ArchiveSelection): PreparedArchive | undefined {
+  /**
+   * Builds the next archive (not yet written, nothing pruned); undefined when nothing
+   * qualifies. With `maxBytes`, ends on an earlier checkpoint while the file would be
+   * larger (down to the first that qualifies, whatever its size).
+   */
+  prepare(sel: ArchiveSelection, limits: { readonly maxBytes?: number } = {}): PreparedArchive | undefined {
     const { storage } = this.#d;
     const start = liveStart(storage);
-    const end = this.#pickEnd(sel, start.seq);
-    if (end === undefined) return undefined;
-    const entries: AuditEntryRecord[] = [];
-    for (const e of storage.audit.entries(start.seq + 1)) {
-      if (e.seq > end.seq) break;
-      entries.push(e);
+    const eligible = this.#eligible(sel, start.seq);
+    if (eligible.length === 0) return undefined;
+    const maxBytes = limits.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    let span = MAX_ARCHIVE_ENTRIES;
+    let end: AuditCheckpointRecord;
+    let entries: AuditEntryRecord[];
+    let bytes: Uint8Array;
+    for (;;) {
+      const within = eligible.filter((c) => c.seq - start.seq <= span);
+      end = within[within.length - 1] ?? (eligible[0] as AuditCheckpointRecord);
+      entries = [];
+      for (const e of storage.audit.entries(start.seq + 1)) {
+        if (e.seq > end.seq) break;
+        entries.push(e);
+      }
+      const checkpoints = storage.audit.checkpoints().filter((c) => c.seq > start.seq && c.seq <= end.seq);
+      bytes = encodeArchive(start, entries, checkpoints);
+      if (bytes.length <= maxBytes || end === eligible[0]) break;
+      // Scale the span by the bytes per entry just measured, with a margin.
+      span = Math.min(end.seq - start.seq - 1, Math.floor(((end.seq - start.seq) * maxBytes * 0.9) / bytes.length));
     }
-    const checkpoints = storage.audit.checkpoints().filter((c) => c.seq > start.seq && c.seq <= end.seq);
-    const bytes = encodeArchive(start, entries, checkpoints);
     // Never offer for pruning a range that does not verify on its own: it would leave the
     // store and survive only as a broken file.
     const check = verifyArchive(parseArchive(bytes), this.#d.publicKeys(), this.#d.provider);

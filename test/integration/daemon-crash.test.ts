@@ -313,7 +313,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     expect(text.code).toBe(1);
     expect(text.out).toBe('');
     expect(text.stderr).toContain(`entry ${seq}: modified`);
-    expect(text.stderr.startsWith('vault: error: audit log verification failed')).toBe(true);
+    expect(text.stderr.startsWith('vault: error: audit entry does not match its hash chain')).toBe(true);
     const json = await sb.run(['audit', 'verify', '--data-dir', dir, '--json']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.out)).toMatchObject({ ok: false, entries: seq - 1, first_bad: { seq, problem: 'modified' } });

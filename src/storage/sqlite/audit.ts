@@ -168,7 +168,7 @@ export class SqliteAuditStore implements AuditStore {
     const prefix = q.pathPrefix ?? '';
     const params: PageParams = { after: q.after ?? (q.order === 'asc' ? 0 : Number.MAX_SAFE_INTEGER), limit: q.limit };
     const since = q.since !== undefined && q.since > 0;
-    if (since) params['since'] = q.since as number;
+    if (since) params['since'] = q.since;
     if (prefix !== '') {
       params['prefix'] = prefix;
       // Only a prefix of nothing but U+10FFFF has no upper bound; the exact check still applies.
