@@ -110,10 +110,12 @@ export class SqliteAuditStore implements AuditStore {
         for (const since of [false, true]) {
           // The path prefix is a range on the path index (then checked exactly with substr,
           // not LIKE: `%` and `_` in a prefix are ordinary characters); `since` a range on
-          // the time index. Each combination is its own statement so the planner sees only
+          // the time index (below). Each combination is its own statement so the planner sees only
           // the conditions that apply.
           const where = [order === 'asc' ? 'seq > @after' : 'seq < @after'];
-          if (since) where.push('time >= @since');
+          // The least seq at or after `since` comes from the time index (covering, and exact
+          // even if the clock ever stepped back); the scan then runs on seq from there.
+          if (since) where.push('seq >= (SELECT coalesce(min(seq), 9007199254740991) FROM audit_log INDEXED BY audit_log_time WHERE time >= @since)', 'time >= @since');
           if (prefix) where.push('path >= @prefix', 'path < @upper', 'substr(path, 1, length(@prefix)) = @prefix');
           const sql = `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT @limit`;
           this.#pages.set(`${order}/${prefix}/${since}`, db.prepare<[PageParams], AuditTuple>(sql).raw());
