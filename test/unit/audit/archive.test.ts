@@ -238,8 +238,8 @@ describe('audit archives', () => {
     });
 
     it('archives given out of order: OV_AUDIT_ARCHIVE_ORDER naming the first out of place', () => {
-      expectProblem(chain([input('a', a.bytes), input('c', c.bytes), input('b', b.bytes)]), 'OV_AUDIT_ARCHIVE_MISSING', { from: 101, to: 200 });
-      expectProblem(chain([input('b', b.bytes), input('a', a.bytes), input('c', c.bytes)]), 'OV_AUDIT_ARCHIVE_MISSING', { from: 1, to: 100 });
+      expectProblem(chain([input('a', a.bytes), input('c', c.bytes), input('b', b.bytes)]), 'OV_AUDIT_ARCHIVE_ORDER', { file: 'b', seq: 101 });
+      expectProblem(chain([input('b', b.bytes), input('a', a.bytes), input('c', c.bytes)]), 'OV_AUDIT_ARCHIVE_ORDER', { file: 'a', seq: 1 });
       expectProblem(chain([input('a', a.bytes), input('b', b.bytes), input('a', a.bytes), input('c', c.bytes)]), 'OV_AUDIT_ARCHIVE_ORDER', { file: 'a', seq: 1 });
       expectProblem(chain([input('a', a.bytes), input('b', b.bytes), input('b2', b.bytes), input('c', c.bytes)], { sortByStart: true }), 'OV_AUDIT_ARCHIVE_ORDER', { seq: 101 });
     });
