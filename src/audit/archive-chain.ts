@@ -87,6 +87,11 @@ export function verifyAuditChain(
   if (opts.sortByStart === true) parsed.sort((x, y) => x.a.header.firstSeq - y.a.header.firstSeq);
 
   // File order and coverage first: a misplaced file is named as such, not as a broken chain.
+  const behind = parsed.findIndex((p, i) => i > 0 && p.a.header.firstSeq < (parsed[i - 1] as { a: ParsedArchive }).a.header.firstSeq);
+  if (behind > 0) {
+    const p = parsed[behind] as { name: string; a: ParsedArchive };
+    return fail({ code: 'OV_AUDIT_ARCHIVE_ORDER', reason: `starts at entry ${p.a.header.firstSeq}, before the archive given ahead of it`, file: p.name, seq: p.a.header.firstSeq });
+  }
   let end = 0;
   for (const { name, a } of parsed) {
     if (a.header.firstSeq <= end) return fail({ code: 'OV_AUDIT_ARCHIVE_ORDER', reason: `starts at entry ${a.header.firstSeq}, at or before the end of the archive before it (${end})`, file: name, seq: a.header.firstSeq });
