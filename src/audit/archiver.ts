@@ -18,6 +18,7 @@ import { constantTimeEqual } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/types.js';
 import type { PublicKeyInfo } from '../envelope/keys.js';
 import { VaultError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
 import type { AuditCheckpointRecord, AuditEntryRecord, Storage } from '../storage/types.js';
 import { archiveFileName, encodeArchive, parseArchive, verifyArchive } from './archive.js';
 import { ensureArchiveDir, writeArchiveFile } from './archive-file.js';
@@ -30,6 +31,21 @@ export const MAX_ARCHIVES_PER_RUN = 100;
 
 /** What qualifies for archiving: entries older than a time, or beyond a size kept live. */
 export type ArchiveSelection = { readonly before: number } | { readonly keepBytes: number };
+
+/** RFC 3339 with a time zone (Z or an offset); fractions of a second are allowed. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The cut-off an archive request names: a duration back from `now` (`30d`) or an RFC 3339
+ * time, in ms since the epoch. OV_INVALID_ARGUMENT (field `before`) for anything else.
+ */
+export function archiveCutoff(before: string, now: number): number {
+  const ms = parseDuration(before);
+  if (ms !== undefined) return now - ms;
+  const t = RFC3339.test(before) ? Date.parse(before) : NaN;
+  if (!Number.isSafeInteger(t) || t < 0) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'before' });
+  return t;
+}
 
 export interface PreparedArchive {
   readonly firstSeq: number;
@@ -55,6 +71,11 @@ export class AuditArchiver {
 
   constructor(deps: AuditArchiverDeps) {
     this.#d = deps;
+  }
+
+  /** `archiveCutoff` on this archiver's clock. */
+  cutoff(before: string): number {
+    return archiveCutoff(before, this.#d.now());
   }
 
   /** The checkpoints the next archive may end on, in seq order; empty when nothing qualifies. */

@@ -20,5 +20,5 @@ export { GENESIS, liveStart, verifyAudit, verifyChain, type AuditProblem, type A
 export { AUDIT_HASH_LABEL, CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
 export { canonicalJson, type JsonValue } from './canonical.js';
 export { ARCHIVE_EXTENSION, ARCHIVE_MAGIC, archiveFileName, encodeArchive, parseArchive, verifyArchive, type ArchiveHeader, type ParsedArchive } from './archive.js';
-export { AuditArchiver, MAX_ARCHIVE_ENTRIES, type ArchiveSelection, type AuditArchiverDeps, type PreparedArchive } from './archiver.js';
+export { AuditArchiver, MAX_ARCHIVE_ENTRIES, archiveCutoff, type ArchiveSelection, type AuditArchiverDeps, type PreparedArchive } from './archiver.js';
 export { PROBLEM_CODES, chainError, verifyAuditChain, type ArchiveInput, type ArchiveSummary, type ChainProblem, type ChainReport } from './archive-chain.js';

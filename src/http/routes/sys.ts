@@ -8,7 +8,6 @@
  * @module
  */
 import { Type } from 'typebox';
-import { parseDuration } from '../../util/duration.js';
 import { isVaultError, VaultError } from '../../errors.js';
 import { SUITES } from '../../envelope/format.js';
 import type { KemName, SignatureName } from '../../crypto/types.js';
@@ -37,13 +36,6 @@ function rfc3339(value: string, field: string): number {
 
 /** Largest archive one request answers with: under the client's cap on an answer (16 MiB). */
 const MAX_HTTP_ARCHIVE_BYTES = 15 * 1024 * 1024;
-
-/** `before` of an archive request: an RFC 3339 time, or a duration back from `now`. */
-export function archiveCutoff(before: string, now: number): number {
-  const ms = parseDuration(before);
-  if (ms !== undefined) return now - ms;
-  return rfc3339(before, 'before');
-}
 
 /** What this build can do, for clients deciding which calls to make. */
 const unsealAction = (body: { reset?: unknown; share?: unknown }): string => ('reset' in body ? 'reset' : 'share' in body ? 'share' : 'passphrase');
@@ -295,8 +287,7 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
       },
     },
     async (request, reply) => {
-      const before = archiveCutoff(request.body.before, vault.now());
-      const a = vault.archiver.prepare({ before }, { maxBytes: MAX_HTTP_ARCHIVE_BYTES });
+      const a = vault.archiver.prepare({ before: vault.archiver.cutoff(request.body.before) }, { maxBytes: MAX_HTTP_ARCHIVE_BYTES });
       if (a === undefined) return reply.code(204).send(null);
       request.vault.detail = { before: request.body.before.slice(0, 64), first_seq: a.firstSeq, last_seq: a.lastSeq, entries: a.entries };
       return reply.type('application/octet-stream').send(Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength));
