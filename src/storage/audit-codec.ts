@@ -26,7 +26,7 @@ export interface CompactAuditRow {
   readonly body: string;
 }
 
-function compact(entry: string): CompactAuditRow | undefined {
+function compact(entry: string): (CompactAuditRow & { readonly parts: JsonValue[] }) | undefined {
   let fields: unknown;
   try {
     fields = JSON.parse(entry);
@@ -42,7 +42,7 @@ function compact(entry: string): CompactAuditRow | undefined {
   const body: JsonValue[] = [type];
   for (const m of MEMBERS) body.push(f[m] ?? null);
   while (body[body.length - 1] === null) body.pop();
-  return { path: path ?? null, body: JSON.stringify(body) };
+  return { path: path ?? null, body: JSON.stringify(body), parts: body };
 }
 
 /** The row form of `entry` (canonical JSON whose `seq` and `time` equal the row's columns). */
@@ -50,7 +50,7 @@ export function encodeAuditEntry(entry: string, seq: number, time: number): Comp
   const row = compact(entry);
   if (row !== undefined) {
     try {
-      if (decodeAuditEntry(seq, time, row.path, row.body) === entry) return row;
+      if (rebuild(seq, time, row.path, row.parts) === entry) return { path: row.path, body: row.body };
     } catch {
       // Falls through to the whole text.
     }
@@ -65,18 +65,52 @@ export function encodeAuditEntry(entry: string, seq: number, time: number): Comp
   return { path, body: entry };
 }
 
-/** The exact entry text a row holds. Throws a SyntaxError or TypeError on a body it cannot read. */
+/** Members in canonical (sorted) order, with where each comes from: a body index, or a column. */
+const CANONICAL_ORDER: readonly (readonly [string, number | 'path' | 'seq' | 'time' | 'type'])[] = [
+  ['apiKey', 5],
+  ['code', 6],
+  ['detail', 7],
+  ['method', 1],
+  ['path', 'path'],
+  ['remote', 3],
+  ['seq', 'seq'],
+  ['session', 4],
+  ['status', 2],
+  ['time', 'time'],
+  ['type', 'type'],
+];
+
+/**
+ * The exact entry text a row holds. Written member by member in canonical order (the
+ * same text `canonicalJson` gives for the object, without building and sorting it: this
+ * runs for every entry read and, as the encoder's check, every entry written). Throws a
+ * SyntaxError or TypeError on a body it cannot read.
+ */
 export function decodeAuditEntry(seq: number, time: number, path: string | null, body: string): string {
   if (!body.startsWith('[')) return body;
   const parts = JSON.parse(body) as JsonValue[];
   if (!Array.isArray(parts)) throw new TypeError('audit row body is not an array');
+  return rebuild(seq, time, path, parts);
+}
+
+function rebuild(seq: number, time: number, path: string | null, parts: readonly JsonValue[]): string {
   const type = ENTRY_TYPES[parts[0] as number];
   if (type === undefined) throw new TypeError('audit row body has no known type');
-  const fields: Record<string, JsonValue> = { type, seq, time };
-  if (path !== null) fields['path'] = path;
-  MEMBERS.forEach((m, i) => {
-    const v = parts[i + 1];
-    if (v !== undefined && v !== null) fields[m] = v;
-  });
-  return canonicalJson(fields);
+  let out = '{';
+  for (const [name, from] of CANONICAL_ORDER) {
+    let text: string;
+    if (from === 'path') {
+      if (path === null) continue;
+      text = JSON.stringify(path);
+    } else if (from === 'seq') text = String(seq);
+    else if (from === 'time') text = String(time);
+    else if (from === 'type') text = JSON.stringify(type);
+    else {
+      const v = parts[from];
+      if (v === undefined || v === null) continue;
+      text = typeof v === 'object' ? canonicalJson(v) : JSON.stringify(v);
+    }
+    out += `${out.length > 1 ? ',' : ''}"${name}":${text}`;
+  }
+  return out + '}';
 }
