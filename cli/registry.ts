@@ -201,12 +201,13 @@ export const REGISTRY: readonly RegistryEntry[] = [
   {
     kind: 'group',
     name: 'audit',
-    summary: 'read the audit log, hash a value as it records it, verify it offline',
+    summary: 'read the audit log, hash a value as it records it, archive it, verify it offline',
     commands: {
-      verify: { summary: 'verify the audit log hash chain and signed checkpoints (offline)', load: async () => (await import('./audit/verify.js')).command },
+      verify: { summary: 'verify the audit hash chain and signed checkpoints, across archives (offline)', load: async () => (await import('./audit/verify.js')).command },
       list: { summary: 'list audit entries, oldest first, by path prefix and time (daemon admin)', load: async () => (await import('./audit/list.js')).command },
       tail: { summary: 'the last audit entries, and new ones with --follow (daemon admin)', load: async () => (await import('./audit/tail.js')).command },
       hash: { summary: 'the HMAC the audit log records for a value read from stdin (daemon admin)', load: async () => (await import('./audit/hash.js')).command },
+      archive: { summary: 'move audit entries older than a time into an archive file (daemon admin)', load: async () => (await import('./audit/archive.js')).command },
     },
   },
   {

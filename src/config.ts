@@ -130,6 +130,21 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    audit: Type.Optional(
+      Type.Object(
+        {
+          retain: Type.Optional(
+            Type.String({
+              minLength: 2,
+              description: 'archive audit entries older than a duration ("30d") or beyond a size kept live ("1GiB") into archive_dir (default: keep everything)',
+            }),
+          ),
+          archive_dir: Type.Optional(Type.String({ minLength: 1, description: 'where retention writes audit archive files (default <data_dir>/audit-archive, created 0700)' })),
+          archive_interval: Type.Optional(Duration('how often retention runs, after a run at start (default 1h, 1s..7d)')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     api_addr: Type.Optional(
       Type.String({ minLength: 1, description: 'the URL clients use to reach the daemon (e.g. "https://vault.example.net:8420"); its host name is accepted for unseal' }),
     ),
@@ -186,6 +201,8 @@ export interface Config {
   };
   readonly crypto: { readonly provider: ProviderChoice; readonly signature: SignatureChoice };
   readonly storage: { readonly sqliteDriver: SqliteDriverChoice };
+  /** Audit retention: what to archive (null: keep everything), where, and how often. */
+  readonly audit: AuditRetentionConfig;
   /** Secret values: plaintext cap and read cache size, in bytes (0 disables the cache). */
   readonly secrets: { readonly maxValueBytes: number; readonly cacheBytes: number };
   /** HTTPS settings (paths absolute), or null for plain HTTP. */
@@ -198,6 +215,13 @@ export interface Config {
   readonly apiAddr: string | null;
   /** The file the values came from, or null when none was read. */
   readonly file: string | null;
+}
+
+export interface AuditRetentionConfig {
+  /** Entries older than `ms`, or beyond `bytes` of live entries, are archived; null: none. */
+  readonly retain: { readonly ms: number } | { readonly bytes: number } | null;
+  readonly archiveDir: string;
+  readonly archiveIntervalMs: number;
 }
 
 export interface TlsConfig {
@@ -398,7 +422,25 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'limits.body_limit': 'a byte count or a size such as "2MiB"',
   'secrets.max_value_bytes': 'a byte count or a size such as "64KiB"',
   'secrets.cache_bytes': 'a byte count or a size such as "32MiB"',
+  'audit.archive_interval': 'a duration such as "1h" or "30m"',
 };
+
+const DEFAULT_ARCHIVE_INTERVAL_MS = 3_600_000;
+const MIN_ARCHIVE_INTERVAL_MS = 1000;
+const MAX_ARCHIVE_INTERVAL_MS = 7 * 86_400_000;
+/** A retain size needs a unit: a bare number could be read as either kind. */
+const RETAIN_SIZE = /^[0-9]{1,15}(B|KiB|MiB|GiB|KB|MB|GB)$/;
+
+/** `audit.retain`: a duration (older entries go) or a size (live entries kept); a message when neither. */
+export function parseRetain(text: string): { ms: number } | { bytes: number } | string {
+  if (RETAIN_SIZE.test(text)) {
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes >= 1024 ? { bytes } : 'a size must be at least 1KiB';
+  }
+  const ms = parseDuration(text);
+  if (ms === undefined) return 'must be a duration such as "30d" or a size such as "1GiB"';
+  return ms >= 1000 ? { ms } : 'a duration must be at least 1s';
+}
 
 function describeSchemaError(path: string, keyword: string, params: Record<string, unknown>, fallback: string): string {
   const expected = EXPECTED[path];
@@ -575,6 +617,20 @@ export function resolveConfig(
   }
   const signature: SignatureChoice = !bad('crypto.signature') && f.crypto?.signature !== undefined ? f.crypto.signature : 'ML-DSA-65';
 
+  let retain: AuditRetentionConfig['retain'] = null;
+  if (f.audit?.retain !== undefined && !bad('audit.retain')) {
+    const r = parseRetain(f.audit.retain);
+    if (typeof r === 'string') problems.push({ path: 'audit.retain', message: r });
+    else retain = r;
+  }
+  const archiveDir = !bad('audit.archive_dir') && f.audit?.archive_dir !== undefined ? resolve(opts.baseDir, f.audit.archive_dir) : join(dataDir, 'audit-archive');
+  let archiveIntervalMs = DEFAULT_ARCHIVE_INTERVAL_MS;
+  if (f.audit?.archive_interval !== undefined && !bad('audit.archive_interval')) {
+    const ms = parseDuration(f.audit.archive_interval);
+    if (ms === undefined || ms < MIN_ARCHIVE_INTERVAL_MS || ms > MAX_ARCHIVE_INTERVAL_MS) problems.push({ path: 'audit.archive_interval', message: 'must be between 1s and 7d' });
+    else archiveIntervalMs = ms;
+  }
+
   const sqliteDriver: SqliteDriverChoice = !bad('storage.sqlite_driver') && f.storage?.sqlite_driver !== undefined ? f.storage.sqlite_driver : 'auto';
   // TLS: a certificate and its key together; client settings only with them.
   let tls: TlsConfig | null = null;
@@ -636,6 +692,7 @@ export function resolveConfig(
     limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },
     crypto: { provider, signature },
     storage: { sqliteDriver },
+    audit: { retain, archiveDir, archiveIntervalMs },
     secrets: { maxValueBytes, cacheBytes },
     tls,
     tlsDisable,

@@ -125,6 +125,15 @@ export const ERRORS = {
   OV_SNAPSHOT_UNTRUSTED: { status: 400, message: 'snapshot manifest is not signed by the expected vault signing key' },
   OV_SNAPSHOT_FOREIGN: { status: 409, message: 'snapshot belongs to another vault' },
   OV_SNAPSHOT_UNSUPPORTED: { status: 501, message: 'this storage backend cannot take snapshots' },
+  // audit archives and verification across them (src/audit/archive.ts, archive-chain.ts)
+  OV_AUDIT_ARCHIVE_MALFORMED: { status: 400, message: 'audit archive file is malformed' },
+  OV_AUDIT_ENTRY_MODIFIED: { status: 500, message: 'audit entry does not match its hash chain' },
+  OV_AUDIT_ENTRY_MISSING: { status: 500, message: 'audit entries are missing from the chain' },
+  OV_AUDIT_ENTRY_REORDERED: { status: 500, message: 'audit entries are out of order' },
+  OV_AUDIT_CHECKPOINT_INVALID: { status: 500, message: 'audit checkpoint signature does not verify' },
+  OV_AUDIT_ARCHIVE_MISSING: { status: 500, message: 'an audit archive is missing from the chain' },
+  OV_AUDIT_ARCHIVE_ORDER: { status: 500, message: 'audit archives are out of order or overlap' },
+  OV_AUDIT_ARCHIVE_STALE: { status: 409, message: 'audit archive boundary does not match the stored log' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -14,7 +14,8 @@
  * between pages), and `sessions()` makes whoever needs it wait for the load.
  * @module
  */
-import { AuditLog } from './audit/index.js';
+import { basename } from 'node:path';
+import { AuditArchiver, AuditLog, type ArchiveSelection } from './audit/index.js';
 import { ApiKeyService } from './auth/apikey-service.js';
 import { SessionService } from './auth/session-service.js';
 import { SessionStore, type LoadReport } from './auth/session-store.js';
@@ -23,7 +24,7 @@ import { wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
 import type { SecretKeyInfo } from './envelope/keys.js';
 import { VaultError } from './errors.js';
-import { KeyRotation, Keyring, SealedRecords, vaultSigner } from './keyring/index.js';
+import { KeyRotation, Keyring, SealedRecords, keyringPublicKeys, vaultSigner } from './keyring/index.js';
 import { SealManager } from './seal/index.js';
 import { SecretService, parseSecretPath, secretRewrapSource } from './secrets/index.js';
 import { SnapshotService } from './snapshot/index.js';
@@ -80,11 +81,19 @@ export interface Vault {
   readonly keys: KeyRotation;
   /** Signed, consistent copies of the whole database, taken while the vault serves. */
   readonly snapshots: SnapshotService;
+  /** Moves closed ranges of the audit chain out to archive files (docs/adr/0012-audit-archives.md). */
+  readonly archiver: AuditArchiver;
+  /**
+   * One retention run now (`[audit] retain`): archives what qualifies into `archive_dir`
+   * and records each archive in the log. Resolves with the files written ([] without
+   * `retain`, or while another run is in progress).
+   */
+  runRetention(): Promise<string[]>;
   /** Audit entries written so far; undefined when the log cannot be read. */
   auditEntries(): number | undefined;
   /** Starts loading the session store (once; only without a `sessions` option). */
   loadSessions(): Promise<LoadReport>;
-  /** Starts the background work: the session sweep. */
+  /** Starts the background work: the session sweep, and audit retention when configured. */
   start(): void;
   /** Stops the background work (sweep, a session load in progress); idempotent. */
   stop(): void;
@@ -172,6 +181,24 @@ export function createVault(opts: VaultOptions): Vault {
     sources: () => [validatorRewrapSource(storage), transitRewrapSource(transit), secretRewrapSource(secrets)],
   });
 
+  const archiver = new AuditArchiver({ storage, provider, publicKeys: () => keyringPublicKeys(storage), now, sync: () => storage.syncAsync() });
+  let retainTimer: NodeJS.Timeout | undefined;
+  let retaining = false;
+  const runRetention = async (): Promise<string[]> => {
+    const retain = config.audit.retain;
+    if (retain === null || retaining) return [];
+    retaining = true;
+    try {
+      const sel: ArchiveSelection = 'ms' in retain ? { before: now() - retain.ms } : { keepBytes: retain.bytes };
+      const files = await archiver.archiveInto(config.audit.archiveDir, sel);
+      // The archiving itself is on record, after the range it moved out.
+      if (files.length > 0) await audit.appendAsync({ type: 'sys', detail: { event: 'audit.archive', archives: files.length, last: basename(files[files.length - 1] ?? '') } });
+      return files;
+    } finally {
+      retaining = false;
+    }
+  };
+
   const snapshots = new SnapshotService({ storage, provider, keyring: currentKeyring, dir: config.dataDir, now });
 
   const offUnseal = seal.onUnseal(() => {
@@ -202,6 +229,8 @@ export function createVault(opts: VaultOptions): Vault {
     stopping = true;
     if (sweeper !== undefined) clearInterval(sweeper);
     sweeper = undefined;
+    if (retainTimer !== undefined) clearInterval(retainTimer);
+    retainTimer = undefined;
     // A load never started: whoever waits for the store learns it will not come.
     if (opts.sessions === undefined && loading === undefined) loadFailed(shuttingDown());
   };
@@ -223,9 +252,11 @@ export function createVault(opts: VaultOptions): Vault {
     transit,
     keys,
     snapshots,
+    archiver,
+    runRetention,
     auditEntries(): number | undefined {
       try {
-        return storage.audit.last()?.seq ?? 0;
+        return storage.audit.head()?.seq ?? 0;
       } catch {
         return undefined;
       }
@@ -265,6 +296,14 @@ export function createVault(opts: VaultOptions): Vault {
           .catch((err: unknown) => opts.onError?.('session sweep', err));
       }, SWEEP_INTERVAL_MS);
       sweeper.unref();
+      if (config.audit.retain !== null) {
+        const run = (): void => {
+          runRetention().catch((err: unknown) => opts.onError?.('audit retention', err));
+        };
+        setImmediate(run);
+        retainTimer = setInterval(run, config.audit.archiveIntervalMs);
+        retainTimer.unref();
+      }
     },
     stop,
     close(): void {

@@ -1,13 +1,18 @@
 /**
- * `vault audit verify`: checks the audit log offline (no daemon, no root key): every
+ * `vault audit verify`: checks the audit chain offline (no daemon, no root key): every
  * entry's hash and link and every signed checkpoint (docs/adr/0005-audit-chain.md),
- * reading `<data dir>/vault.db` read-only. The checkpoint keys come from the keyring's
- * stored public keys, or, for a verifier that must not trust the database it checks, from
+ * reading `<data dir>/vault.db` read-only; given archive files (in chain order, or a
+ * directory of them), it checks each of them, that each starts where the one before it
+ * ended, and that the live log starts where the last one ends
+ * (docs/adr/0012-audit-archives.md). The checkpoint keys come from the keyring's stored
+ * public keys, or, for a verifier that must not trust the database it checks, from
  * public key files pinned out of band (`--key`).
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ArchiveInput, AuditProblem, ChainProblem } from '../../src/audit/index.js';
+import type { ErrorCode } from '../../src/errors.js';
 import type { PublicKeyInfo } from '../../src/envelope/keys.js';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
@@ -15,21 +20,49 @@ import { quotePath } from '../io.js';
 import { envRecord } from '../connect/env.js';
 import { printJson } from '../connect/format.js';
 
+/** The archive files named on the command line: files in the order given, or one directory's archives. */
+function readArchives(paths: readonly string[], extension: string): { inputs: ArchiveInput[]; directory: boolean } {
+  const read = (p: string): ArchiveInput => {
+    try {
+      return { name: p, bytes: new Uint8Array(readFileSync(p)) };
+    } catch (e) {
+      throw new CliError('OV_IO', { reason: `cannot read ${quotePath(p)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+    }
+  };
+  const only = paths[0];
+  if (paths.length === 1 && only !== undefined && existsSync(only) && statSync(only).isDirectory()) {
+    const names = readdirSync(only).filter((n) => n.endsWith(extension)).sort();
+    return { inputs: names.map((n) => read(join(only, n))), directory: true };
+  }
+  return { inputs: paths.map(read), directory: false };
+}
+
+function problemJson(p: ChainProblem): Record<string, unknown> {
+  return { code: p.code, reason: p.reason, seq: p.seq ?? null, file: p.file ?? null, ...(p.from === undefined ? {} : { from: p.from, to: p.to }) };
+}
+
 export const command = defineCommand({
   name: 'verify',
-  usage: 'vault audit verify [--data-dir DIR] [--key PUB_FILE ...] [--json]',
+  usage: 'vault audit verify [ARCHIVE... | ARCHIVE_DIR] [--data-dir DIR] [--key PUB_FILE ...] [--json]',
+  positionals: { min: 0, max: 100_000, name: 'ARCHIVE' },
   options: {
     'data-dir': { type: 'string', arg: 'DIR', help: 'the vault data dir (default: ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },
     key: { type: 'string', multiple: true, arg: 'PUB_FILE', help: 'verify checkpoints with this signature public key instead of the stored ones' },
-    json: { type: 'boolean', help: 'print {ok, entries, checkpoints, last_seq, covered_through, first_bad, data_dir}' },
+    json: { type: 'boolean', help: 'print {ok, entries, checkpoints, first_seq, last_seq, covered_through, first_bad, archives, overlap, problem, data_dir}' },
   },
   details: [
     'Runs while the daemon runs (the database is opened read-only). Entries after the last',
     'checkpoint are only hash-chained: a cut of that tail cannot be detected by anyone.',
     'The daemon signs a checkpoint on seal and on shutdown.',
     '',
-    'Exit codes: 0 the log verifies; 1 it does not (the first problem is named: modified,',
-    'deleted, reordered or checkpoint, with its sequence number), or a local error.',
+    'Archives (vault audit archive, [audit] retain) are given in chain order, or as one',
+    'directory whose *.ovaudit files are ordered by their first entry. Without archives the',
+    'live log is checked from where the last archive ended (its signed boundary).',
+    '',
+    'Exit codes: 0 the chain verifies; 1 it does not, or a local error. Each problem has its',
+    'own code: OV_AUDIT_ENTRY_MODIFIED, OV_AUDIT_ENTRY_MISSING, OV_AUDIT_ENTRY_REORDERED,',
+    'OV_AUDIT_CHECKPOINT_INVALID, OV_AUDIT_ARCHIVE_MISSING, OV_AUDIT_ARCHIVE_ORDER,',
+    'OV_AUDIT_ARCHIVE_MALFORMED (docs/errors.md).',
   ].join('\n'),
   async run(ctx) {
     const v = ctx.values;
@@ -47,6 +80,9 @@ export const command = defineCommand({
         hints: ["pass --data-dir DIR, or set ONTOREF_DATA_DIR; 'vault setup --gen-keys' creates a vault"],
       });
     }
+    const audit = await import('../../src/audit/index.js');
+    const { inputs, directory } = readArchives(ctx.positionals, audit.ARCHIVE_EXTENSION);
+    if (directory && inputs.length === 0) throw new CliError('OV_IO', { reason: `no ${audit.ARCHIVE_EXTENSION} files in ${quotePath(ctx.positionals[0] ?? '')}` });
     const provider = await ctx.provider();
     const pinned: PublicKeyInfo[] = [];
     if (v.key.length > 0) {
@@ -54,39 +90,60 @@ export const command = defineCommand({
       for (const f of v.key) pinned.push(await loadPublicKey(ctx, f, 'sig-public'));
     }
     const { openStorage } = await import('../../src/storage/sqlite.js');
-    const { verifyAudit } = await import('../../src/audit/index.js');
     const { keyringPublicKeys } = await import('../../src/keyring/index.js');
     const storage = openStorage(dbPath, { readonly: true });
-    let r;
+    let report;
     try {
-      r = verifyAudit(storage, pinned.length > 0 ? pinned : keyringPublicKeys(storage), provider);
+      const keys = pinned.length > 0 ? pinned : keyringPublicKeys(storage);
+      if (inputs.length === 0) {
+        const live = audit.verifyAudit(storage, keys, provider);
+        report = { ok: live.ok, archives: [], live, overlap: 0, ...(live.ok ? {} : { problem: chainProblemOf(live, audit.PROBLEM_CODES) }) };
+      } else {
+        report = audit.verifyAuditChain(inputs, storage, keys, provider, { sortByStart: directory });
+      }
     } finally {
       storage.close();
     }
+    const live = report.live;
+    const archived = report.archives.reduce((n, a) => n + a.entries, 0);
     if (v.json) {
       await printJson(ctx, {
-        ok: r.ok,
-        entries: r.entries,
-        checkpoints: r.checkpoints,
-        last_seq: r.lastSeq,
-        covered_through: r.coveredThrough,
-        first_bad: r.firstBad ?? null,
+        ok: report.ok,
+        entries: (live?.entries ?? 0) + archived,
+        checkpoints: (live?.checkpoints ?? 0) + report.archives.reduce((n, a) => n + a.checkpoints, 0),
+        first_seq: report.archives[0]?.firstSeq ?? live?.firstSeq ?? 1,
+        last_seq: live?.lastSeq ?? report.archives[report.archives.length - 1]?.lastSeq ?? 0,
+        covered_through: live?.coveredThrough ?? 0,
+        first_bad: live?.firstBad ?? null,
+        archives: report.archives.map((a) => ({ file: a.file, first_seq: a.firstSeq, last_seq: a.lastSeq, entries: a.entries, checkpoints: a.checkpoints })),
+        overlap: report.overlap,
+        problem: report.problem === undefined ? null : problemJson(report.problem),
         data_dir: dir,
       });
-      return r.ok ? 0 : 1;
+      return report.ok ? 0 : 1;
     }
-    if (!r.ok) {
-      const bad = r.firstBad;
-      throw new CliError('OV_AUDIT_INVALID', {
-        reason: bad === undefined ? 'unknown problem' : `entry ${bad.seq}: ${bad.problem}`,
-        hints: [`${r.entries} entries and ${r.checkpoints} checkpoints verified before it`],
+    if (!report.ok || live === undefined) {
+      const p = report.problem;
+      throw new CliError(p?.code ?? 'OV_AUDIT_ENTRY_MODIFIED', {
+        reason: `${p?.file === undefined ? '' : `${p.file}: `}${p?.reason ?? 'unknown problem'}`,
+        hints: [`${archived + (live?.entries ?? 0)} entries verified before it`],
       });
     }
-    const tail = r.lastSeq - r.coveredThrough;
-    await ctx.out(
-      `audit log ok: ${r.entries} entries, ${r.checkpoints} checkpoints` +
-        (r.entries === 0 ? '\n' : tail === 0 ? `, signed through entry ${r.coveredThrough}\n` : `; entries ${r.coveredThrough + 1}-${r.lastSeq} not yet covered by a checkpoint\n`),
+    const tail = live.lastSeq - live.coveredThrough;
+    const lines: string[] = [];
+    for (const a of report.archives) lines.push(`archive ok: ${a.file}: entries ${a.firstSeq}-${a.lastSeq}, ${a.checkpoints} checkpoints\n`);
+    if (report.overlap > 0) lines.push(`the live log still holds the last ${report.overlap} archived entries (a prune not done yet); they match the archive\n`);
+    const from = live.firstSeq > 1 && report.archives.length === 0 ? ` from entry ${live.firstSeq} (entries 1-${live.firstSeq - 1} are archived; give the archives to verify them)` : '';
+    lines.push(
+      `audit log ok${from}: ${live.entries} entries, ${live.checkpoints} checkpoints` +
+        (live.entries === 0 ? '\n' : tail === 0 ? `, signed through entry ${live.coveredThrough}\n` : `; entries ${live.coveredThrough + 1}-${live.lastSeq} not yet covered by a checkpoint\n`),
     );
+    await ctx.out(lines.join(''));
     return 0;
   },
 });
+
+function chainProblemOf(r: { firstBad?: { seq: number; problem: AuditProblem } }, codes: Readonly<Record<AuditProblem, ErrorCode>>): ChainProblem {
+  const bad = r.firstBad ?? { seq: 0, problem: 'modified' as const };
+  return { code: codes[bad.problem], reason: `entry ${bad.seq}: ${bad.problem}`, seq: bad.seq };
+}

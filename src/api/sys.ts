@@ -114,6 +114,35 @@ export const AUDIT_HASH_BODY = Type.Object({ input: Type.String({ maxLength: 655
 
 export const AUDIT_HASH = Type.Object({ hash: Type.String({ description: "hmac-sha256:<hex>, as the audit log records such a value" }) }, closed);
 
+/** `POST /v1/sys/audit/archive`: what to archive. */
+export const AUDIT_ARCHIVE_BODY = Type.Object(
+  {
+    before: Type.String({
+      maxLength: 64,
+      description: 'archive entries older than this: an RFC 3339 time, or a duration back from now such as "30d"; the archive ends on the last checkpoint signed before it',
+    }),
+  },
+  closed,
+);
+
+/** `POST /v1/sys/audit/prune`: the end of an archive written and synced by the caller. */
+export const AUDIT_PRUNE_BODY = Type.Object(
+  {
+    through: Type.Integer({ minimum: 1, description: 'last_seq of the archive: a stored checkpoint after the live start' }),
+    hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: "that checkpoint's entry hash, hex" }),
+  },
+  closed,
+);
+
+export const AUDIT_PRUNE = Type.Object(
+  {
+    pruned: Type.Integer({ minimum: 0, description: 'entries removed (0: this boundary was already pruned)' }),
+    first_seq: Type.Integer({ minimum: 1, description: 'first entry of the range' }),
+    last_seq: Type.Integer({ minimum: 1, description: 'last entry of the range; the live log now starts after it' }),
+  },
+  closed,
+);
+
 export type HealthResponse = Static<typeof HEALTH>;
 export type SealMode = Static<typeof SEAL_MODE>;
 export type SealStatusResponse = Static<typeof SEAL_STATUS>;
@@ -125,3 +154,6 @@ export type AuditEntry = Static<typeof AUDIT_ENTRY>;
 export type AuditList = Static<typeof AUDIT_LIST>;
 export type AuditHashRequest = Static<typeof AUDIT_HASH_BODY>;
 export type AuditHashResponse = Static<typeof AUDIT_HASH>;
+export type AuditArchiveRequest = Static<typeof AUDIT_ARCHIVE_BODY>;
+export type AuditPruneRequest = Static<typeof AUDIT_PRUNE_BODY>;
+export type AuditPruneResponse = Static<typeof AUDIT_PRUNE>;

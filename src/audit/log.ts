@@ -398,7 +398,7 @@ export class AuditLog {
       const time = checkClock(this.#now());
       const entry = canonicalJson({ ...fields, seq, time });
       const hash = entryHash(seq, prevHash, entry);
-      this.#storage.audit.append({ seq, time, entry, prevHash, hash });
+      this.#storage.audit.append({ seq, time, entry, hash });
       if (!inline) checkpointDue ||= seq - last >= this.#every;
       else if (seq - last >= this.#every) {
         const key = this.#signer();

@@ -10,15 +10,19 @@
  * - `reordered` at s: row s holds a well-formed entry that names another seq (rows were
  *   swapped or moved); reported before hashes are checked.
  * - `modified` at s: row s is not the entry that was written there: its text is not a
- *   JSON object whose seq is s and whose time equals the row's time column, its hash does
- *   not match SHA-256(label || s || prev_hash || entry), its prev_hash is not the hash of
- *   row s-1 (the chain breaks between s-1 and s: row s-1 was rewritten with a recomputed
- *   hash, or row s's link was), or a checkpoint at s with a VALID signature names a
- *   different hash (the log up to s was rewritten consistently, which only the signature
- *   exposes).
+ *   JSON object whose seq is s and whose time equals the row's time column, or its hash
+ *   does not match SHA-256(label || s || hash_{s-1} || entry) (row s was edited, or row
+ *   s-1 was rewritten with a recomputed hash and the chain breaks at s), or a checkpoint
+ *   at s with a VALID signature names a different hash (the log up to s was rewritten
+ *   consistently, which only the signature exposes). The compact store rebuilds an
+ *   entry's text from the row's own seq, so rows swapped in the store read as `modified`;
+ *   `reordered` comes from texts that carry their own seq (archive files, whole-text rows).
  * - `checkpoint` at s: the checkpoint at s does not verify under any given public key
  *   with its algorithm and key version (forged or edited signature, seq, hash or time, or
  *   a signing key the verifier was not given).
+ *
+ * After an archive, the live log starts at the last archived boundary: its signed
+ * checkpoint is checked, and the first live entry chains to its hash.
  *
  * Checkpoints are read before the entries: against a daemon appending concurrently (WAL
  * snapshots per statement), the later entry scan then sees every entry a checkpoint names.
@@ -41,32 +45,47 @@ export interface AuditVerifyResult {
   entries: number;
   /** Checkpoints verified, likewise. */
   checkpoints: number;
-  /** Seq of the last verified entry (0 for an empty log). */
+  /** Seq of the first entry checked: 1, or the one after the archived boundary. */
+  firstSeq: number;
+  /** Seq of the last verified entry (firstSeq - 1 when none). */
   lastSeq: number;
+  /** Hash of entry `lastSeq` (the start hash when none). */
+  lastHash: Uint8Array;
   /** Seq of the last verified checkpoint (0 if none): entries after it are only hash-chained. */
   coveredThrough: number;
   firstBad?: { seq: number; problem: AuditProblem };
 }
 
-function rowProblem(row: AuditEntryRecord, prevHash: Uint8Array): AuditProblem | undefined {
+/** Where a chain (the live log, an archive) starts: genesis, or a signed boundary. */
+export interface ChainStart {
+  /** The last entry before the chain (0 at genesis). */
+  readonly seq: number;
+  /** Its hash (GENESIS_HASH at genesis). */
+  readonly hash: Uint8Array;
+  /** The signed checkpoint at `seq`, when the chain starts at an archived boundary. */
+  readonly checkpoint?: AuditCheckpointRecord | undefined;
+}
+
+export const GENESIS: ChainStart = Object.freeze({ seq: 0, hash: GENESIS_HASH });
+
+function rowProblem(row: AuditEntryRecord, prevHash: Uint8Array): { problem: AuditProblem; hash?: Uint8Array } | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(row.entry);
   } catch {
-    return 'modified';
+    return { problem: 'modified' };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'modified';
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: 'modified' };
   const fields = parsed as Record<string, unknown>;
-  if (typeof fields['seq'] === 'number' && Number.isSafeInteger(fields['seq']) && fields['seq'] !== row.seq) return 'reordered';
+  if (typeof fields['seq'] === 'number' && Number.isSafeInteger(fields['seq']) && fields['seq'] !== row.seq) return { problem: 'reordered' };
   // No canonical re-encoding here: the hash below covers the exact text, so any edit of it
   // fails; the writer alone decides the canonical form.
-  if (fields['seq'] !== row.seq || fields['time'] !== row.time) return 'modified';
-  if (!constantTimeEqual(entryHash(row.seq, row.prevHash, row.entry), row.hash)) return 'modified';
-  if (!constantTimeEqual(row.prevHash, prevHash)) return 'modified';
+  if (fields['seq'] !== row.seq || fields['time'] !== row.time) return { problem: 'modified' };
+  if (!constantTimeEqual(entryHash(row.seq, prevHash, row.entry), row.hash)) return { problem: 'modified' };
   return undefined;
 }
 
-function signatureValid(cp: AuditCheckpointRecord, keys: readonly PublicKeyInfo[], provider: CryptoProvider): boolean {
+export function signatureValid(cp: AuditCheckpointRecord, keys: readonly PublicKeyInfo[], provider: CryptoProvider): boolean {
   const message = checkpointMessage(cp.seq, cp.hash, cp.time);
   for (const key of keys) {
     if (key.kind !== 'sig-public' || key.alg !== cp.alg || key.keyVersion !== cp.keyVersion) continue;
@@ -81,29 +100,43 @@ function signatureValid(cp: AuditCheckpointRecord, keys: readonly PublicKeyInfo[
 }
 
 /**
- * Verifies the whole log against `publicKeys` (the keyring's signature public keys, every
- * version: `keyringPublicKeys(storage)` or `keyring.publicKeys()`, or keys pinned out of
- * band). Reads only; works on a read-only storage. Storage errors propagate as VaultError.
+ * Verifies one chain of entries from `start`: each entry's hash over its predecessor's,
+ * dense seqs, and every checkpoint (in seq order) against the entry it names. Stops at
+ * the first problem in seq order.
  */
-export function verifyAudit(storage: Storage, publicKeys: PublicKeyInfo[], provider: CryptoProvider): AuditVerifyResult {
-  const checkpoints = storage.audit.checkpoints();
+export function verifyChain(
+  rows: Iterable<AuditEntryRecord>,
+  checkpoints: readonly AuditCheckpointRecord[],
+  start: ChainStart,
+  publicKeys: readonly PublicKeyInfo[],
+  provider: CryptoProvider,
+): AuditVerifyResult {
   let cp = 0;
   let entries = 0;
   let verifiedCheckpoints = 0;
   let coveredThrough = 0;
-  let expected = 1;
-  let prevHash = GENESIS_HASH;
+  let expected = start.seq + 1;
+  let prevHash = start.hash;
   const result = (firstBad?: { seq: number; problem: AuditProblem }): AuditVerifyResult => {
-    const r: AuditVerifyResult = { ok: firstBad === undefined, entries, checkpoints: verifiedCheckpoints, lastSeq: expected - 1, coveredThrough };
+    const r: AuditVerifyResult = { ok: firstBad === undefined, entries, checkpoints: verifiedCheckpoints, firstSeq: start.seq + 1, lastSeq: expected - 1, lastHash: prevHash, coveredThrough };
     if (firstBad !== undefined) r.firstBad = firstBad;
     return r;
   };
+  const boundary = start.checkpoint;
+  if (boundary !== undefined) {
+    if (boundary.seq !== start.seq || !constantTimeEqual(boundary.hash, start.hash) || !signatureValid(boundary, publicKeys, provider)) {
+      return result({ seq: start.seq, problem: 'checkpoint' });
+    }
+    coveredThrough = start.seq;
+  }
+  // Checkpoints at or below the start are the previous chain's (a prune not yet done).
+  while (checkpoints[cp] !== undefined && (checkpoints[cp] as AuditCheckpointRecord).seq <= start.seq) cp++;
 
-  for (const row of storage.audit.entries()) {
+  for (const row of rows) {
     // The scan is in seq order, so a seq above the expected one is a gap.
-    if (row.seq !== expected) return result({ seq: expected, problem: 'deleted' });
-    const problem = rowProblem(row, prevHash);
-    if (problem !== undefined) return result({ seq: row.seq, problem });
+    if (row.seq !== expected) return result({ seq: expected, problem: row.seq < expected ? 'reordered' : 'deleted' });
+    const bad = rowProblem(row, prevHash);
+    if (bad !== undefined) return result({ seq: row.seq, problem: bad.problem });
     entries++;
     expected++;
     prevHash = row.hash;
@@ -120,4 +153,24 @@ export function verifyAudit(storage: Storage, publicKeys: PublicKeyInfo[], provi
     return result({ seq: expected, problem: 'deleted' });
   }
   return result();
+}
+
+/** The live log's start: the last archived boundary, or genesis. */
+export function liveStart(storage: Storage): ChainStart {
+  const archives = storage.audit.archives();
+  const last = archives[archives.length - 1];
+  return last === undefined ? GENESIS : { seq: last.checkpoint.seq, hash: last.checkpoint.hash, checkpoint: last.checkpoint };
+}
+
+/**
+ * Verifies the live log against `publicKeys` (the keyring's signature public keys, every
+ * version: `keyringPublicKeys(storage)` or `keyring.publicKeys()`, or keys pinned out of
+ * band), from the last archived boundary on. Reads only; works on a read-only storage.
+ * Storage errors propagate as VaultError.
+ */
+export function verifyAudit(storage: Storage, publicKeys: PublicKeyInfo[], provider: CryptoProvider): AuditVerifyResult {
+  // Checkpoints before entries: see the module comment.
+  const checkpoints = storage.audit.checkpoints();
+  const start = liveStart(storage);
+  return verifyChain(storage.audit.entries(start.seq + 1), checkpoints, start, publicKeys, provider);
 }

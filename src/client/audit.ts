@@ -1,9 +1,10 @@
 /**
- * `/v1/sys/audit` calls (daemon admin): pages of the audit log and the HMAC it records
- * for a value.
+ * `/v1/sys/audit` calls (daemon admin): pages of the audit log, the HMAC it records for a
+ * value, and archiving (fetch the next archive, then prune it once it is on disk).
  * @module
  */
-import type { AuditList } from '../api/sys.js';
+import type { AuditList, AuditPruneResponse } from '../api/sys.js';
+import { malformedResponse } from './errors.js';
 import { positiveInt, query } from './args.js';
 import type { Transport } from './transport.js';
 
@@ -30,4 +31,21 @@ export async function listAudit(t: Transport, opts: AuditListOptions = {}): Prom
 /** `POST /v1/sys/audit/hash`: the HMAC the audit log would record for `input`. */
 export async function auditHash(t: Transport, input: string): Promise<string> {
   return (await t.json('POST', 'v1/sys/audit/hash', 'AUDIT_HASH', { body: { input } })).body.hash;
+}
+
+/**
+ * `POST /v1/sys/audit/archive`: the next archive file (entries older than `before`, an
+ * RFC 3339 time or a duration such as "30d"), or undefined when nothing qualifies.
+ * Nothing is pruned: call `pruneAudit` once the file is safely written.
+ */
+export async function archiveAudit(t: Transport, before: string): Promise<Uint8Array | undefined> {
+  const r = await t.request('POST', 'v1/sys/audit/archive', { accept: 'bytes', body: { before } });
+  if (r.status === 204) return undefined;
+  if (!(r.body instanceof Uint8Array)) throw malformedResponse(r.status, 'an archive answer without a body');
+  return r.body;
+}
+
+/** `POST /v1/sys/audit/prune`: removes the archived range ending at `through` (hash in hex). */
+export async function pruneAudit(t: Transport, through: number, hash: string): Promise<AuditPruneResponse> {
+  return (await t.json('POST', 'v1/sys/audit/prune', 'AUDIT_PRUNE', { body: { through, hash } })).body;
 }

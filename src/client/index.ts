@@ -18,7 +18,7 @@ import type { ApiKeyInfo, ApiKeyWithSecret, CreateApiKeyRequest } from '../api/a
 import type { KeyPolicy, KeyVersionInfo, RewrapResponse } from '../api/keys.js';
 import type { SecretDocument, SecretList, SecretMetadata, SecretVersionsResponse, SecretWriteResponse, UpdateSecretMetadataRequest } from '../api/secrets.js';
 import type { CreateSessionRequest, CreateSessionResponse, SessionInfo } from '../api/sessions.js';
-import type { AuditList, DescribeResponse, OpenApiDocument, SealStatusResponse, UnsealRequest } from '../api/sys.js';
+import type { AuditList, AuditPruneResponse, DescribeResponse, OpenApiDocument, SealStatusResponse, UnsealRequest } from '../api/sys.js';
 import * as apikeys from './apikeys.js';
 import * as auditApi from './audit.js';
 import * as keys from './keys.js';
@@ -93,6 +93,14 @@ export class VaultClient {
   /** `GET /v1/sys/audit` (daemon admin): one page of audit entries as stored. */
   listAudit(opts: auditApi.AuditListOptions = {}): Promise<AuditList> {
     return auditApi.listAudit(this.#t, opts);
+  }
+  /** `POST /v1/sys/audit/archive` (daemon admin): the next archive file, or undefined when nothing qualifies. */
+  archiveAudit(before: string): Promise<Uint8Array | undefined> {
+    return auditApi.archiveAudit(this.#t, before);
+  }
+  /** `POST /v1/sys/audit/prune` (daemon admin): removes an archived range once its file is on disk. */
+  pruneAudit(through: number, hash: string): Promise<AuditPruneResponse> {
+    return auditApi.pruneAudit(this.#t, through, hash);
   }
   /** `POST /v1/sys/audit/hash` (daemon admin): the HMAC the audit log records for `input`. */
   auditHash(input: string): Promise<string> {

@@ -7,10 +7,12 @@
  *
  * Migration 2 adds the keyring and the audit log (src/keyring, src/audit); 3 the versioned
  * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts); 5 the
- * transit engine's named keys (./schema-transit.ts).
+ * transit engine's named keys (./schema-transit.ts); 6 the compact audit rows and archive
+ * boundaries (./schema-audit.ts).
  * @module
  */
 import type { Db } from './sqlite/driver.js';
+import { migrateAuditCompact } from './schema-audit.js';
 import { SECRETS_SCHEMA_SQL } from './schema-secrets.js';
 import { TRANSIT_SCHEMA_SQL } from './schema-transit.js';
 import { VALIDATORS_SCHEMA_SQL } from './schema-validators.js';
@@ -21,6 +23,8 @@ export interface Migration {
   readonly description: string;
   /** DDL/DML executed as one script inside the migration's transaction. */
   readonly sql: string;
+  /** Run after `sql` in the same transaction, for a step SQL alone cannot express. */
+  readonly run?: (db: Db) => void;
 }
 
 /** Marks the file as ours in the SQLite header (offset 68), 'OVLT'. */
@@ -120,6 +124,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 3, description: 'secrets', sql: SECRETS_SCHEMA_SQL },
   { version: 4, description: 'validators', sql: VALIDATORS_SCHEMA_SQL },
   { version: 5, description: 'transit keys', sql: TRANSIT_SCHEMA_SQL },
+  { version: 6, description: 'compact audit rows, audit archives', sql: '', run: migrateAuditCompact },
 ]);
 
 /** The schema version this build writes and expects. */
@@ -145,7 +150,8 @@ export function applyMigrations(db: Db, migrations: readonly Migration[] = MIGRA
   for (const m of migrations) {
     db.transaction(() => {
       if (schemaVersion(db) >= m.version) return;
-      db.exec(m.sql);
+      if (m.sql !== '') db.exec(m.sql);
+      m.run?.(db);
       if (m.version === 1) db.pragma(`application_id = ${APPLICATION_ID}`);
       // The pragma takes no bound parameter; version is an integer from this file.
       db.pragma(`user_version = ${m.version}`);

@@ -170,13 +170,16 @@ export interface KeyringStore {
   clear(): number;
 }
 
-/** One audit log row (src/audit). `entry` is canonical JSON; hashes are 32 bytes. */
+/**
+ * One audit log row (src/audit). `entry` is canonical JSON; the hash is 32 bytes. The
+ * link is not stored: it is the previous row's hash (or, for the first live row after an
+ * archive, the archive boundary's), which the chain check reads from there.
+ */
 export interface AuditEntryRecord {
   /** >= 1, dense. */
   seq: number;
   time: number;
   entry: string;
-  prevHash: Uint8Array;
   hash: Uint8Array;
 }
 
@@ -190,6 +193,18 @@ export interface AuditCheckpointRecord {
   keyVersion: number;
   signature: Uint8Array;
   time: number;
+}
+
+/**
+ * One range of entries moved out to an archive file and pruned from the store: the
+ * entries `firstSeq`..`checkpoint.seq`, ending on that signed checkpoint. The last one is
+ * where the live chain starts.
+ */
+export interface AuditArchiveRecord {
+  firstSeq: number;
+  checkpoint: AuditCheckpointRecord;
+  /** When the range was pruned (ms since the epoch). */
+  archivedAt: number;
 }
 
 /** One page of audit entries (AuditStore.page). */
@@ -206,10 +221,10 @@ export interface AuditPageQuery {
 }
 
 /**
- * The audit tables are append-only: there are no methods to change or remove a row, and a
- * backend must refuse such a change from anywhere else it can (the SQLite schema's
- * triggers raise on UPDATE and DELETE). Only rolling back the transaction that appended a
- * row removes it.
+ * The audit tables are append-only: there are no methods to change a row, and rows leave
+ * only through `prune`, which first records the archived boundary they fall under. A
+ * backend must refuse any other change from anywhere else it can (the SQLite schema's
+ * triggers raise on UPDATE, and on DELETE above the last recorded boundary).
  */
 export interface AuditStore {
   /**
@@ -219,7 +234,10 @@ export interface AuditStore {
   append(r: AuditEntryRecord): void;
   /** The row with the highest seq, if any. */
   last(): AuditEntryRecord | undefined;
-  /** Seq and hash of the row with the highest seq (the chain head), if any. */
+  /**
+   * Seq and hash of the chain head: the row with the highest seq, or, when every entry has
+   * been archived, the last archive boundary; undefined for a log never written.
+   */
   head(): { seq: number; hash: Uint8Array } | undefined;
   get(seq: number): AuditEntryRecord | undefined;
   /**
@@ -239,10 +257,21 @@ export interface AuditStore {
   insertCheckpoint(r: AuditCheckpointRecord): void;
   /** The checkpoint with the highest seq, if any. */
   lastCheckpoint(): AuditCheckpointRecord | undefined;
-  /** Seq of the last checkpoint, 0 if none (cheap: no signature read). */
+  /** Seq of the last checkpoint, or of the last archive boundary if later; 0 if none (cheap: no signature read). */
   lastCheckpointSeq(): number;
-  /** Every checkpoint in seq order (one per thousand entries by default, so small). */
+  /** Every checkpoint still in the store, in seq order (one per thousand entries by default, so small). */
   checkpoints(): AuditCheckpointRecord[];
+  /** Every archived range, in seq order; the last one is where the live entries start. */
+  archives(): AuditArchiveRecord[];
+  /**
+   * Records `r` and removes every entry and checkpoint with seq <= `r.checkpoint.seq`,
+   * returning the number of entries removed. The caller checks that the checkpoint is the
+   * stored one; the store refuses (`OV_STORAGE_CONSTRAINT`) a range that does not start
+   * right after the last one (`firstSeq` = last boundary + 1) or ends before it starts.
+   */
+  prune(r: AuditArchiveRecord): number;
+  /** Approximate bytes the entries with seq > `seq` take in the store (retention by size). */
+  bytesAfter(seq: number): number;
 }
 
 export interface Storage {

@@ -25,7 +25,7 @@
  *
  * Tests in this file run in order.
  */
-import { openRawDb, type RawDb } from '../helpers/raw-sqlite.js';
+import { editAuditEntry, openRawDb, type RawDb } from '../helpers/raw-sqlite.js';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -280,7 +280,7 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
       const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'").get() as { sql: string } | undefined;
       if (row === undefined) throw new Error('audit_log_no_update trigger not found');
       // The trigger works: a plain UPDATE is refused.
-      expect(() => db.prepare("UPDATE audit_log SET entry = entry || ' ' WHERE seq = 1").run()).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE audit_log SET body = body || ' ' WHERE seq = 1").run()).toThrow(/append-only/);
       db.transaction(() => {
         db.exec('DROP TRIGGER audit_log_no_update');
         fn(db);
@@ -306,14 +306,14 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     const edited = raw.replace(/"session":"[0-9a-f-]{36}"/, '"session":"00000000-0000-4000-8000-000000000000"');
     expect(edited).not.toBe(raw);
     withoutUpdateTrigger(dir, (db) => {
-      expect(db.prepare('UPDATE audit_log SET entry = ? WHERE seq = ?').run(edited, seq).changes).toBe(1);
+      expect(editAuditEntry(db, seq, () => edited)).toBe(edited);
     });
 
     const text = await sb.run(['audit', 'verify', '--data-dir', dir]);
     expect(text.code).toBe(1);
     expect(text.out).toBe('');
     expect(text.stderr).toContain(`entry ${seq}: modified`);
-    expect(text.stderr.startsWith('vault: error: audit log verification failed')).toBe(true);
+    expect(text.stderr.startsWith('vault: error: audit entry does not match its hash chain')).toBe(true);
     const json = await sb.run(['audit', 'verify', '--data-dir', dir, '--json']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.out)).toMatchObject({ ok: false, entries: seq - 1, first_bad: { seq, problem: 'modified' } });
@@ -325,9 +325,9 @@ describe.skipIf(!RUN)('daemon crash: SIGKILL during concurrent writes loses noth
     const edited = raw.replace(/"status":201/, '"status":403');
     expect(edited).not.toBe(raw);
     withoutUpdateTrigger(dir, (db) => {
-      const row = db.prepare('SELECT prev_hash FROM audit_log WHERE seq = ?').get(seq) as { prev_hash: Buffer };
-      const hash = entryHash(seq, new Uint8Array(row.prev_hash), edited);
-      expect(db.prepare('UPDATE audit_log SET entry = ?, hash = ? WHERE seq = ?').run(edited, Buffer.from(hash), seq).changes).toBe(1);
+      const prev = db.prepare('SELECT hash FROM audit_log WHERE seq = ?').pluck().get(seq - 1) as Uint8Array;
+      const hash = entryHash(seq, new Uint8Array(prev), editAuditEntry(db, seq, () => edited));
+      expect(db.prepare('UPDATE audit_log SET hash = ? WHERE seq = ?').run(Buffer.from(hash), seq).changes).toBe(1);
     });
     const json = await sb.run(['audit', 'verify', '--data-dir', dir, '--json']);
     expect(json.code).toBe(1);

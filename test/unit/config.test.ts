@@ -49,6 +49,7 @@ describe('defaults', () => {
       limits: { bodyLimit: 2 * 1024 * 1024, maxRequestRate: null, authFailuresPerKey: 5, authFailuresPerAddress: 20 },
       crypto: { provider: 'auto', signature: 'ML-DSA-65' },
       storage: { sqliteDriver: 'auto' },
+      audit: { retain: null, archiveDir: '/home/op/.local/share/ontoref-vault/audit-archive', archiveIntervalMs: 3_600_000 },
       secrets: { maxValueBytes: 65536, cacheBytes: 32 * 1024 * 1024 },
       tls: null,
       tlsDisable: false,
@@ -143,6 +144,24 @@ describe('problems', () => {
     expect(problems({}, { ...HOME, ONTOREF_ADDR: 'ftp://vault.example:8420' })).toHaveProperty('env.ONTOREF_ADDR');
     expect(problems({}, { ...HOME, ONTOREF_ADDR: 'not a url' })).toHaveProperty('env.ONTOREF_ADDR');
     expect(problems({}, { ...HOME, ONTOREF_ADDR: 'http://user:pw@127.0.0.1:1' })).toHaveProperty('env.ONTOREF_ADDR');
+  });
+});
+
+describe('[audit] retention', () => {
+  it('reads retain as a duration or a size, archive_dir relative to the file, and the interval', () => {
+    expect(ok({ audit: { retain: '30d', archive_dir: 'arch', archive_interval: '5s' } }).audit).toEqual({ retain: { ms: 30 * 86_400_000 }, archiveDir: '/etc/ov/arch', archiveIntervalMs: 5000 });
+    expect(ok({ audit: { retain: '1GiB' } }).audit.retain).toEqual({ bytes: 1024 ** 3 });
+  });
+
+  it('refuses a bare number, a tiny or unknown retain, an interval out of range and unknown keys, all at once', () => {
+    expect(problems({ audit: { retain: '30', archive_interval: '10d', keep: 1 } })).toEqual({
+      'audit.retain': 'must be a duration such as "30d" or a size such as "1GiB"',
+      'audit.archive_interval': 'must be between 1s and 7d',
+      'audit.keep': 'unknown key',
+    });
+    expect(problems({ audit: { retain: '500ms' } })).toEqual({ 'audit.retain': 'a duration must be at least 1s' });
+    expect(problems({ audit: { retain: '10B' } })).toEqual({ 'audit.retain': 'a size must be at least 1KiB' });
+    expect(problems({ audit: { archive_interval: 'hourly' } })).toEqual({ 'audit.archive_interval': 'must be a duration such as "1h" or "30m"' });
   });
 });
 

@@ -3,7 +3,8 @@
  * Vault-like status codes (200 unsealed, 503 sealed, 501 not initialised), seal status,
  * unseal (one share, the passphrase, or a reset of the attempt), seal, self-description,
  * Prometheus metrics and the OpenAPI document; and, for the daemon admin once unsealed,
- * snapshots and reading the audit log (pages of entries, the HMAC it records for a value).
+ * snapshots and the audit log (pages of entries, the HMAC it records for a value, archiving
+ * a closed range and pruning it once the caller has the archive on disk).
  * @module
  */
 import { Type } from 'typebox';
@@ -12,7 +13,7 @@ import { SUITES } from '../../envelope/format.js';
 import type { KemName, SignatureName } from '../../crypto/types.js';
 import type { SealStatus } from '../../seal/index.js';
 import { audit, DAEMON_ADMIN, iso, OPERATOR, PUBLIC, type RoutePlugin, type VaultApp } from '../context.js';
-import { AUDIT_HASH, AUDIT_HASH_BODY, AUDIT_LIST, AUDIT_LIST_QUERY, DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../../api/index.js';
+import { AUDIT_ARCHIVE_BODY, AUDIT_HASH, AUDIT_HASH_BODY, AUDIT_LIST, AUDIT_PRUNE, AUDIT_PRUNE_BODY, AUDIT_LIST_QUERY, DESCRIBE, ERROR_RESPONSES, HEALTH, SEAL_STATUS, UNSEAL_BODY } from '../../api/index.js';
 
 const KEMS: readonly KemName[] = ['X-Wing', 'ML-KEM-768', 'ML-KEM-1024'];
 const SIGNATURES: readonly SignatureName[] = ['ML-DSA-65', 'ML-DSA-87', 'Falcon-512-r3', 'Falcon-1024-r3'];
@@ -33,6 +34,9 @@ function rfc3339(value: string, field: string): number {
   return ms;
 }
 
+/** Largest archive one request answers with: under the client's cap on an answer (16 MiB). */
+const MAX_HTTP_ARCHIVE_BYTES = 15 * 1024 * 1024;
+
 /** What this build can do, for clients deciding which calls to make. */
 const unsealAction = (body: { reset?: unknown; share?: unknown }): string => ('reset' in body ? 'reset' : 'share' in body ? 'share' : 'passphrase');
 
@@ -48,6 +52,7 @@ export const CAPABILITIES: readonly string[] = Object.freeze([
   'audit.hash-chain',
   'audit.checkpoints',
   'audit.read',
+  'audit.archive',
   'sys.snapshot',
   'metrics.prometheus',
   'openapi',
@@ -258,6 +263,58 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
         entries: page.entries.map((e) => ({ seq: e.seq, time: iso(e.time), hash: Buffer.from(e.hash).toString('hex'), entry: JSON.parse(e.entry) as Record<string, unknown> })),
         next: page.next,
       };
+    },
+  );
+
+  app.post(
+    '/audit/archive',
+    {
+      config: {
+        access: DAEMON_ADMIN,
+        audit: audit<{ Body: { before: string } }>({ request: (request) => ({ before: request.body.before.slice(0, 64) }) }),
+      },
+      schema: {
+        summary: 'The next audit archive: entries older than `before`, ending on a signed checkpoint (daemon admin; nothing is pruned)',
+        tags: ['sys'],
+        security: [{ bearer: [] }],
+        body: AUDIT_ARCHIVE_BODY,
+        produces: ['application/octet-stream'],
+        response: {
+          200: Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary', description: 'the archive file (docs/format.md)' }),
+          204: Type.Null({ description: 'nothing qualifies' }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const a = vault.archiver.prepare({ before: vault.archiver.cutoff(request.body.before) }, { maxBytes: MAX_HTTP_ARCHIVE_BYTES });
+      if (a === undefined) return reply.code(204).send(null);
+      request.vault.detail = { before: request.body.before.slice(0, 64), first_seq: a.firstSeq, last_seq: a.lastSeq, entries: a.entries };
+      return reply.type('application/octet-stream').send(Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength));
+    },
+  );
+
+  app.post(
+    '/audit/prune',
+    {
+      config: {
+        access: DAEMON_ADMIN,
+        audit: audit<{ Body: { through: number } }, { pruned: number; first_seq: number }>({
+          request: (request) => ({ through: request.body.through }),
+          result: (r, request) => ({ through: request.body.through, first_seq: r.first_seq, pruned: r.pruned }),
+        }),
+      },
+      schema: {
+        summary: 'Remove an archived range from the live log, once its archive is written and synced (daemon admin)',
+        tags: ['sys'],
+        security: [{ bearer: [] }],
+        body: AUDIT_PRUNE_BODY,
+        response: { 200: AUDIT_PRUNE, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const r = await vault.archiver.prune(request.body.through, new Uint8Array(Buffer.from(request.body.hash, 'hex')));
+      return { pruned: r.pruned, first_seq: r.firstSeq, last_seq: r.lastSeq };
     },
   );
 

@@ -1,15 +1,18 @@
 /**
- * In-memory {@link AuditStore}: both tables are arrays kept in seq order, and, as in the
- * SQL schema, nothing can change or remove a row once appended (only a rollback of the
- * transaction that appended it).
+ * In-memory {@link AuditStore}: the tables are arrays kept in seq order, and, as in the
+ * SQL schema, nothing can change a row once appended, and rows leave only through `prune`
+ * (or a rollback of the transaction that appended them).
  * @module
  */
-import type { AuditCheckpointRecord, AuditEntryRecord, AuditPageQuery, AuditStore } from '../types.js';
+import type { AuditArchiveRecord, AuditCheckpointRecord, AuditEntryRecord, AuditPageQuery, AuditStore } from '../types.js';
 import type { MemoryDb } from './db.js';
 import { Columns, copyBytes, lowerBound } from './values.js';
 
 const log = new Columns('audit_log');
 const cps = new Columns('audit_checkpoints');
+const archived = new Columns('audit_archives');
+/** Per-row bytes beside the entry text in the size estimate, as the SQLite backend counts. */
+const ROW_OVERHEAD = 64;
 
 const bySeq = (r: { seq: number }, seq: number): number => r.seq - seq;
 
@@ -20,7 +23,7 @@ function pathOf(entry: string): string {
 }
 
 function copyEntry(r: AuditEntryRecord): AuditEntryRecord {
-  return { ...r, prevHash: copyBytes(r.prevHash), hash: copyBytes(r.hash) };
+  return { ...r, hash: copyBytes(r.hash) };
 }
 
 function copyCheckpoint(r: AuditCheckpointRecord): AuditCheckpointRecord {
@@ -31,6 +34,7 @@ export class MemoryAuditStore implements AuditStore {
   readonly #db: MemoryDb;
   readonly #entries: AuditEntryRecord[] = [];
   readonly #checkpoints: AuditCheckpointRecord[] = [];
+  readonly #archives: AuditArchiveRecord[] = [];
 
   constructor(db: MemoryDb) {
     this.#db = db;
@@ -42,7 +46,6 @@ export class MemoryAuditStore implements AuditStore {
       seq: log.int(r.seq, 'seq', 1),
       time: log.int(r.time, 'time'),
       entry: log.text(r.entry, 'entry'),
-      prevHash: copyBytes(log.blob(r.prevHash, 'prev_hash', 32)),
       hash: copyBytes(log.blob(r.hash, 'hash', 32)),
     });
   }
@@ -55,7 +58,7 @@ export class MemoryAuditStore implements AuditStore {
 
   head(): { seq: number; hash: Uint8Array } | undefined {
     this.#db.check();
-    const row = this.#entries[this.#entries.length - 1];
+    const row = this.#entries[this.#entries.length - 1] ?? this.#archives[this.#archives.length - 1]?.checkpoint;
     return row === undefined ? undefined : { seq: row.seq, hash: copyBytes(row.hash) };
   }
 
@@ -121,12 +124,52 @@ export class MemoryAuditStore implements AuditStore {
 
   lastCheckpointSeq(): number {
     this.#db.check();
-    return this.#checkpoints[this.#checkpoints.length - 1]?.seq ?? 0;
+    return Math.max(this.#checkpoints[this.#checkpoints.length - 1]?.seq ?? 0, this.#archives[this.#archives.length - 1]?.checkpoint.seq ?? 0);
   }
 
   checkpoints(): AuditCheckpointRecord[] {
     this.#db.check();
     return this.#checkpoints.map(copyCheckpoint);
+  }
+
+  archives(): AuditArchiveRecord[] {
+    this.#db.check();
+    return this.#archives.map((a) => ({ ...a, checkpoint: copyCheckpoint(a.checkpoint) }));
+  }
+
+  prune(r: AuditArchiveRecord): number {
+    this.#db.check();
+    const cp = r.checkpoint;
+    const start = (this.#archives[this.#archives.length - 1]?.checkpoint.seq ?? 0) + 1;
+    const record: AuditArchiveRecord = {
+      firstSeq: archived.int(r.firstSeq, 'first_seq', 1),
+      checkpoint: {
+        seq: archived.int(cp.seq, 'seq', 1),
+        hash: copyBytes(archived.blob(cp.hash, 'hash', 32)),
+        alg: archived.text(cp.alg, 'alg'),
+        keyVersion: archived.int(cp.keyVersion, 'key_version', 1),
+        signature: copyBytes(archived.blob(cp.signature, 'signature')),
+        time: archived.int(cp.time, 'time'),
+      },
+      archivedAt: archived.int(r.archivedAt, 'archived_at'),
+    };
+    if (record.firstSeq !== start || record.checkpoint.seq < record.firstSeq) throw archived.fail('check', 'first_seq');
+    this.#archives.push(record);
+    const entries = this.#entries.splice(0, lowerBound(this.#entries, cp.seq + 1, bySeq));
+    const checkpoints = this.#checkpoints.splice(0, lowerBound(this.#checkpoints, cp.seq + 1, bySeq));
+    this.#db.undo(() => {
+      this.#archives.pop();
+      this.#entries.unshift(...entries);
+      this.#checkpoints.unshift(...checkpoints);
+    });
+    return entries.length;
+  }
+
+  bytesAfter(seq: number): number {
+    this.#db.check();
+    let total = 0;
+    for (let i = lowerBound(this.#entries, seq + 1, bySeq); i < this.#entries.length; i++) total += (this.#entries[i] as AuditEntryRecord).entry.length + ROW_OVERHEAD;
+    return total;
   }
 
   #insert<T extends { seq: number }>(rows: T[], table: Columns, row: T): void {

@@ -161,7 +161,8 @@ class SqliteStorage implements SqliteStorageHandle {
         // One self-contained file: no -wal beside it to lose in a copy.
         copy.pragma('journal_mode = DELETE');
         const schemaVersion = copy.pragma('user_version', { simple: true }) as number;
-        const auditSeq = copy.prepare('SELECT coalesce(max(seq), 0) FROM audit_log').pluck().get() as number;
+        // The chain head: the last entry, or the last archived boundary when every entry was archived.
+        const auditSeq = copy.prepare('SELECT max((SELECT coalesce(max(seq), 0) FROM audit_log), (SELECT coalesce(max(seq), 0) FROM audit_archives))').pluck().get() as number;
         return { schemaVersion, auditSeq };
       } finally {
         copy.close();

@@ -79,7 +79,6 @@ export function auditRow(seq: number, over: Partial<AuditEntryRecord> = {}): Aud
     seq,
     time: 1_700_000_000_000 + seq,
     entry: `{"seq":${seq}}`,
-    prevHash: new Uint8Array(32).fill(seq - 1),
     hash: new Uint8Array(32).fill(seq),
     ...over,
   };

@@ -34,7 +34,7 @@ describe('migrations', () => {
 
   it('creates every table STRICT, with the session indexes, and stamps version and application id', () => {
     expect(applyMigrations(db)).toBe(LATEST_SCHEMA_VERSION);
-    const all = ['api_keys', 'audit_checkpoints', 'audit_log', 'keyring_keys', 'keyring_policy', 'meta', 'secret_meta', 'secret_versions', 'sessions', 'transit_key_versions', 'transit_keys', 'validator_keys', 'validator_records', 'validator_slots'];
+    const all = ['api_keys', 'audit_archives', 'audit_checkpoints', 'audit_log', 'keyring_keys', 'keyring_policy', 'meta', 'secret_meta', 'secret_versions', 'sessions', 'transit_key_versions', 'transit_keys', 'validator_keys', 'validator_records', 'validator_slots'];
     expect(tables(db)).toEqual(all);
     for (const t of all) {
       const sql = db.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').pluck().get(t) as string;
