@@ -7,8 +7,11 @@
  * alive; redirects are never followed (the caller refuses them).
  * @module
  */
-import { Agent, request } from 'node:http';
 import { malformedResponse } from './errors.js';
+
+// Not `import ... from 'node:http'`: on Node 24 the ES module view of node:http evaluates
+// every export, fetch's WebSocket and friends included, which loads undici after all.
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 /** An answer's headers: `get` as on a fetch `Headers` (names case-insensitive, repeats joined). */
 export interface ResponseHeaders {
