@@ -4,11 +4,16 @@
  * separate modules), all measured in alternation in the same run on the same runtime:
  *
  * - daemon start: spawn `vault server` (key-file unseal, SQLite) to the first
- *   `GET /v1/sys/health` answering 200; the target is at most half the unbundled start;
+ *   `GET /v1/sys/health` answering 200; the target is 500 ms, half the 1 s product budget
+ *   (before bundling it took 0.7-1.0 s on this kind of machine), reported with its ratio
+ *   to `node -e 0` and to the unbundled tree;
  * - CLI round trip: `vault secrets get PATH -field=NAME` against a running daemon, spawn
  *   to exit; the target is at most 2.5x `node -e 0`.
  *
- * Absolute milliseconds are printed too. Each figure is the median of `ROUNDS` runs.
+ * Absolute milliseconds are printed too. Each figure is the median of `ROUNDS` runs
+ * (`OV_BENCH_STARTUP_ROUNDS`, default 9). `OV_BENCH_STARTUP_OTHER=PATH` compares against
+ * another build's `dist/cli/main.js` instead of this one's unbundled tree, e.g. an older
+ * checkout's, for a before/after in one run.
  * @module
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,7 +23,8 @@ import { join } from 'node:path';
 import { printHeader, printResult, ratio, type Result } from './harness.js';
 import { bundle, freePort, root } from './live.js';
 
-const compiled = join(root, 'dist/cli/main.js');
+const compiled = process.env['OV_BENCH_STARTUP_OTHER'] ?? join(root, 'dist/cli/main.js');
+const otherName = process.env['OV_BENCH_STARTUP_OTHER'] === undefined ? 'unbundled dist/cli' : 'other build';
 const ROUNDS = Number(process.env['OV_BENCH_STARTUP_ROUNDS'] ?? 9);
 
 function median(xs: readonly number[]): number {
@@ -76,10 +82,11 @@ async function daemonStart(env: NodeJS.ProcessEnv): Promise<void> {
   }
   const n = result('node -e 0, spawn to exit', node);
   const b = result('vault server (bundle), spawn to health 200', bundled);
-  const t = result('vault server (unbundled dist/cli), spawn to health 200', tree);
+  const t = result(`vault server (${otherName}), spawn to health 200`, tree);
   for (const r of [n, b, t]) printResult(r);
-  ratio({ label: 'daemon start: bundle / unbundled', ratio: b.ms / t.ms, max: 0.5, baseline: 'the same daemon as separate modules, same run' });
   ratio({ label: 'daemon start (bundle) / node -e 0', ratio: b.ms / n.ms, baseline: 'spawning node itself, same run' });
+  ratio({ label: `daemon start: bundle / ${otherName}`, ratio: b.ms / t.ms, baseline: `${otherName}, same run` });
+  ratio({ label: 'daemon start (bundle) / 500 ms budget', ratio: b.ms / 500, max: 1, baseline: 'half the 1 s product target' });
 }
 
 async function cliRoundTrip(env: NodeJS.ProcessEnv): Promise<void> {
@@ -107,10 +114,10 @@ async function cliRoundTrip(env: NodeJS.ProcessEnv): Promise<void> {
     }
     const n = result('node -e 0, spawn to exit', node);
     const b = result('vault secrets get (bundle), spawn to exit', bundled);
-    const t = result('vault secrets get (unbundled dist/cli), spawn to exit', tree);
+    const t = result(`vault secrets get (${otherName}), spawn to exit`, tree);
     for (const r of [n, b, t]) printResult(r);
     ratio({ label: 'secrets get round trip (bundle) / node -e 0', ratio: b.ms / n.ms, max: 2.5, baseline: 'spawning node itself, same run' });
-    ratio({ label: 'secrets get round trip: bundle / unbundled', ratio: b.ms / t.ms, baseline: 'the same CLI as separate modules, same run' });
+    ratio({ label: `secrets get round trip: bundle / ${otherName}`, ratio: b.ms / t.ms, baseline: `${otherName}, same run` });
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
