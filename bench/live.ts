@@ -4,7 +4,8 @@
  * directory, then `vault server` (the bundle, as installed) on a free loopback port,
  * pinned to its own CPU when the machine allows, with an admin session, an operator API
  * key scoped to `bench/` and a plain HTTP helper. Also: where the load generator runs,
- * and the daemon's resident set size read from /proc.
+ * and the daemon's resident set size read from /proc. `OV_BENCH_PROF=DIR` runs the daemon
+ * with `--cpu-prof`, its profile written to DIR when it stops.
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -90,7 +91,8 @@ export async function startLiveVault(label: string): Promise<LiveVault> {
   const errFile = join(dir, 'daemon.err');
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const err = openSync(errFile, 'a');
-  const [cmd, args] = pinned(SERVER_CPU, [bundle, 'server']);
+  const prof = process.env['OV_BENCH_PROF'];
+  const [cmd, args] = pinned(SERVER_CPU, [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), bundle, 'server']);
   const child = spawn(cmd, args, { cwd: dir, env: { ...env, ONTOREF_ADDR: addr }, stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
