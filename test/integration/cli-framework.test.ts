@@ -71,6 +71,25 @@ describe('framework: help, version, usage errors', () => {
     }
   });
 
+  it('runs from the bundle alone: every module a run loads is a file of dist/bundle', async () => {
+    const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['vault']).toBe('dist/bundle/vault.js');
+    expect(readFileSync(`${repoRoot}/dist/bundle/vault.js`, 'utf8').startsWith('#!/usr/bin/env -S node --\n')).toBe(true);
+    const log = sb.path('loaded-bundle.txt');
+    const hooks = sb.path('hooks-bundle.mjs');
+    const register = sb.path('register-bundle.mjs');
+    writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }\n`);
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+    for (const args of [['--version'], ['envelope', 'keygen', '--alg', 'ml-dsa-65', '-o', sb.path('bundle-check.key')]]) {
+      writeFileSync(log, '');
+      const r = await sb.run(args, { env: { NODE_OPTIONS: `--import ${register}` } });
+      expect(r.code, r.stderr).toBe(0);
+      const files = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:') && !u.startsWith(`file://${sb.dir}`));
+      expect(files.length).toBeGreaterThan(0);
+      expect(files.filter((u) => !u.startsWith(`file://${repoRoot}/dist/bundle/`)), args.join(' ')).toEqual([]);
+    }
+  });
+
   it('vault --version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { version: string };
     const r = await sb.run(['--version']);
