@@ -88,7 +88,9 @@ fi
 # --- build and link ----------------------------------------------------------------------
 say "building"
 npm run --silent build
-cli="$root/dist/cli/main.js"
+# The bundle (dist/bundle/, made by the build): one file and a few chunks start much faster
+# than the compiled tree under dist/cli and dist/src.
+cli="$root/dist/bundle/vault.js"
 chmod +x "$cli"
 # The script itself always runs this checkout's CLI by path: another `vault` (HashiCorp's)
 # may come first on PATH.

@@ -6,13 +6,30 @@
  * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` pick one part.
  * @module
  */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { summary } from './harness.js';
 
 const args = process.argv.slice(2);
 const only = args[0] === '--only' ? args[1] : undefined;
-const want = (part: string): boolean => only === undefined || only === part;
+const soak = args.includes('--soak');
+const want = (part: string): boolean => !soak && (only === undefined || only === part);
+const node24 = args.includes('--node24');
+const soakAt = args.indexOf('--soak-seconds');
+const soakSeconds = soakAt < 0 ? 600 : Number(args[soakAt + 1]);
+
+/** Runs this file again under Node 24 with `passArgs`; false when that run failed. */
+function underNode24(passArgs: readonly string[]): boolean {
+  const r = spawnSync('npx', ['-y', 'node@24', resolve(import.meta.dirname, 'main.js'), ...passArgs], { stdio: 'inherit' });
+  return r.status === 0;
+}
 
 process.stdout.write(`# ontoref-vault benchmarks: Node ${process.versions.node}, OpenSSL ${process.versions.openssl}, ${process.platform}/${process.arch}\n`);
+if (soak) {
+  if (!Number.isFinite(soakSeconds) || soakSeconds < 10) throw new Error('--soak-seconds needs a number of seconds (at least 10)');
+  if (node24) process.exitCode = underNode24(['--soak', '--soak-seconds', String(soakSeconds)]) ? 0 : 1;
+  else await (await import('./soak.js')).benchSoak(soakSeconds);
+}
 if (want('crypto')) (await import('./crypto.js')).benchCrypto();
 if (want('sessions')) await (await import('./sessions.js')).benchSessions();
 if (want('daemon')) await (await import('./daemon.js')).benchDaemon();
@@ -22,4 +39,10 @@ if (want('rewrap')) await (await import('./rewrap.js')).benchRewrap();
 // The handshake part needs no native addon, so the Node 24 pass (`--only crypto`) runs it too.
 if (want('tls') || only === 'crypto') await (await import('./tls.js')).benchTls({ read: want('tls') });
 if (want('transit')) await (await import('./transit.js')).benchTransit();
-summary();
+if (want('startup')) await (await import('./startup.js')).benchStartup();
+if (want('writes')) await (await import('./writes.js')).benchWrites();
+// A soak handed to Node 24 prints its own summary there.
+if (!(soak && node24)) summary();
+if (node24 && !soak) {
+  for (const part of ['crypto', 'startup', 'writes']) if (!underNode24(['--only', part])) process.exitCode = 1;
+}

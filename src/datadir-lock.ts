@@ -12,7 +12,7 @@
  * lock. Readers (`vault audit verify`) never take it.
  * @module
  */
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaultError } from './errors.js';
 
@@ -141,7 +141,8 @@ function createExclusive(path: string, holder: LockHolder): boolean {
     const data = Buffer.from(JSON.stringify(holder));
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
+    // No fsync: other processes read the page cache, and a lock that a crash left empty or
+    // from another boot reads as stale. It cost the daemon's start tens of ms on a busy disk.
   } catch (e) {
     unlinkQuiet(path);
     throw new VaultError('OV_IO', { op: 'write lock' }, { cause: e });

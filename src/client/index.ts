@@ -37,7 +37,7 @@ export type { SecretField, SecretInput } from './secrets.js';
 export type { AuditListOptions } from './audit.js';
 export type { Health } from './sys.js';
 export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr } from './transport.js';
-export type { JsonResponse, Method, RawResponse, RequestOptions, VaultClientOptions } from './transport.js';
+export type { JsonResponse, Method, RawResponse, RequestOptions, ResponseHeaders, VaultClientOptions } from './transport.js';
 export type { TlsClientOptions, TlsInfo } from './https.js';
 export { MAX_BULK_ITEMS, ValidatorsClient, type ValidatorKeyMaterial } from './validators.js';
 export { TransitClient, toBase64, type BatchEntry, type DecryptItem, type EncryptItem, type ExportKind, type HmacItem, type RewrapItem, type SignItem, type VerifyItem } from './transit.js';

@@ -1,7 +1,8 @@
 /**
- * The client's one way to talk to the daemon: address parsing, the bearer token, `fetch`
- * with a timeout over the whole exchange, a size cap on answers, and the mapping of
- * failures to errors (src/client/errors.ts).
+ * The client's one way to talk to the daemon: address parsing, the bearer token, one
+ * request (node:http for `http://` (./http.ts), node:https for `https://` (./https.ts), or
+ * the caller's `fetch`) with a timeout over the whole exchange, a size cap on answers, and
+ * the mapping of failures to errors (src/client/errors.ts).
  *
  * - Every request carries `Authorization: Bearer <token>` when there is a token; the
  *   token is never logged and never put in a URL.
@@ -19,7 +20,10 @@ import { VaultError } from '../errors.js';
 import { DEFAULT_ADDR } from '../util/addr.js';
 import { checkAnswer } from './check.js';
 import { errorFromResponse, malformedResponse, unreachableError } from './errors.js';
+import { httpExchange, type HttpAnswer, type HttpExchange, type ResponseHeaders } from './http.js';
 import type { HttpsFetch, TlsClientOptions, TlsInfo } from './https.js';
+
+export type { ResponseHeaders } from './http.js';
 
 /** Long enough for an argon2id-backed unseal or key exchange on a slow machine. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -31,7 +35,7 @@ export interface VaultClientOptions {
   readonly addr?: string;
   /** Session token sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
-  /** A fetch implementation (default the global one; for https, node:https with `tls`). */
+  /** A fetch implementation (default: node:http, or for https node:https with `tls`). */
   readonly fetch?: typeof globalThis.fetch;
   /** For `https://` addresses: extra CAs, a client certificate, offered groups. */
   readonly tls?: TlsClientOptions;
@@ -63,7 +67,7 @@ export interface RawResponse {
   /** Text, bytes (Uint8Array), or undefined (204, HEAD, `accept: 'none'`). */
   readonly body: string | Uint8Array | undefined;
   /** The answer's headers (e.g. `x-ontoref-version`). */
-  readonly headers: Headers;
+  readonly headers: ResponseHeaders;
 }
 
 /** The name of a schema of the wire contract (src/api). */
@@ -76,7 +80,7 @@ export type Answer<K extends SchemaName> = (typeof api)[K] extends infer S exten
 export interface JsonResponse<T> {
   readonly status: number;
   readonly body: T;
-  readonly headers: Headers;
+  readonly headers: ResponseHeaders;
 }
 
 /**
@@ -116,7 +120,7 @@ function checkToken(token: string): string {
 }
 
 /** The media type of an answer, lower-case, without parameters. */
-export function mediaType(r: { readonly headers: Headers }): string {
+export function mediaType(r: { readonly headers: ResponseHeaders }): string {
   return (r.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
@@ -139,7 +143,7 @@ async function readCapped(res: Response, max: number): Promise<Uint8Array> {
   return out;
 }
 
-function isJson(headers: Headers): boolean {
+function isJson(headers: ResponseHeaders): boolean {
   return /^application\/(?:[\w.+-]+\+)?json\b/i.test(headers.get('content-type') ?? '');
 }
 
@@ -151,11 +155,6 @@ function parseJson(bytes: Uint8Array, status: number): unknown {
   }
 }
 
-interface Exchange {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly bytes: Uint8Array;
-}
 
 export class Transport {
   /** The normalised base URL (always ends with `/`). */
@@ -166,6 +165,7 @@ export class Transport {
   readonly #tls: TlsClientOptions | undefined;
   #https: Promise<HttpsFetch> | undefined;
   #httpsDone: HttpsFetch | undefined;
+  #http: HttpExchange | undefined;
   readonly #timeoutMs: number;
 
   constructor(opts: VaultClientOptions = {}) {
@@ -173,10 +173,9 @@ export class Transport {
     this.addr = this.#base.href;
     this.#token = opts.token === undefined ? undefined : checkToken(opts.token);
     this.#tls = opts.tls;
-    // https without a fetch of the caller's goes through node:https (loaded on first use).
-    const f = opts.fetch ?? (this.#base.protocol === 'https:' ? undefined : globalThis.fetch);
+    // Without a fetch of the caller's: node:http, or node:https (loaded on first use).
+    const f = opts.fetch;
     if (f !== undefined && typeof f !== 'function') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'fetch', reason: 'no fetch implementation' });
-    if (f === undefined && this.#base.protocol !== 'https:') throw new VaultError('OV_INVALID_ARGUMENT', { field: 'fetch', reason: 'no fetch implementation' });
     this.#fetch = f;
     const t = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isSafeInteger(t) || t < 1 || t > 3_600_000) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'timeoutMs', min: 1, max: 3_600_000 });
@@ -203,10 +202,25 @@ export class Transport {
     return this.#httpsDone?.info();
   }
 
-  async #fetcher(): Promise<typeof globalThis.fetch> {
-    if (this.#fetch !== undefined) return this.#fetch;
-    this.#https ??= import('./https.js').then((m) => (this.#httpsDone = m.httpsFetch(this.#tls)));
-    return (await this.#https).fetch;
+  async #send(url: URL, r: Parameters<HttpExchange>[1]): Promise<HttpAnswer> {
+    if (this.#fetch === undefined && this.#base.protocol === 'http:') {
+      this.#http ??= httpExchange();
+      return this.#http(url, r);
+    }
+    let doFetch = this.#fetch;
+    if (doFetch === undefined) {
+      this.#https ??= import('./https.js').then((m) => (this.#httpsDone = m.httpsFetch(this.#tls)));
+      doFetch = (await this.#https).fetch;
+    }
+    const res = await doFetch(url, {
+      method: r.method,
+      headers: r.headers,
+      ...(r.body === undefined ? {} : { body: r.body }),
+      redirect: 'manual',
+      signal: r.signal,
+    });
+    const bytes = r.method === 'HEAD' ? new Uint8Array(0) : await readCapped(res, r.maxBytes);
+    return { status: res.status, headers: res.headers, bytes };
   }
 
   /**
@@ -251,7 +265,7 @@ export class Transport {
     jsonBody: unknown,
     extraHeaders: Readonly<Record<string, string>> | undefined,
     okStatuses: readonly number[] | undefined,
-  ): Promise<Exchange> {
+  ): Promise<HttpAnswer> {
     const url = new URL(path.replace(/^\/+/, ''), this.#base);
     const headers: Record<string, string> = { accept: 'application/json' };
     for (const [k, v] of Object.entries(extraHeaders ?? {})) {
@@ -276,26 +290,15 @@ export class Transport {
     // The timer must not keep a CLI process alive after its work is done.
     timer.unref?.();
     try {
-      let res: Response;
-      const doFetch = await this.#fetcher();
+      let res: HttpAnswer;
       try {
-        res = await doFetch(url, {
-          method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          redirect: 'manual',
-          signal: controller.signal,
-        });
+        res = await this.#send(url, { method, headers, body, signal: controller.signal, maxBytes: MAX_RESPONSE_BYTES });
       } catch (e) {
-        throw unreachableError(this.#base.origin, e, timedOut);
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = method === 'HEAD' ? new Uint8Array(0) : await readCapped(res, MAX_RESPONSE_BYTES);
-      } catch (e) {
+        // A VaultError is the client's own verdict (an answer too large); anything else is the network.
         if (e instanceof VaultError) throw e;
         throw unreachableError(this.#base.origin, e, timedOut);
       }
+      const bytes = res.bytes;
       const ok = (res.status >= 200 && res.status < 300) || (okStatuses ?? []).includes(res.status);
       if (!ok) {
         if (res.status >= 300 && res.status < 400) throw malformedResponse(res.status, 'redirect refused');
@@ -309,7 +312,7 @@ export class Transport {
         }
         throw errorFromResponse(res.status, parsed);
       }
-      return { status: res.status, headers: res.headers, bytes };
+      return res;
     } finally {
       clearTimeout(timer);
     }

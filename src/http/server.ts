@@ -53,6 +53,7 @@ import { sysRoutes } from './routes/sys.js';
 import { transitRoutes } from './routes/transit.js';
 import { validatorRoutes } from './routes/validators.js';
 import { validatorCompiler } from './validator.js';
+import { schemaController } from './compilers.js';
 
 export { MAX_VERIFIED_TOKENS } from './plugins/auth.js';
 
@@ -135,6 +136,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     // Refusals below the router get the house error body and an audit entry (./refusals.ts).
     clientErrorHandler: clientErrorHandler(vault),
     frameworkErrors: frameworkErrorHandler(vault),
+    schemaController,
   };
   // With `https` fastify builds an https.Server; the routes see the same request API either way.
   const app = (Fastify as unknown as (o: typeof fastifyOptions) => FastifyInstance)(fastifyOptions).withTypeProvider<TypeBoxTypeProvider>();

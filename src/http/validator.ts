@@ -3,7 +3,8 @@
  * Equivalent to @fastify/type-provider-typebox's TypeBoxValidatorCompiler, written here
  * so the daemon does not load that module's ajv-formats plugin at start-up (measured
  * ~50 ms of the 1 s readiness budget) for formats no request schema uses. The type
- * provider itself is still used, as a type only.
+ * provider itself is still used, as a type only. Each checker is compiled by the route's
+ * first request, not at start-up (see ./compilers.ts).
  * @module
  */
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
@@ -12,8 +13,9 @@ import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const check = Compile(schema);
+  let check: ReturnType<typeof Compile<TSchema>> | undefined;
   return (value: unknown) => {
+    check ??= Compile(schema);
     // Only query strings, params and headers arrive as strings needing conversion.
     const converted = httpPart === 'body' ? value : Value.Convert(schema, value);
     if (check.Check(converted)) return { value: converted };

@@ -1,5 +1,6 @@
 /**
- * Runs the built CLI (`node dist/cli/main.js`) as a child process, the way users run it:
+ * Runs the built CLI as a child process, the way users run it: the bundle `bin` and
+ * install.sh point at (`node dist/bundle/vault.js`, so the suites test what ships),
  * a temporary HOME and XDG directories, an environment cleared of every ONTOREF_* variable
  * except those a test sets, optional stdin, and captured stdout (bytes), stderr and exit
  * code. Every run is also appended to `transcript`, so a suite can assert afterwards that
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
-export const cliPath = join(repoRoot, 'dist/cli/main.js');
+export const cliPath = join(repoRoot, 'dist/bundle/vault.js');
 
 export interface CliResult {
   readonly args: readonly string[];

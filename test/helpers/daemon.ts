@@ -1,5 +1,5 @@
 /**
- * Drives the real daemon for the integration suites: `node dist/cli/main.js server` as a
+ * Drives the real daemon for the integration suites: `node dist/bundle/vault.js server` as a
  * child process on a free loopback port (ONTOREF_ADDR), in a sandbox HOME with the same
  * cleaned environment as the CLI runs (./cli.ts), its stdout and stderr appended to files
  * (so they survive a SIGKILL and can be grepped for leaked secrets afterwards), ready
@@ -16,9 +16,9 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { openStorage } from '../../src/storage/sqlite.js';
-import { cleanEnv, cliPath, repoRoot, transcript, type CliResult, type Sandbox } from './cli.js';
+import { cleanEnv, cliPath, transcript, type CliResult, type Sandbox } from './cli.js';
 
-export const daemonBuilt: boolean = existsSync(join(repoRoot, 'dist/src/daemon.js'));
+export const daemonBuilt: boolean = existsSync(cliPath);
 
 /** A loopback port nothing listens on right now (bound to port 0, then released). */
 export async function freePort(): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * The daemon-facing `vault` commands against a small node:http server standing in for the
- * daemon, run as real child processes of the built CLI (dist/cli/main.js) in a temporary
+ * daemon, run as real child processes of the built CLI (dist/bundle/vault.js) in a temporary
  * HOME: what the CLI sends (method, path, headers, body) and how it maps answers to output
  * and exit codes.
  */

@@ -1,6 +1,6 @@
 /**
  * The daemon-facing `vault` commands run as real child processes of the built CLI
- * (dist/cli/main.js) in a temporary HOME, for everything that needs no running daemon:
+ * (dist/bundle/vault.js) in a temporary HOME, for everything that needs no running daemon:
  * `setup --gen-keys` (files, modes, refusal without --force, --json, key-file mode),
  * `config validate`, `audit verify` on a fresh vault, `status` with no daemon, token file
  * permission checks, and that help and client commands stay light (no fastify, SQLite or
@@ -14,7 +14,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, makeSandbox, repoRoot, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { loadedSources } from '../helpers/bundle.js';
+import { assertBuilt, cliPath, makeSandbox, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 
@@ -301,10 +302,10 @@ describe('client commands without a daemon', () => {
       writeFileSync(log, '');
       const r = await sb.run(args, { env: { NODE_OPTIONS: `--import ${register}`, ONTOREF_ADDR: addr } });
       expect(r.code, args.join(' ')).toBe(code);
-      const loaded = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
-      expect(loaded.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
-      expect(loaded.filter((u) => /fastify|better-sqlite3|\/dist\/src\/(crypto|envelope|storage|http|seal|auth)\/|@noble|argon2/.test(u)), args.join(' ')).toEqual([]);
-      expect(loaded.some((u) => u.includes('/dist/src/client/')), args.join(' ')).toBe(client);
+      const loaded = loadedSources(readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')));
+      expect(loaded).toContain('cli/main.ts');
+      expect(loaded.filter((u) => /fastify|better-sqlite3|^src\/(crypto|envelope|storage|http|seal|auth)\/|@noble|argon2/.test(u)), args.join(' ')).toEqual([]);
+      expect(loaded.some((u) => u.startsWith('src/client/')), args.join(' ')).toBe(client);
     }
   });
 });
@@ -312,7 +313,7 @@ describe('client commands without a daemon', () => {
 // --- a stand-in for the daemon's network peer ------------------------------------------
 
 describe('vault server (smoke test)', () => {
-  const daemonBuilt = existsSync(join(repoRoot, 'dist/src/daemon.js'));
+  const daemonBuilt = existsSync(cliPath);
   it.skipIf(!daemonBuilt)('setup, server on a free port, status 0, SIGTERM exits 0', async () => {
     const { spawn } = await import('node:child_process');
     const dir = sb.path('vault-server');
@@ -321,7 +322,7 @@ describe('vault server (smoke test)', () => {
     const port = await closedPort();
     const config = sb.path('server.toml');
     writeFileSync(config, `listen = "127.0.0.1:${port}"\ndata_dir = ${JSON.stringify(dir)}\nlog_level = "warn"\n[seal]\nunseal_key_file = ${JSON.stringify(keyFile)}\n`);
-    const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/main.js'), 'server', '--config', config], {
+    const child = spawn(process.execPath, [cliPath, 'server', '--config', config], {
       env: { PATH: process.env['PATH'] ?? '', HOME: sb.home },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

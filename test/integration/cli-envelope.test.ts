@@ -1,6 +1,6 @@
 /**
  * `vault` CLI framework and the offline `vault envelope` commands, run as real child
- * processes of the built CLI (dist/cli/main.js) in a temporary HOME. Covers help and usage
+ * processes of the built CLI (dist/bundle/vault.js) in a temporary HOME. Covers help and usage
  * errors, keygen for every algorithm with file modes, seal/open in every I/O shape, armor
  * detection (terminal via `script` from util-linux), signatures, contexts, age recipients,
  * inspect, permission checks, provider selection, and finally that no plaintext or secret

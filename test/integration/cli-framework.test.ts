@@ -1,6 +1,6 @@
 /**
  * The `vault` CLI framework, run as real child processes of the built CLI
- * (dist/cli/main.js) in a temporary HOME: help, version and usage errors, crypto provider
+ * (dist/bundle/vault.js) in a temporary HOME: help, version and usage errors, crypto provider
  * selection, error formatting, and that no plaintext or secret key material of these runs
  * appeared on a stream where it does not belong. The envelope commands themselves are in
  * cli-envelope.test.ts.
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/crypto/provider.js';
 import { VaultError } from '../../src/errors.js';
 import { CliError, exitCodeFor, formatError } from '../../cli/errors.js';
+import { loadedSources } from '../helpers/bundle.js';
 import { assertBuilt, makeSandbox, repoRoot, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
 import { expectNoLeaks } from '../helpers/leaks.js';
 
@@ -64,9 +65,28 @@ describe('framework: help, version, usage errors', () => {
       writeFileSync(log, '');
       const r = await sb.run(args, { env: { NODE_OPTIONS: `--import ${register}` } });
       expect(r.code).toBe(args[2] === '--bogus' ? 1 : 0);
-      const loaded = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
-      expect(loaded.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
-      expect(loaded.filter((u) => /\/dist\/src\/(crypto|envelope)\/|@noble|@scure/.test(u)), args.join(' ')).toEqual([]);
+      const loaded = loadedSources(readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')));
+      expect(loaded).toContain('cli/main.ts');
+      expect(loaded.filter((u) => /^src\/(crypto|envelope)\/|@noble|@scure/.test(u)), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('runs from the bundle alone: every module a run loads is a file of dist/bundle', async () => {
+    const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['vault']).toBe('dist/bundle/vault.js');
+    expect(readFileSync(`${repoRoot}/dist/bundle/vault.js`, 'utf8').startsWith('#!/usr/bin/env -S node --\n')).toBe(true);
+    const log = sb.path('loaded-bundle.txt');
+    const hooks = sb.path('hooks-bundle.mjs');
+    const register = sb.path('register-bundle.mjs');
+    writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }\n`);
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+    for (const args of [['--version'], ['envelope', 'keygen', '--alg', 'ml-dsa-65', '-o', sb.path('bundle-check.key')]]) {
+      writeFileSync(log, '');
+      const r = await sb.run(args, { env: { NODE_OPTIONS: `--import ${register}` } });
+      expect(r.code, r.stderr).toBe(0);
+      const files = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:') && !u.startsWith(`file://${sb.dir}`));
+      expect(files.length).toBeGreaterThan(0);
+      expect(files.filter((u) => !u.startsWith(`file://${repoRoot}/dist/bundle/`)), args.join(' ')).toEqual([]);
     }
   });
 

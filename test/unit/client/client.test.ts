@@ -415,6 +415,30 @@ describe('options', () => {
     expect(calls).toEqual(['http://daemon.test:1/v1/sys/seal-status']);
   });
 
+  it('sends plain http through node:http, not the global fetch', async () => {
+    const original = globalThis.fetch;
+    globalThis.fetch = () => Promise.reject(new Error('the global fetch was used'));
+    try {
+      handler = (_req, res) => json(res, 200, SEAL_STATUS);
+      expect(await new VaultClient({ addr }).sealStatus()).toEqual(SEAL_STATUS);
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+
+  it('answers headers by case-insensitive name, repeated ones joined as fetch joins them', async () => {
+    handler = (_req, res) => {
+      res.setHeader('X-Ontoref-Test', ['one', 'two']);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    };
+    const r = await new VaultClient({ addr }).request('GET', 'v1/sys/health');
+    expect(r.body).toBe('ok');
+    expect(r.headers.get('x-ontoref-test')).toBe('one, two');
+    expect(r.headers.get('X-Ontoref-Test')).toBe('one, two');
+    expect(r.headers.get('x-absent')).toBeNull();
+  });
+
   it('rejects an out-of-range timeout', () => {
     expect(() => new VaultClient({ timeoutMs: 0 })).toThrow(VaultError);
   });
