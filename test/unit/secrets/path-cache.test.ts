@@ -50,8 +50,8 @@ describe('secret paths', () => {
 describe('ReadCache', () => {
   const b = (path: string, version = 1) => ({ path, version, kind: 'data' as const });
   const env = Uint8Array.of(1, 2, 3);
-  /** What one entry is charged: plaintext + envelope copy + overhead (160). */
-  const charge = (plain: number, envelope = env.length) => plain + envelope + 160;
+  /** What one entry is charged: plaintext + envelope copy + overhead (400). */
+  const charge = (plain: number, envelope = env.length) => plain + envelope + 400;
 
   it('keys by the binding: path, version and kind', () => {
     const k = ReadCache.key(b('a'));
