@@ -13,6 +13,8 @@ import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { makeVault, unseal, type TestVault } from '../http/helpers.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+/** The store asks SQLite about other connections' commits once per event-loop turn. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function code(fn: () => unknown): string {
   try {
@@ -93,7 +95,7 @@ describe('verified reads', () => {
     expect(code(() => svc.get('vr/e'))).toBe('OV_SECRET_NOT_FOUND');
   });
 
-  it('another connection editing the row makes the next read open it again (and fail)', () => {
+  it('another connection editing the row makes the next read (from the next event-loop turn) open it again and fail', async () => {
     remembered('vr/f', 'one');
     const db = openRawDb(join(v.dir, 'vault.db'));
     try {
@@ -101,8 +103,10 @@ describe('verified reads', () => {
       const edited = Uint8Array.from(original);
       edited[edited.length - 1] = (edited[edited.length - 1] ?? 0) ^ 1;
       db.prepare("UPDATE secret_versions SET envelope = ? WHERE path = 'vr/f'").run(edited);
+      await turn();
       expect(code(() => svc.get('vr/f'))).toBe('OV_SECRET_UNREADABLE');
       db.prepare("UPDATE secret_versions SET envelope = ? WHERE path = 'vr/f'").run(original);
+      await turn();
       expect(text(svc.get('vr/f').plaintext)).toBe('{"v":"one"}');
     } finally {
       db.close();
