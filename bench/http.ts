@@ -38,6 +38,8 @@ const ROUNDS = Number(process.env['OV_BENCH_HTTP_ROUNDS'] ?? 2);
 export const SERVER_CPU = '1';
 export const LOADGEN_CPU = '0';
 const SECRET_PATH = 'bench/app/db';
+/** Ratio labels name the runtime: `npm run bench` measures the read under two. */
+const NODE = `Node ${process.versions.node.split('.')[0] ?? '?'}`;
 /** A directory: the daemon then runs with `--cpu-prof` and writes its profile there. */
 const PROFILE_DIR = process.env['OV_BENCH_HTTP_PROF'];
 /** With a profile, which daemon case to load (`read` or `self`), so the profile holds one route. */
@@ -244,7 +246,7 @@ export function best(a: LoadResult | undefined, b: LoadResult): LoadResult {
 }
 
 export async function benchHttp(): Promise<void> {
-  printHeader(`HTTP: autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${WARMUP_S} s warm-up + ${DURATION_S} s measured per case`);
+  printHeader(`HTTP (Node ${process.versions.node}): autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${WARMUP_S} s warm-up + ${DURATION_S} s measured per case`);
   process.stdout.write(
     canPin
       ? `  server under test pinned to CPU ${SERVER_CPU}, load generator (own process) to CPU ${LOADGEN_CPU}; cases alternate, best round kept\n`
@@ -278,17 +280,17 @@ export async function benchHttp(): Promise<void> {
     line('vault GET /v1/sessions/self (reader session)', self);
     const failures = (r: LoadResult): number => r.non2xx + r.errors + r.timeouts;
     if (read !== undefined) {
-      ratio({ label: 'secret read req/s / bare fastify req/s', ratio: read.rps / bare.rps, min: 0.5, baseline: 'bare fastify route, same run' });
-      ratio({ label: 'secret read p50 / bare fastify p50 (ms, floor 1)', ratio: Math.max(read.p50, 1) / Math.max(bare.p50, 1), baseline: 'bare fastify route, same run' });
-      ratio({ label: 'secret read p99 / bare fastify p99', ratio: read.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
+      ratio({ label: `${NODE}: secret read req/s / bare fastify req/s`, ratio: read.rps / bare.rps, min: 0.5, baseline: 'bare fastify route, same run' });
+      ratio({ label: `${NODE}: secret read p50 / bare fastify p50 (ms, floor 1)`, ratio: Math.max(read.p50, 1) / Math.max(bare.p50, 1), baseline: 'bare fastify route, same run' });
+      ratio({ label: `${NODE}: secret read p99 / bare fastify p99`, ratio: read.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
       ratio({ label: 'secret read answers not 2xx (count)', ratio: failures(read), max: 0, baseline: 'none allowed' });
       if (logged !== undefined) {
         ratio({ label: 'secret read req/s / logged bare fastify req/s', ratio: read.rps / logged.rps, baseline: 'bare fastify route with request logging, same run' });
       }
     }
-    ratio({ label: 'sessions/self req/s / bare fastify req/s', ratio: self.rps / bare.rps, baseline: 'bare fastify route, same run' });
-    ratio({ label: 'sessions/self p50 / bare fastify p50 (ms, floor 1)', ratio: Math.max(self.p50, 1) / Math.max(bare.p50, 1), baseline: 'bare fastify route, same run' });
-    ratio({ label: 'sessions/self p99 / bare fastify p99', ratio: self.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
+    ratio({ label: `${NODE}: sessions/self req/s / bare fastify req/s`, ratio: self.rps / bare.rps, baseline: 'bare fastify route, same run' });
+    ratio({ label: `${NODE}: sessions/self p50 / bare fastify p50 (ms, floor 1)`, ratio: Math.max(self.p50, 1) / Math.max(bare.p50, 1), baseline: 'bare fastify route, same run' });
+    ratio({ label: `${NODE}: sessions/self p99 / bare fastify p99`, ratio: self.p99 / Math.max(bare.p99, 1), baseline: 'bare fastify route, same run' });
     ratio({
       label: 'bare + sessions/self answers not 2xx (count)',
       ratio: failures(bare) + failures(self) + (logged === undefined ? 0 : failures(logged)),

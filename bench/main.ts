@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark of the project, each printed as a ratio against a
  * baseline measured in the same run. `--only crypto` limits the run to the parts that do
- * not load native addons (used for the second pass under Node 24, since better-sqlite3
- * is built for the Node that installed it); `--only sessions` / `--only daemon` /
+ * not need native addons (used for the second pass under Node 24, since better-sqlite3
+ * is built for the Node that installed it): crypto, the TLS handshakes and the HTTP read,
+ * whose daemon then uses node:sqlite; `--only sessions` / `--only daemon` /
  * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` pick one part.
  * @module
  */
@@ -34,7 +35,9 @@ if (want('crypto')) (await import('./crypto.js')).benchCrypto();
 if (want('sessions')) await (await import('./sessions.js')).benchSessions();
 if (want('daemon')) await (await import('./daemon.js')).benchDaemon();
 if (want('validators')) await (await import('./validators.js')).benchValidators();
-if (want('http')) await (await import('./http.js')).benchHttp();
+// The read case runs on either SQLite driver (node:sqlite where the better-sqlite3 addon
+// was built for another Node), so the Node 24 pass (`--only crypto`) measures it too.
+if (want('http') || only === 'crypto') await (await import('./http.js')).benchHttp();
 if (want('rewrap')) await (await import('./rewrap.js')).benchRewrap();
 // The handshake part needs no native addon, so the Node 24 pass (`--only crypto`) runs it too.
 if (want('tls') || only === 'crypto') await (await import('./tls.js')).benchTls({ read: want('tls') });

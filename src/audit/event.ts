@@ -80,6 +80,42 @@ export function entryFields(event: AuditEvent): EntryFields {
   return out;
 }
 
+const str = JSON.stringify;
+
+/** A member after the first, or the first: the separator it needs. */
+function member(out: string, name: string, value: string): string {
+  return out.length === 1 ? `${out}"${name}":${value}` : `${out},"${name}":${value}`;
+}
+
+/**
+ * The canonical JSON (./canonical.ts) of an entry: `fields` (as entryFields returns them)
+ * with its `seq` and `time`. The members are known, so they are written in their sorted
+ * order without sorting: the text equals `canonicalJson({ ...fields, seq, time })`, at a
+ * fraction of its cost on every request (a property test compares the two).
+ */
+export function entryText(fields: EntryFields, seq: number, time: number): string {
+  const f = fields as Record<string, unknown>;
+  let out = '{';
+  if (f['apiKey'] !== undefined) out = member(out, 'apiKey', str(f['apiKey']));
+  if (f['code'] !== undefined) out = member(out, 'code', str(f['code']));
+  const detail = f['detail'] as Record<string, string | number | boolean> | undefined;
+  if (detail !== undefined) {
+    // Default sort compares UTF-16 code units, as canonicalJson does.
+    const keys = Object.keys(detail).sort();
+    let d = '{';
+    for (const k of keys) d = member(d, k, str(detail[k]));
+    out = member(out, 'detail', `${d}}`);
+  }
+  if (f['method'] !== undefined) out = member(out, 'method', str(f['method']));
+  if (f['path'] !== undefined) out = member(out, 'path', str(f['path']));
+  if (f['remote'] !== undefined) out = member(out, 'remote', str(f['remote']));
+  out = member(out, 'seq', str(seq));
+  if (f['session'] !== undefined) out = member(out, 'session', str(f['session']));
+  if (f['status'] !== undefined) out = member(out, 'status', str(f['status']));
+  out = member(out, 'time', str(time));
+  return `${member(out, 'type', str(f['type']))}}`;
+}
+
 export function checkClock(t: unknown): number {
   if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new VaultError('OV_AUDIT_FAILED', { reason: 'clock' });
   return t;

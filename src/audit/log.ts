@@ -46,10 +46,9 @@ import type { SecretKeyInfo } from '../envelope/keys.js';
 import { signDetached } from '../envelope/signature.js';
 import { VaultError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
-import { canonicalJson } from './canonical.js';
 import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
 import { readAuditPage, type AuditPage, type AuditReadQuery } from './reader.js';
-import { checkClock, entryFields, failed, type AuditEvent, type EntryFields } from './event.js';
+import { checkClock, entryFields, entryText, failed, type AuditEvent, type EntryFields } from './event.js';
 
 export { MAX_DETAIL_KEYS, MAX_FIELD_CHARS, TRUNCATED_MARK, type AuditEvent } from './event.js';
 
@@ -396,7 +395,7 @@ export class AuditLog {
     for (const fields of entries) {
       seq++;
       const time = checkClock(this.#now());
-      const entry = canonicalJson({ ...fields, seq, time });
+      const entry = entryText(fields, seq, time);
       const hash = entryHash(seq, prevHash, entry);
       this.#storage.audit.append({ seq, time, entry, hash });
       if (!inline) checkpointDue ||= seq - last >= this.#every;

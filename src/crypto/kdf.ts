@@ -5,12 +5,12 @@
  * Two HMAC / HKDF (RFC 5869) routes:
  * - `hmac`, `hkdfExtract`, `hkdfExpander`, `hkdfExpand` run @noble/hashes HMAC, whose
  *   keyed state can be wiped: they serve long-lived keys (root key, keyring, audit).
- * - `transientHkdfExtract` and `transientHkdfExpander` run node:crypto HMAC keyed with a
- *   `KeyObject`, for keys that live for one call (the HPKE key schedule of one message).
- *   On Node 24 a `createHmac` keyed with raw bytes costs about 9.7 us (OpenSSL re-imports
- *   the key every call) against about 1.9 us with a KeyObject, and HPKE runs seven HMACs
- *   per envelope. A KeyObject cannot be wiped explicitly; it becomes garbage when the
- *   call returns (docs/adr/0008-derived-keys-in-keyobjects.md).
+ * - `transientHkdfExtract` and `transientHkdfExpander` compute HMAC as two one-shot
+ *   node:crypto hashes over the padded key blocks (RFC 2104), for keys that live for one
+ *   call (the HPKE key schedule of one message; seven HMACs per envelope). On Node 24 a
+ *   `createHmac` keyed with raw bytes costs about 10 us (OpenSSL re-imports the key every
+ *   call), one keyed with a fresh KeyObject about 3 us, and the two hashes about 2 us;
+ *   every buffer holding key material is this module's own and is zeroed after use.
  * Plain hashes (SHA-2, SHA-3, SHAKE)
  * stay on OpenSSL, which wins on the large inputs they see (signature digests of whole
  * envelopes); TurboSHAKE (RFC 9861) has no OpenSSL binding and comes from noble. Every
@@ -18,7 +18,7 @@
  * without first concatenating a large payload.
  * @module
  */
-import { createHash, createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
+import { createHash, hash, hash as nodeHash } from 'node:crypto';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { turboshake128 as nobleTurboshake128, turboshake256 as nobleTurboshake256 } from '@noble/hashes/sha3-addons.js';
@@ -127,43 +127,88 @@ export function hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, info: Ui
 
 const NODE_HASH: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
-/** HashLen zero bytes as a KeyObject: the empty HKDF salt, shared because it is public. */
-const ZERO_SALT = new Map<HashName, KeyObject>();
+/** Hash block sizes in bytes (HMAC pads the key to one block). */
+const BLOCK: Record<HashName, number> = { 'SHA-256': 64, 'SHA-384': 128, 'SHA-512': 128 };
 
-function transientKey(hash: HashName, key: Uint8Array): KeyObject {
-  if (key.length === 0) {
-    let zero = ZERO_SALT.get(hash);
-    if (zero === undefined) {
-      zero = createSecretKey(new Uint8Array(HASH_LEN[hash]));
-      ZERO_SALT.set(hash, zero);
-    }
-    return zero;
-  }
-  return createSecretKey(key);
+/** An HMAC key as its two padded blocks, K ^ ipad and K ^ opad (RFC 2104). Wipe with `wipePads`. */
+interface HmacPads {
+  readonly inner: Buffer;
+  readonly outer: Buffer;
 }
 
-function nodeHmac(hash: HashName, key: KeyObject, parts: readonly Uint8Array[]): Uint8Array {
-  const h = createHmac(NODE_HASH[hash], key);
-  for (const p of parts) h.update(p);
-  return toU8(h.digest());
+function hmacPads(hash: HashName, key: Uint8Array): HmacPads {
+  const block = BLOCK[hash];
+  // A key longer than a block is replaced by its hash; a shorter one (an empty HKDF salt
+  // included) is padded with zeros.
+  const k = key.length > block ? hash_(hash, key) : key;
+  const inner = Buffer.alloc(block);
+  const outer = Buffer.alloc(block);
+  for (let i = 0; i < block; i++) {
+    const b = i < k.length ? (k[i] as number) : 0;
+    inner[i] = b ^ 0x36;
+    outer[i] = b ^ 0x5c;
+  }
+  if (k !== key) k.fill(0);
+  return { inner, outer };
+}
+
+function hash_(hash: HashName, data: Uint8Array): Buffer {
+  return nodeHash(NODE_HASH[hash], data, 'buffer');
+}
+
+/**
+ * HMAC over the concatenation of `parts` as two one-shot hashes over buffers this module
+ * owns and zeroes: no Hmac object and no KeyObject per call, which on Node 24 cost about
+ * half again as much (every HPKE secret is keyed once or a few times, then dropped).
+ */
+function padHmac(hash: HashName, pads: HmacPads, parts: readonly Uint8Array[]): Uint8Array {
+  const block = pads.inner.length;
+  let n = block;
+  for (const p of parts) n += p.length;
+  const first = Buffer.allocUnsafe(n);
+  first.set(pads.inner, 0);
+  let at = block;
+  for (const p of parts) {
+    first.set(p, at);
+    at += p.length;
+  }
+  const inner = hash_(hash, first);
+  first.fill(0);
+  const second = Buffer.allocUnsafe(block + inner.length);
+  second.set(pads.outer, 0);
+  second.set(inner, block);
+  inner.fill(0);
+  const mac = hash_(hash, second);
+  second.fill(0);
+  return toU8(mac);
+}
+
+function wipePads(pads: HmacPads): void {
+  pads.inner.fill(0);
+  pads.outer.fill(0);
 }
 
 /**
  * HKDF-Extract as `hkdfExtract`, for a salt that lives for one call only (an HPKE shared
- * secret): the salt is copied into a node:crypto KeyObject that cannot be wiped.
+ * secret), through node:crypto's one-shot hash; every copy of the salt is zeroed.
  */
 export function transientHkdfExtract(hash: HashName, salt: Uint8Array, ...ikm: Uint8Array[]): Uint8Array {
-  return nodeHmac(hash, transientKey(hash, salt), ikm);
+  const pads = hmacPads(hash, salt);
+  try {
+    return padHmac(hash, pads, ikm);
+  } finally {
+    wipePads(pads);
+  }
 }
 
 /**
  * HKDF-Expand bound to one PRK that lives for one call only (an HPKE secret or exporter
- * secret): the PRK is copied once into a node:crypto KeyObject, which `dispose` drops
- * but cannot wipe. Same output as `hkdfExpander`.
+ * secret), through node:crypto's one-shot hash: the PRK's padded blocks are made once and
+ * zeroed by `dispose`. Same output as `hkdfExpander`.
  */
 export function transientHkdfExpander(hash: HashName, prk: Uint8Array): HkdfExpander {
   const hLen = HASH_LEN[hash];
-  let key: KeyObject | undefined = transientKey(hash, prk);
+  let key: HmacPads | undefined = hmacPads(hash, prk);
   return {
     expand(info: readonly Uint8Array[], length: number): Uint8Array {
       if (key === undefined) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'hkdf expander', reason: 'disposed' });
@@ -174,7 +219,7 @@ export function transientHkdfExpander(hash: HashName, prk: Uint8Array): HkdfExpa
       if (length <= hLen) {
         // The common case (every HPKE output): one block, no chaining buffer.
         counter[0] = 1;
-        const block = nodeHmac(hash, key, [...info, counter]);
+        const block = padHmac(hash, key, [...info, counter]);
         if (length === hLen) return block;
         const out = block.slice(0, length);
         block.fill(0);
@@ -184,7 +229,7 @@ export function transientHkdfExpander(hash: HashName, prk: Uint8Array): HkdfExpa
       let t: Uint8Array = new Uint8Array(0);
       for (let i = 0, pos = 0; pos < length; i++) {
         counter[0] = i + 1;
-        const block = nodeHmac(hash, key, [t, ...info, counter]);
+        const block = padHmac(hash, key, [t, ...info, counter]);
         out.set(block.subarray(0, Math.min(hLen, length - pos)), pos);
         t.fill(0);
         t = block;
@@ -194,6 +239,7 @@ export function transientHkdfExpander(hash: HashName, prk: Uint8Array): HkdfExpa
       return out;
     },
     dispose(): void {
+      if (key !== undefined) wipePads(key);
       key = undefined;
     },
   };

@@ -167,9 +167,20 @@ export function callerOf(request: { vault: { session: Session | undefined } }): 
   return s;
 }
 
-/** RFC 3339 (UTC, milliseconds). */
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * RFC 3339 (UTC, milliseconds). The last answer is kept: repeated reads of one secret ask
+ * for the same creation time, and a Date plus its formatting cost more than the rest of
+ * the answer's text.
+ */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms === lastIsoMs) return lastIso;
+  const text = new Date(ms).toISOString();
+  lastIsoMs = ms;
+  lastIso = text;
+  return text;
 }
 
 /** The `limits.key` entry of an API key id tried from an address. */

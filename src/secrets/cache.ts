@@ -13,18 +13,49 @@
  * ~14 us per read. Entries are zeroed when evicted, when their version is rewrapped,
  * deleted or destroyed, when a lookup finds other bytes, and all at once when the vault
  * seals.
+ *
+ * Verified reads (`recall` / `remember`): a read that was answered from an entry is
+ * remembered by what was asked (path, and version or "latest") with the storage's change
+ * mark (SecretStore.changeMark) and the keyring it was read under. While the mark and the
+ * keyring are the same, nothing in the secret tables changed, so the row fetch and the
+ * byte comparison would give the same answer: a repeat read skips both. Any write,
+ * delete, destroy, prune, rewrap or commit by another connection moves the mark; a seal
+ * wipes everything; and a remembered read never outlives the entry it points to.
  * @module
  */
 import type { SecretBinding } from './sealing.js';
 
-/** Bookkeeping charged per entry on top of the plaintext and envelope (map slot, key string). */
-const ENTRY_OVERHEAD = 160;
+/**
+ * Bookkeeping charged per entry on top of the plaintext and envelope: its map slots and key
+ * strings, and up to two verified reads pointing at it (the latest, and by number).
+ */
+const ENTRY_OVERHEAD = 400;
 
 interface Entry {
   readonly value: Uint8Array;
   readonly envelope: Buffer;
   readonly path: string;
   readonly version: number;
+  /** Keys of the verified reads that point here, dropped with the entry. */
+  readonly reads: string[];
+}
+
+/** A read answered from an entry, valid while the change mark and the keyring stay the same. */
+interface VerifiedRead {
+  readonly entry: Entry;
+  readonly key: string;
+  readonly binding: SecretBinding;
+  readonly createdAt: number;
+  readonly mark: number;
+  readonly keyring: object;
+}
+
+/** What a verified read gives back: the binding, the row's creation time and the cached plaintext. */
+export interface RecalledRead {
+  readonly binding: SecretBinding;
+  readonly createdAt: number;
+  /** The cache's own array: read it before the next call, never modify or keep it. */
+  readonly value: Uint8Array;
 }
 
 function slotOf(path: string, version: number): string {
@@ -41,6 +72,8 @@ export class ReadCache {
   readonly #entries = new Map<string, Entry>();
   /** (path, version) -> the key cached for it, so a version's entry can be dropped by name. */
   readonly #slots = new Map<string, string>();
+  /** Verified reads by {@link ReadCache.readKey}; at most two per entry (latest and by number). */
+  readonly #reads = new Map<string, VerifiedRead>();
   #bytes = 0;
 
   /** `maxBytes` 0 disables the cache (every read opens its envelope). */
@@ -62,9 +95,50 @@ export class ReadCache {
     return this.#entries.size;
   }
 
+  /** Verified reads currently remembered. */
+  get reads(): number {
+    return this.#reads.size;
+  }
+
   /** The cache key of a binding. NUL cannot occur in a path, so distinct bindings never collide. */
   static key(b: SecretBinding): string {
     return `${b.path}\u0000${String(b.version)}\u0000${b.kind}`;
+  }
+
+  /** The key of a read request: the path, and the version asked for (none: the latest). */
+  static readKey(path: string, version: number | undefined): string {
+    return version === undefined ? path : `${path}\u0000${String(version)}`;
+  }
+
+  /**
+   * The answer of an earlier read of `readKey`, if it was remembered under the same change
+   * `mark` and `keyring` and its entry is still cached (it then counts as used).
+   */
+  recall(readKey: string, mark: number, keyring: object): RecalledRead | undefined {
+    const r = this.#reads.get(readKey);
+    if (r === undefined) return undefined;
+    if (r.mark !== mark || r.keyring !== keyring || this.#entries.get(r.key) !== r.entry) {
+      this.#reads.delete(readKey);
+      return undefined;
+    }
+    this.#entries.delete(r.key);
+    this.#entries.set(r.key, r.entry);
+    return { binding: r.binding, createdAt: r.createdAt, value: r.entry.value };
+  }
+
+  /**
+   * Remembers that `readKey` was just answered with the cached entry of `b` (after `get`
+   * hit or `set` stored it), under the change `mark` read before the row was fetched.
+   * Nothing is remembered when `b` has no entry (a value too large to cache).
+   */
+  remember(readKey: string, mark: number, keyring: object, b: SecretBinding, createdAt: number): void {
+    const key = ReadCache.key(b);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    const old = this.#reads.get(readKey);
+    if (old?.entry === entry && old.mark === mark && old.keyring === keyring) return;
+    this.#reads.set(readKey, { entry, key, binding: { path: b.path, version: b.version, kind: b.kind }, createdAt, mark, keyring });
+    if (!entry.reads.includes(readKey)) entry.reads.push(readKey);
   }
 
   /**
@@ -100,7 +174,7 @@ export class ReadCache {
       if (oldest.done === true) break;
       this.#drop(oldest.value);
     }
-    this.#entries.set(key, { value: plaintext.slice(), envelope: Buffer.from(envelope), path: b.path, version: b.version });
+    this.#entries.set(key, { value: plaintext.slice(), envelope: Buffer.from(envelope), path: b.path, version: b.version, reads: [] });
     this.#slots.set(slotOf(b.path, b.version), key);
     this.#bytes += need;
   }
@@ -116,6 +190,7 @@ export class ReadCache {
     for (const e of this.#entries.values()) e.value.fill(0);
     this.#entries.clear();
     this.#slots.clear();
+    this.#reads.clear();
     this.#bytes = 0;
   }
 
@@ -126,6 +201,7 @@ export class ReadCache {
     this.#entries.delete(key);
     const slot = slotOf(e.path, e.version);
     if (this.#slots.get(slot) === key) this.#slots.delete(slot);
+    for (const r of e.reads) if (this.#reads.get(r)?.entry === e) this.#reads.delete(r);
     this.#bytes -= cost(e);
   }
 }

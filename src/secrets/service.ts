@@ -228,28 +228,49 @@ export class SecretService {
   }
 
   /**
-   * Reads the latest version, or `version`. One query (metadata joined with the row); a
-   * cache hit needs the row's envelope to equal, byte for byte, the one the cached
-   * plaintext was opened from.
+   * Reads the latest version, or `version`. A read answered from the cache before, with
+   * nothing in the secret tables changed since (the store's change mark) and the same
+   * keyring, is answered again without touching storage. Otherwise one query (metadata
+   * joined with the row); a cache hit then needs the row's envelope to equal, byte for
+   * byte, the one the cached plaintext was opened from.
    */
   get(path: string, version?: number): ReadResult {
     parseSecretPath(path);
     // An invalid version is reported only for a path that exists, as before the join.
     const valid = version === undefined || (Number.isSafeInteger(version) && version >= 1);
-    const found = this.#o.storage.secrets.readVersion(path, valid ? version : undefined);
+    const { storage } = this.#o;
+    const cache = this.cache.enabled && valid ? this.cache : undefined;
+    // Read before the row: a change after this point moves the mark past what is remembered.
+    const mark = cache === undefined ? 0 : storage.secrets.changeMark();
+    const readKey = cache === undefined ? '' : ReadCache.readKey(path, version);
+    const openKeyring = this.#o.keyring();
+    if (cache !== undefined && openKeyring !== undefined) {
+      const again = cache.recall(readKey, mark, openKeyring);
+      if (again !== undefined) {
+        const b = again.binding;
+        return { path, version: b.version, createdAt: again.createdAt, kind: b.kind, plaintext: again.value };
+      }
+    }
+    const found = storage.secrets.readVersion(path, valid ? version : undefined);
     if (found === undefined) throw new VaultError('OV_SECRET_NOT_FOUND');
     const v = version === undefined ? found.currentVersion : versionArg(version, 'version');
     const row = found.row;
     if (v < 1 || v > found.currentVersion || row === undefined) throw new VaultError('OV_SECRET_NOT_FOUND');
     if (row.destroyed || row.envelope === null) throw new VaultError('OV_SECRET_DESTROYED');
     if (row.deletedAt !== null) throw new VaultError('OV_SECRET_DELETED');
-    this.keyring();
+    const keyring = this.keyring();
     const binding = { path, version: v, kind: row.kind };
     const base = { path, version: v, createdAt: row.createdAt, kind: row.kind };
-    const hit = this.cache.enabled ? this.cache.get(binding, row.envelope) : undefined;
-    if (hit !== undefined) return { ...base, plaintext: hit };
+    const hit = cache?.get(binding, row.envelope);
+    if (hit !== undefined) {
+      cache?.remember(readKey, mark, keyring, binding, row.createdAt);
+      return { ...base, plaintext: hit };
+    }
     const plaintext = this.sealed.open(secretBinding(binding), { envelope: row.envelope, kemVersion: row.kemVersion });
-    if (this.cache.enabled) this.cache.set(binding, row.envelope, plaintext);
+    if (cache !== undefined) {
+      cache.set(binding, row.envelope, plaintext);
+      cache.remember(readKey, mark, keyring, binding, row.createdAt);
+    }
     return { ...base, plaintext };
   }
 

@@ -114,4 +114,13 @@ export interface SecretStore {
    * `OV_STORAGE_CONSTRAINT` when it would be replaced but `kemVersion` is below 1.
    */
   replaceEnvelope(path: string, version: number, expected: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean;
+  /**
+   * A number that differs from every earlier answer once any secret row or metadata may
+   * have changed since: through this store's own writes (also ones later rolled back) at
+   * once, or a commit by another connection to the same database from the next event-loop
+   * turn on (SQLite is asked once per turn). Equal answers mean nothing
+   * changed in between, so a reader may keep what it verified (the read cache's hits that
+   * skip the row fetch).
+   */
+  changeMark(): number;
 }

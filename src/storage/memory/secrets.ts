@@ -40,6 +40,8 @@ export class MemorySecretStore implements SecretStore {
   readonly #entries = new Map<string, Entry>();
   /** Every path with metadata, in text order. */
   readonly #paths: string[] = [];
+  /** Bumped by every write method (see changeMark). */
+  #mark = 0;
 
   constructor(db: MemoryDb) {
     this.#db = db;
@@ -52,6 +54,7 @@ export class MemorySecretStore implements SecretStore {
   }
 
   putMeta(r: SecretMetaRecord): void {
+    this.#mark++;
     this.#db.check();
     const meta: SecretMetaRecord = {
       path: metaCol.text(r.path, 'path'),
@@ -69,7 +72,7 @@ export class MemorySecretStore implements SecretStore {
     if (e !== undefined) {
       const old = e.meta;
       e.meta = meta;
-      this.#db.undo(() => {
+      this.#undo(() => {
         e.meta = old;
       });
       return;
@@ -77,15 +80,16 @@ export class MemorySecretStore implements SecretStore {
     const added: Entry = { meta, versions: new Map() };
     this.#entries.set(meta.path, added);
     this.#paths.splice(lowerBound(this.#paths, meta.path, compareText), 0, meta.path);
-    this.#db.undo(() => this.#drop(meta.path));
+    this.#undo(() => this.#drop(meta.path));
   }
 
   deleteMeta(path: string): boolean {
+    this.#mark++;
     this.#db.check();
     const e = this.#entries.get(path);
     if (e === undefined) return false;
     this.#drop(path);
-    this.#db.undo(() => {
+    this.#undo(() => {
       this.#entries.set(path, e);
       this.#paths.splice(lowerBound(this.#paths, path, compareText), 0, path);
     });
@@ -113,6 +117,7 @@ export class MemorySecretStore implements SecretStore {
   }
 
   insertVersion(r: SecretVersionRecord): void {
+    this.#mark++;
     this.#db.check();
     const row: SecretVersionRecord = {
       path: versionCol.text(r.path, 'path'),
@@ -129,10 +134,11 @@ export class MemorySecretStore implements SecretStore {
     if (e?.versions.has(row.version) === true) throw versionCol.fail('primary_key');
     if (e === undefined) throw versionCol.fail('foreign_key', 'path');
     e.versions.set(row.version, row);
-    this.#db.undo(() => e.versions.delete(row.version));
+    this.#undo(() => e.versions.delete(row.version));
   }
 
   setDeleted(path: string, version: number, deletedAt: number | null): boolean {
+    this.#mark++;
     this.#db.check();
     const row = this.#live(path, version);
     if (row === undefined) return false;
@@ -141,6 +147,7 @@ export class MemorySecretStore implements SecretStore {
   }
 
   destroyVersion(path: string, version: number): boolean {
+    this.#mark++;
     this.#db.check();
     const row = this.#live(path, version);
     if (row === undefined) return false;
@@ -149,12 +156,13 @@ export class MemorySecretStore implements SecretStore {
   }
 
   pruneBelow(path: string, belowVersion: number): number {
+    this.#mark++;
     this.#db.check();
     const e = this.#entries.get(path);
     if (e === undefined) return 0;
     const gone = [...e.versions.values()].filter((r) => r.version < belowVersion);
     for (const r of gone) e.versions.delete(r.version);
-    this.#db.undo(() => {
+    this.#undo(() => {
       for (const r of gone) e.versions.set(r.version, r);
     });
     return gone.length;
@@ -199,6 +207,7 @@ export class MemorySecretStore implements SecretStore {
   }
 
   replaceEnvelope(path: string, version: number, expected: Uint8Array, envelope: Uint8Array, kemVersion: number): boolean {
+    this.#mark++;
     this.#db.check();
     const row = this.#live(path, version);
     if (row?.envelope === undefined || row.envelope === null || !equalBytes(row.envelope, expected)) return false;
@@ -218,12 +227,24 @@ export class MemorySecretStore implements SecretStore {
   #update(row: SecretVersionRecord, change: Partial<SecretVersionRecord>): void {
     const versions = (this.#entries.get(row.path) as Entry).versions;
     versions.set(row.version, { ...row, ...change });
-    this.#db.undo(() => versions.set(row.version, row));
+    this.#undo(() => versions.set(row.version, row));
   }
 
   #drop(path: string): void {
     this.#entries.delete(path);
     const i = lowerBound(this.#paths, path, compareText);
     if (this.#paths[i] === path) this.#paths.splice(i, 1);
+  }
+
+  changeMark(): number {
+    return this.#mark;
+  }
+
+  /** A rollback changes rows too: undoing moves the mark as well. */
+  #undo(fn: () => void): void {
+    this.#db.undo(() => {
+      this.#mark++;
+      fn();
+    });
   }
 }

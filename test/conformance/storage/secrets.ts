@@ -30,6 +30,39 @@ export function secretsConformance(open: () => Storage): void {
       expect(s.secrets.listVersions('nope')).toEqual([]);
     });
 
+    it('changeMark moves on every write method (also one rolled back) and stays put on reads', () => {
+      const moves = (what: string, fn: () => unknown): void => {
+        const before = s.secrets.changeMark();
+        try {
+          fn();
+        } catch {
+          // A refused or rolled-back write may still have moved the mark; it must not stay behind.
+        }
+        expect(s.secrets.changeMark(), what).not.toBe(before);
+      };
+      moves('putMeta', () => s.secrets.putMeta(meta('m', 1)));
+      moves('insertVersion', () => s.secrets.insertVersion(row('m', 1)));
+      const env = s.secrets.getVersion('m', 1)?.envelope as Uint8Array;
+      moves('replaceEnvelope', () => s.secrets.replaceEnvelope('m', 1, env, Uint8Array.of(9, 9), 2));
+      moves('setDeleted', () => s.secrets.setDeleted('m', 1, 5));
+      moves('pruneBelow', () => s.secrets.pruneBelow('m', 1));
+      moves('destroyVersion', () => s.secrets.destroyVersion('m', 1));
+      moves('deleteMeta', () => s.secrets.deleteMeta('m'));
+      moves('rolled back', () =>
+        s.transaction(() => {
+          s.secrets.putMeta(meta('r', 1));
+          throw new Error('roll back');
+        }),
+      );
+      expect(s.secrets.getMeta('r')).toBeUndefined();
+      const still = s.secrets.changeMark();
+      s.secrets.getMeta('m');
+      s.secrets.readVersion('m');
+      s.secrets.listVersions('m');
+      s.secrets.listPaths({ from: '', to: '\u007f' }, undefined, 10);
+      expect(s.secrets.changeMark()).toBe(still);
+    });
+
     it('putMeta replaces every field of existing metadata and keeps the versions', () => {
       s.secrets.putMeta(meta('p', 1));
       s.secrets.insertVersion(row('p', 1));

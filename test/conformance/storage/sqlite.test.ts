@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../../src/storage/index.js';
 import { resolveSqliteDriver, type SqliteDriverName } from '../../../src/storage/sqlite/driver.js';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { tempDir } from '../../unit/storage/helpers.js';
 import { describeStorageConformance } from './index.js';
 
@@ -30,6 +31,27 @@ for (const driver of drivers) {
       const s = openStorage(join(dir, `vault-${++files}.db`), { sqliteDriver: driver });
       expect(s.settings().driver).toBe(driver);
       s.close();
+    });
+    it('changeMark moves when another connection commits to the secret tables (from the next event-loop turn on; not for its reads)', async () => {
+      const file = join(dir, `vault-${++files}.db`);
+      const s = openStorage(file, { sqliteDriver: driver });
+      const other = openRawDb(file);
+      try {
+        const before = s.secrets.changeMark();
+        other.prepare('SELECT count(*) FROM secret_versions').get();
+        await new Promise((r) => setImmediate(r));
+        expect(s.secrets.changeMark()).toBe(before);
+        other.prepare("INSERT INTO secret_meta (path, max_versions, cas_required, custom_metadata, current_version, created_at, updated_at) VALUES ('x', 0, 0, '{}', 0, 1, 1)").run();
+        // Asked once per turn: within the turn it answers as of its first question.
+        expect(s.secrets.changeMark()).toBe(before);
+        await new Promise((r) => setImmediate(r));
+        const after = s.secrets.changeMark();
+        expect(after).not.toBe(before);
+        expect(s.secrets.changeMark()).toBe(after);
+      } finally {
+        other.close();
+        s.close();
+      }
     });
     describeStorageConformance(`sqlite/${driver}`, () => openStorage(join(dir, `vault-${++files}.db`), { sqliteDriver: driver }));
   });

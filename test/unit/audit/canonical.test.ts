@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, type JsonValue } from '../../../src/audit/canonical.js';
+import { entryFields, entryText, type AuditEvent } from '../../../src/audit/event.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth by UTF-16 code units and writes no whitespace', () => {
@@ -41,6 +42,36 @@ describe('canonicalJson', () => {
         expect(text).not.toMatch(/^\s|\s$/);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('entryText', () => {
+  const str = fc.string({ unit: 'binary', maxLength: 12 });
+  const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined });
+  const detailKey = fc.stringMatching(/^[A-Za-z0-9_.-]{1,8}$/);
+  const detailValue = fc.oneof(str, fc.boolean(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+  const event = fc.record({
+    type: fc.constantFrom('request' as const, 'auth' as const, 'sys' as const),
+    method: opt(str),
+    path: opt(str),
+    status: opt(fc.integer({ min: 0, max: 999 })),
+    code: opt(str),
+    session: opt(str),
+    apiKey: opt(str),
+    remote: opt(str),
+    detail: opt(fc.dictionary(detailKey, detailValue, { maxKeys: 6 })),
+  });
+
+  it('writes exactly what canonicalJson writes for every valid event, with seq and time', () => {
+    fc.assert(
+      fc.property(event, fc.nat(), fc.nat(), (e, seq, time) => {
+        const ev: AuditEvent = { type: e.type };
+        for (const [k, val] of Object.entries(e)) if (val !== undefined) (ev as unknown as Record<string, unknown>)[k] = val;
+        const fields = entryFields(ev);
+        expect(entryText(fields, seq, time)).toBe(canonicalJson({ ...fields, seq, time }));
+      }),
+      { numRuns: 500 },
     );
   });
 });

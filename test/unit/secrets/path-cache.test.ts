@@ -3,10 +3,12 @@
  * prefix rules, listing ranges within a scope, the read cache (keys bound to the exact
  * bytes and binding, LRU by bytes, zeroing on evict and wipe) and the secret context.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../../../src/errors.js';
 import { ReadCache, listRange, parseSecretPath, secretContext } from '../../../src/secrets/index.js';
 import { isValidPrefix } from '../../../src/secrets/path.js';
+import { isSecretPath } from '../../../src/util/secret-path.js';
 
 function code(fn: () => unknown): string {
   try {
@@ -24,6 +26,19 @@ describe('secret paths', () => {
     for (const p of ['', '/', 'a/', '/a', 'a//b', '.', '..', 'a/./b', 'a/../b', 'a%2Fb', '%2e%2e', 'a b', 'dé', 'a\\b', `${'a/'.repeat(64)}a`, 'x'.repeat(513)]) {
       expect(code(() => parseSecretPath(p)), p).toBe('OV_PATH_INVALID');
     }
+  });
+
+  it('the one-pass check agrees with the rule written as split and match, on any text', () => {
+    const rule = (p: string): boolean => {
+      if (p.length === 0 || p.length > 512) return false;
+      const segs = p.split('/');
+      return segs.length <= 64 && segs.every((x) => /^[A-Za-z0-9._-]+$/.test(x) && x !== '.' && x !== '..');
+    };
+    const char = fc.constantFrom('a', 'Z', '0', '.', '_', '-', '/', '%', ' ', '\\', 'é', '\u0000');
+    fc.assert(fc.property(fc.array(char, { maxLength: 24 }).map((a) => a.join('')), (p) => isSecretPath(p) === rule(p)), { numRuns: 5000 });
+    const many = (n: number) => Array.from({ length: n }, () => 'a').join('/');
+    expect([many(64), many(65)].map(isSecretPath)).toEqual([true, false]);
+    expect([`${'a'.repeat(512)}`, `${'a'.repeat(513)}`].map(isSecretPath)).toEqual([true, false]);
   });
 
   it('accepts string prefixes made of whole or partial segments only', () => {
@@ -50,8 +65,8 @@ describe('secret paths', () => {
 describe('ReadCache', () => {
   const b = (path: string, version = 1) => ({ path, version, kind: 'data' as const });
   const env = Uint8Array.of(1, 2, 3);
-  /** What one entry is charged: plaintext + envelope copy + overhead (160). */
-  const charge = (plain: number, envelope = env.length) => plain + envelope + 160;
+  /** What one entry is charged: plaintext + envelope copy + overhead (400). */
+  const charge = (plain: number, envelope = env.length) => plain + envelope + 400;
 
   it('keys by the binding: path, version and kind', () => {
     const k = ReadCache.key(b('a'));

@@ -1,0 +1,45 @@
+/**
+ * The transient HKDF route (HMAC as two one-shot node:crypto hashes over the padded key)
+ * against the @noble/hashes route, for every hash, with keys shorter than, equal to and
+ * longer than a block (the empty HKDF salt included), inputs in parts, and outputs of one
+ * and of several blocks. Pure; runs on every Node.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hkdfExpand, hkdfExtract, hmac, transientHkdfExpander, transientHkdfExtract, type HashName } from '../../../src/crypto/kdf.js';
+
+const HASHES: readonly HashName[] = ['SHA-256', 'SHA-384', 'SHA-512'];
+const bytes = (max: number) => fc.uint8Array({ maxLength: max });
+
+describe('transient HKDF', () => {
+  it('extract equals HMAC(salt, ikm) of the wipeable route, for any salt length and ikm split', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...HASHES), bytes(200), fc.array(bytes(80), { maxLength: 4 }), (h, salt, parts) => {
+        const whole = Uint8Array.from(parts.flatMap((p) => [...p]));
+        expect(transientHkdfExtract(h, salt, ...parts)).toEqual(hkdfExtract(h, salt, whole));
+        expect(transientHkdfExtract(h, salt, ...parts)).toEqual(hmac(h, salt.length === 0 ? new Uint8Array(0) : salt, whole));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('expand equals HKDF-Expand for one and several blocks, and refuses use after dispose', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...HASHES), bytes(160), bytes(60), fc.integer({ min: 0, max: 300 }), (h, prk, info, length) => {
+        const x = transientHkdfExpander(h, prk);
+        expect(x.expand([info.subarray(0, 7), info.subarray(7)], length)).toEqual(hkdfExpand(h, prk, [info], length));
+        x.dispose();
+        expect(() => x.expand([info], 8)).toThrow();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('matches RFC 5869 test case 1 (SHA-256)', () => {
+    const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+    const prk = transientHkdfExtract('SHA-256', hex('000102030405060708090a0b0c'), hex('0b'.repeat(22)));
+    expect(Buffer.from(prk).toString('hex')).toBe('077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5');
+    const okm = transientHkdfExpander('SHA-256', prk).expand([hex('f0f1f2f3f4f5f6f7f8f9')], 42);
+    expect(Buffer.from(okm).toString('hex')).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
+  });
+});
