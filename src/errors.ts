@@ -125,6 +125,10 @@ export const ERRORS = {
   OV_SNAPSHOT_UNTRUSTED: { status: 400, message: 'snapshot manifest is not signed by the expected vault signing key' },
   OV_SNAPSHOT_FOREIGN: { status: 409, message: 'snapshot belongs to another vault' },
   OV_SNAPSHOT_UNSUPPORTED: { status: 501, message: 'this storage backend cannot take snapshots' },
+  // remote signer (Web3Signer eth2 API)
+  OV_SIGNER_KEY_NOT_FOUND: { status: 404, message: 'no active validator key has this public key' },
+  OV_SLASHING_REFUSED: { status: 412, message: 'signing refused by slashing protection' },
+  OV_SIGNER_FORBIDDEN: { status: 403, message: 'this client may not use the signer' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,129 @@
+/**
+ * The remote signer: Ethereum validator keys sign in place, Web3Signer's eth2 API
+ * (./signer-roots.ts computes the signing roots), behind slashing protection
+ * (./signing-state.ts decides). Only a slot's active key signs.
+ *
+ * Order of one signature, so that it can neither race nor be lost:
+ * 1. the decision and the new watermarks are written in one IMMEDIATE storage transaction
+ *    (reads of the watermarks included, so of two conflicting requests the second sees
+ *    the first's watermarks and is refused);
+ * 2. a durable flush of everything committed so far starts (shared with every decision
+ *    committed meanwhile: one fdatasync serves a burst);
+ * 3. the key is opened and the message signed while that flush runs, the secret wiped;
+ * 4. the signature is returned only once the flush has completed. A crash before that
+ *    point loses a signature nobody has seen; a crash after it leaves the watermark on disk.
+ * Refusals write nothing.
+ * @module
+ */
+import { blsSigner, type BlsSigner } from '../crypto/bls-sign.js';
+import { wipe } from '../crypto/bytes.js';
+import { VaultError } from '../errors.js';
+import type { SealedRecords } from '../keyring/sealed-records.js';
+import { WATERMARKS_UNCONFIRMED_META, type ValidatorKeyRecord } from '../storage/validators-types.js';
+import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
+import type { SigningStateJson } from './records.js';
+import { signingRequest, toHex, type SigningRequest } from './signer-roots.js';
+import { NO_PROTECTION, decideSigning, type SignerProtection } from './signing-state.js';
+
+/** Meta row per slot holding its SignerProtection (JSON), next to the slot's watermarks. */
+export const SIGNER_PROTECTION_META = 'validators.signer_protection.';
+
+export interface SignerDeps extends ValidatorServiceDeps {
+  readonly sealed: SealedRecords;
+  /** Genesis fork version of the network, for VALIDATOR_REGISTRATION (builder API). */
+  readonly genesisForkVersion: Uint8Array;
+  /** Default: the native blst binding where it loads, else noble. */
+  readonly bls?: BlsSigner;
+}
+
+export interface SignResult {
+  /** 0x-prefixed 96-byte signature. */
+  readonly signature: string;
+  readonly request: SigningRequest;
+}
+
+const PUBKEY_RE = /^0x[0-9a-fA-F]{96}$/;
+
+function parsePubkey(text: string): Uint8Array {
+  if (!PUBKEY_RE.test(text)) throw new VaultError('OV_BAD_REQUEST', { field: 'identifier', reason: '0x-prefixed 48-byte BLS public key' });
+  return Uint8Array.from(Buffer.from(text.slice(2), 'hex'));
+}
+
+const encoder = new TextEncoder();
+
+export class SignerService {
+  readonly #core: ValidatorCore;
+  readonly #deps: SignerDeps;
+  readonly bls: BlsSigner;
+
+  constructor(deps: SignerDeps) {
+    this.#deps = deps;
+    this.#core = new ValidatorCore(deps, deps.sealed);
+    this.bls = deps.bls ?? blsSigner();
+  }
+
+  /** Public keys of every active Ethereum key, 0x-prefixed lowercase hex. */
+  publicKeys(): string[] {
+    return this.#core.store
+      .listKeys()
+      .filter((k) => k.chain === 'ethereum' && k.state === 'active')
+      .map((k) => toHex(k.publicKey));
+  }
+
+  /** The active Ethereum key with this public key; OV_SIGNER_KEY_NOT_FOUND otherwise. */
+  #activeKey(pubkey: Uint8Array): ValidatorKeyRecord {
+    const key = this.#core.store.findByPublicKey('ethereum', pubkey);
+    if (key === undefined || key.state !== 'active') throw new VaultError('OV_SIGNER_KEY_NOT_FOUND');
+    return key;
+  }
+
+  /** The slot's protection row. */
+  protection(slot: string): SignerProtection {
+    const raw = this.#deps.storage.meta.get(SIGNER_PROTECTION_META + slot);
+    return raw === undefined ? NO_PROTECTION : { ...NO_PROTECTION, ...(JSON.parse(new TextDecoder().decode(raw)) as Partial<SignerProtection>) };
+  }
+
+  /**
+   * Checks, decides, signs: OV_BAD_REQUEST for a malformed body or a signingRoot that
+   * differs from the computed one, OV_SIGNER_KEY_NOT_FOUND, OV_SLASHING_REFUSED (with a
+   * reason), OV_SEALED. `allowed` is the caller's access decision for this key.
+   */
+  async sign(pubkeyText: string, body: unknown, allowed: (pubkey: string) => boolean = () => true): Promise<SignResult> {
+    const pubkey = parsePubkey(pubkeyText);
+    const request = signingRequest(body, { genesisForkVersion: this.#deps.genesisForkVersion });
+    this.#core.keyring();
+    const pubHex = toHex(pubkey);
+    const { storage } = this.#deps;
+    const key = storage.transaction(() => {
+      const k = this.#activeKey(pubkey);
+      if (!allowed(pubHex)) throw new VaultError('OV_SIGNER_FORBIDDEN');
+      if (storage.meta.get(WATERMARKS_UNCONFIRMED_META) !== undefined) {
+        throw new VaultError('OV_SLASHING_REFUSED', { reason: 'watermarks restored from a snapshot are not confirmed yet' });
+      }
+      const slot = this.#core.slot(k.slot);
+      const prot = this.protection(slot.name);
+      const current = JSON.parse(slot.signingState) as SigningStateJson;
+      const d = decideSigning(current, prot, request.gvr === undefined ? undefined : toHex(request.gvr), request.protect, toHex(request.signingRoot));
+      const now = this.#deps.now();
+      if (d.state !== undefined) this.#core.store.updateSigningState(slot.name, JSON.stringify(d.state), now);
+      if (d.protection !== undefined) storage.meta.put(SIGNER_PROTECTION_META + slot.name, encoder.encode(JSON.stringify(d.protection)));
+      return k;
+    });
+    // The flush starts now and covers the decision; the signature waits for it.
+    const durable = storage.syncAsync();
+    let signature: Uint8Array;
+    try {
+      const material = this.#core.openKey(key);
+      try {
+        signature = this.bls.sign(request.signingRoot, material.secret);
+      } finally {
+        wipe(material.secret);
+      }
+    } catch (e) {
+      await durable.catch(() => undefined);
+      throw e;
+    }
+    await durable;
+    return { signature: toHex(signature), request };
+  }
+}
