@@ -24,7 +24,7 @@ export function merkleize(chunks: Uint8Array[], limit?: number): Uint8Array {
   const n = Math.max(chunks.length, limit ?? 0, 1);
   while (size < n) size *= 2;
   let layer = [...chunks];
-  let zero = ZERO;
+  let zero: Uint8Array = ZERO;
   while (size > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < size; i += 2) next.push(sha256(layer[i] ?? zero, layer[i + 1] ?? zero));

@@ -162,7 +162,7 @@ describe('signer: slashing protection', () => {
     expect(ok.status).toBe(200);
     const no = await get('127.0.0.2');
     expect(no.status).toBe(403);
-    expect(JSON.parse(no.body).error.code).toBe('OV_SIGNER_FORBIDDEN');
+    expect((JSON.parse(no.body) as { error: { code: string } }).error.code).toBe('OV_SIGNER_FORBIDDEN');
     expect(no.body).not.toContain(pk);
     const e = auditEntries(f.v).at(-1)!;
     expect([e.status, e.remote, e.code]).toEqual([403, '127.0.0.2', 'OV_SIGNER_FORBIDDEN']);
