@@ -3,7 +3,7 @@
  * baseline measured in the same run. `--only crypto` limits the run to the parts that do
  * not load native addons (used for the second pass under Node 24, since better-sqlite3
  * is built for the Node that installed it); `--only sessions` / `--only daemon` /
- * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` pick one part.
+ * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` / `--only signer` pick one part.
  * @module
  */
 import { summary } from './harness.js';
@@ -22,4 +22,5 @@ if (want('rewrap')) await (await import('./rewrap.js')).benchRewrap();
 // The handshake part needs no native addon, so the Node 24 pass (`--only crypto`) runs it too.
 if (want('tls') || only === 'crypto') await (await import('./tls.js')).benchTls({ read: want('tls') });
 if (want('transit')) await (await import('./transit.js')).benchTransit();
+if (want('signer')) await (await import('./signer.js')).benchSigner();
 summary();

@@ -198,6 +198,7 @@ export function createVault(opts: VaultOptions): Vault {
   const offSeal = seal.onSeal(() => {
     secrets.cache.wipe();
     transit.cache.wipe();
+    signerService.cache.wipe();
     const k = keyring;
     if (k === undefined) return;
     try {
@@ -296,6 +297,7 @@ export function createVault(opts: VaultOptions): Vault {
         keyring?.wipe();
         keyring = undefined;
         secrets.cache.wipe();
+        signerService.cache.wipe();
       }
     },
   };

@@ -102,8 +102,22 @@ export function toHex(b: Uint8Array): string {
   return `0x${Buffer.from(b).toString('hex')}`;
 }
 
+/** Domains seen lately: a validator client asks under the same few forks all day. */
+const domains = new Map<string, Uint8Array>();
+const MAX_DOMAINS = 256;
+
 /** `compute_domain(domain_type, fork_version, genesis_validators_root)`. */
 export function computeDomain(domainType: number, forkVersion: Uint8Array, gvr: Uint8Array): Uint8Array {
+  const id = `${domainType}:${Buffer.from(forkVersion).toString('hex')}:${Buffer.from(gvr).toString('hex')}`;
+  const known = domains.get(id);
+  if (known !== undefined) return known;
+  const d = domainOf(domainType, forkVersion, gvr);
+  if (domains.size >= MAX_DOMAINS) domains.clear();
+  domains.set(id, d);
+  return d;
+}
+
+function domainOf(domainType: number, forkVersion: Uint8Array, gvr: Uint8Array): Uint8Array {
   const forkDataRoot = ssz.phase0.ForkData.hashTreeRoot({ currentVersion: forkVersion, genesisValidatorsRoot: gvr });
   const out = new Uint8Array(32);
   new DataView(out.buffer).setUint32(0, domainType, false);

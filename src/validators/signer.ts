@@ -9,7 +9,8 @@
  *    the first's watermarks and is refused);
  * 2. a durable flush of everything committed so far starts (shared with every decision
  *    committed meanwhile: one fdatasync serves a burst);
- * 3. the key is opened and the message signed while that flush runs, the secret wiped;
+ * 3. the key is opened (or found in ./signer-cache.ts) and the message signed while that
+ *    flush runs;
  * 4. the signature is returned only once the flush has completed. A crash before that
  *    point loses a signature nobody has seen; a crash after it leaves the watermark on disk.
  * Refusals write nothing.
@@ -22,6 +23,7 @@ import type { SealedRecords } from '../keyring/sealed-records.js';
 import { WATERMARKS_UNCONFIRMED_META, type ValidatorKeyRecord } from '../storage/validators-types.js';
 import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
 import type { SigningStateJson } from './records.js';
+import { SignerKeyCache } from './signer-cache.js';
 import { signingRequest, toHex, type SigningRequest } from './signer-roots.js';
 import { NO_PROTECTION, decideSigning, type SignerProtection } from './signing-state.js';
 
@@ -34,6 +36,8 @@ export interface SignerDeps extends ValidatorServiceDeps {
   readonly genesisForkVersion: Uint8Array;
   /** Default: the native blst binding where it loads, else noble. */
   readonly bls?: BlsSigner;
+  /** Opened keys kept (default DEFAULT_SIGNER_CACHE_KEYS; 0 opens the envelope on every signature). */
+  readonly cacheKeys?: number;
 }
 
 export interface SignResult {
@@ -55,11 +59,28 @@ export class SignerService {
   readonly #core: ValidatorCore;
   readonly #deps: SignerDeps;
   readonly bls: BlsSigner;
+  /** Opened keys; the vault wipes it when it seals. */
+  readonly cache: SignerKeyCache;
 
   constructor(deps: SignerDeps) {
     this.#deps = deps;
     this.#core = new ValidatorCore(deps, deps.sealed);
     this.bls = deps.bls ?? blsSigner();
+    this.cache = new SignerKeyCache(deps.cacheKeys);
+  }
+
+  /** Signs with key `key`, opening its envelope only when the cache does not hold it. */
+  #signWith(key: ValidatorKeyRecord, root: Uint8Array): Uint8Array {
+    if (key.envelope === null) throw new VaultError('OV_VALIDATOR_STATE', { reason: 'key is destroyed' });
+    const cached = this.cache.get(key.id, key.envelope, key.kemVersion);
+    if (cached !== undefined) return this.bls.sign(root, cached);
+    const material = this.#core.openKey(key);
+    try {
+      this.cache.put(key.id, key.envelope, key.kemVersion, material.secret);
+      return this.bls.sign(root, material.secret);
+    } finally {
+      wipe(material.secret);
+    }
   }
 
   /** Public keys of every active Ethereum key, 0x-prefixed lowercase hex. */
@@ -113,12 +134,7 @@ export class SignerService {
     const durable = storage.syncAsync();
     let signature: Uint8Array;
     try {
-      const material = this.#core.openKey(key);
-      try {
-        signature = this.bls.sign(request.signingRoot, material.secret);
-      } finally {
-        wipe(material.secret);
-      }
+      signature = this.#signWith(key, request.signingRoot);
     } catch (e) {
       await durable.catch(() => undefined);
       throw e;
