@@ -134,6 +134,18 @@ describe('signer: slashing protection', () => {
     expect(JSON.stringify(e)).not.toContain(r.json<{ signature: string }>().signature.slice(2));
   });
 
+  it('sealed: signing is 503 and the health check says DOWN; the opened keys are wiped', async () => {
+    expect((await sign(f, pk, block(1))).statusCode).toBe(200);
+    expect(f.v.vault.signer.cache.size).toBe(1);
+    expect((await f.app.inject({ method: 'GET', url: '/healthcheck' })).json<{ status: string }>().status).toBe('UP');
+    f.v.vault.seal.seal();
+    expect(f.v.vault.signer.cache.size).toBe(0);
+    expectRefused(await sign(f, pk, block(2)), 503, 'OV_SEALED');
+    const h = await f.app.inject({ method: 'GET', url: '/healthcheck' });
+    expect([h.statusCode, h.json<{ status: string }>().status]).toEqual([503, 'DOWN']);
+    expect(f.v.vault.validators.get('v1').signing_state.max_block_slot).toBe('1');
+  });
+
   it('the main listener does not serve the signer routes', async () => {
     const main = await buildServer(f.v.vault);
     try {
