@@ -107,11 +107,15 @@ export class SignerService {
   /**
    * Checks, decides, signs: OV_BAD_REQUEST for a malformed body or a signingRoot that
    * differs from the computed one, OV_SIGNER_KEY_NOT_FOUND, OV_SLASHING_REFUSED (with a
-   * reason), OV_SEALED. `allowed` is the caller's access decision for this key.
+   * reason), OV_SEALED. `opts.allowed` is the caller's access decision for this key;
+   * `opts.parsed` learns the checked request before the decision (for the audit entry of a
+   * refusal).
    */
-  async sign(pubkeyText: string, body: unknown, allowed: (pubkey: string) => boolean = () => true): Promise<SignResult> {
+  async sign(pubkeyText: string, body: unknown, opts: { allowed?: (pubkey: string) => boolean; parsed?: (r: SigningRequest) => void } = {}): Promise<SignResult> {
+    const allowed = opts.allowed ?? (() => true);
     const pubkey = parsePubkey(pubkeyText);
     const request = signingRequest(body, { genesisForkVersion: this.#deps.genesisForkVersion });
+    opts.parsed?.(request);
     this.#core.keyring();
     const pubHex = toHex(pubkey);
     const { storage } = this.#deps;

@@ -48,8 +48,11 @@ export function signerRoutes(app: FastifyInstance, opts: SignerRouteOptions, don
     if (typeof body?.type === 'string') detail.type = body.type.slice(0, 48);
     request.vault.detail = detail;
     try {
-      const r = await vault.signer.sign(request.params.identifier, request.body, (pubkey) => access.maySign(client, pubkey));
-      request.vault.detail = { ...detail, ...r.request.detail, decision: 'signed' };
+      const r = await vault.signer.sign(request.params.identifier, request.body, {
+        allowed: (pubkey) => access.maySign(client, pubkey),
+        parsed: (req) => Object.assign(detail, req.detail),
+      });
+      request.vault.detail = { ...detail, decision: 'signed' };
       if (wantsJson(request)) return await reply.type('application/json; charset=utf-8').send({ signature: r.signature });
       return await reply.type('text/plain; charset=utf-8').send(r.signature);
     } catch (e) {

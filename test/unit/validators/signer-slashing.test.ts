@@ -36,7 +36,10 @@ describe('signer: slashing protection', () => {
     expect(snapshot()).toEqual(before);
     const last = auditEntries(f.v).at(-1)!;
     expect(last.status).toBe(412);
-    expect((last.detail as Record<string, string>).decision).toBe('refused');
+    const detail = last.detail as Record<string, string>;
+    expect(detail.decision).toBe('refused');
+    expect(detail.reason).toMatch(reason);
+    expect(detail.slot).toMatch(/^[0-9]+$/);
   }
 
   it('blocks: raises the watermark; refuses a double proposal and lower slots; re-signs the same root', async () => {
