@@ -195,6 +195,12 @@ export function createVault(opts: VaultOptions): Vault {
       wipe(root);
     }
   });
+  // With a signer listener configured, its keys are opened right after an unseal, in the
+  // background, so a reconnecting validator client's first signatures are not late.
+  const offWarm = seal.onUnseal(() => {
+    if (config.signer === null) return;
+    signerService.warm().catch((e: unknown) => opts.onError?.('signer key warm-up', e));
+  });
   const offSeal = seal.onSeal(() => {
     secrets.cache.wipe();
     transit.cache.wipe();
@@ -293,6 +299,7 @@ export function createVault(opts: VaultOptions): Vault {
         seal.seal();
       } finally {
         offUnseal();
+        offWarm();
         offSeal();
         keyring?.wipe();
         keyring = undefined;

@@ -18,7 +18,7 @@
  */
 import { blsSigner, type BlsSigner } from '../crypto/bls-sign.js';
 import { wipe } from '../crypto/bytes.js';
-import { VaultError } from '../errors.js';
+import { VaultError, isVaultError } from '../errors.js';
 import type { SealedRecords } from '../keyring/sealed-records.js';
 import { WATERMARKS_UNCONFIRMED_META, type ValidatorKeyRecord } from '../storage/validators-types.js';
 import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
@@ -81,6 +81,41 @@ export class SignerService {
     } finally {
       wipe(material.secret);
     }
+  }
+
+  /**
+   * Opens every active Ethereum key not yet in the cache, one per `pause()` (the event
+   * loop serves requests in between), so the first signatures after an unseal do not each
+   * pay an envelope open: a validator client that reconnects must attest for all its keys
+   * within seconds. Stops quietly when the vault seals meanwhile. Returns how many keys it
+   * opened.
+   */
+  async warm(pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<number> {
+    let opened = 0;
+    const keys = this.#core.store.listKeys().filter((k) => k.chain === 'ethereum' && k.state === 'active');
+    for (const key of keys) {
+      await pause();
+      if (this.#deps.keyring() === undefined) break;
+      const now = this.#core.store.getKey(key.id);
+      if (now === undefined || now.state !== 'active' || now.envelope === null) continue;
+      if (this.cache.get(now.id, now.envelope, now.kemVersion) !== undefined) continue;
+      let material;
+      try {
+        material = this.#core.openKey(now);
+      } catch (e) {
+        // Sealed meanwhile: stop. An unreadable key: leave it to its first signature,
+        // which reports it.
+        if (isVaultError(e, 'OV_SEALED')) break;
+        continue;
+      }
+      try {
+        this.cache.put(now.id, now.envelope, now.kemVersion, material.secret);
+        opened++;
+      } finally {
+        wipe(material.secret);
+      }
+    }
+    return opened;
   }
 
   /** Public keys of every active Ethereum key, 0x-prefixed lowercase hex. */

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/http/server.js';
 import { WATERMARKS_UNCONFIRMED_META } from '../../../src/storage/validators-types.js';
 import { SIGNER_PROTECTION_META } from '../../../src/validators/signer.js';
-import { auditEntries } from '../http/helpers.js';
+import { auditEntries, unseal } from '../http/helpers.js';
 import { OTHER_GVR, R1, R2, attestation, block, expectRefused, sign, signerFixture, type SignerFixture } from './signer-fixture.js';
 
 describe('signer: slashing protection', () => {
@@ -147,6 +147,27 @@ describe('signer: slashing protection', () => {
     const h = await f.app.inject({ method: 'GET', url: '/healthcheck' });
     expect([h.statusCode, h.json<{ status: string }>().status]).toEqual([503, 'DOWN']);
     expect(f.v.vault.validators.get('v1').signing_state.max_block_slot).toBe('1');
+  });
+
+  it('with [signer] configured, an unseal opens every active key in the background', async () => {
+    const g = await signerFixture(['w1', 'w2', 'w3'], { signer: {} });
+    try {
+      await g.v.vault.validators.rotate('w3', { format: 'generate' });
+      g.v.vault.seal.seal();
+      expect(g.v.vault.signer.cache.size).toBe(0);
+      await unseal(g.v);
+      for (let i = 0; i < 10_000 && g.v.vault.signer.cache.size < 3; i++) await new Promise((r) => setImmediate(r));
+      // The three active keys, not the pending one.
+      expect(g.v.vault.signer.cache.size).toBe(3);
+      expect(await g.v.vault.signer.warm()).toBe(0);
+    } finally {
+      await g.cleanup();
+    }
+    // Without [signer]: nothing is opened ahead of a signature.
+    f.v.vault.seal.seal();
+    await unseal(f.v);
+    for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
+    expect(f.v.vault.signer.cache.size).toBe(0);
   });
 
   it('the main listener does not serve the signer routes', async () => {
