@@ -8,6 +8,7 @@
  * A body's own `signingRoot`, when given, must equal the computed one. Pure: no storage.
  * @module
  */
+import type { ValueOf } from '@chainsafe/ssz';
 import { ssz } from '@lodestar/types';
 import { VaultError } from '../errors.js';
 
@@ -188,8 +189,35 @@ function blockV2(body: Record<string, unknown>, fi: ForkInfo): Computed {
   return { objectRoot, domain: domainAt(fi, DOMAIN.BEACON_PROPOSER, epochOf(slot)), protect: { kind: 'block', slot: BigInt(slot) }, detail: { slot: String(slot), version } };
 }
 
+const UINT_RE = /^(0|[1-9][0-9]{0,15})$/;
+
+/** A uint64 field as a JavaScript number (the SSZ number types refuse more than 2^53 - 1). */
+function uintField(v: unknown, field: string): number {
+  if (typeof v !== 'string' || !UINT_RE.test(v) || !Number.isSafeInteger(Number(v))) invalid(field, 'decimal string of an unsigned integer below 2^53');
+  return Number(v);
+}
+
+/**
+ * AttestationData from its JSON, read field by field: a validator sends one per epoch
+ * per key, and this is several times faster than the generic `fromJson`.
+ */
+function attestationData(json: unknown): ValueOf<typeof ssz.phase0.AttestationData> {
+  if (!isObject(json)) invalid('attestation', 'required object');
+  const checkpoint = (v: unknown, field: string): { epoch: number; root: Uint8Array } => {
+    if (!isObject(v)) invalid(field, 'required object');
+    return { epoch: uintField(v.epoch, `${field}.epoch`), root: hexBytes(v.root, 32, `${field}.root`) };
+  };
+  return {
+    slot: uintField(json.slot, 'attestation.slot'),
+    index: uintField(json.index, 'attestation.index'),
+    beaconBlockRoot: hexBytes(json.beacon_block_root, 32, 'attestation.beacon_block_root'),
+    source: checkpoint(json.source, 'attestation.source'),
+    target: checkpoint(json.target, 'attestation.target'),
+  };
+}
+
 function attestation(body: Record<string, unknown>, fi: ForkInfo): Computed {
-  const data = parse(ssz.phase0.AttestationData, body.attestation, 'attestation');
+  const data = attestationData(body.attestation);
   if (data.source.epoch > data.target.epoch) invalid('attestation.source.epoch', 'must not exceed target.epoch');
   return {
     objectRoot: ssz.phase0.AttestationData.hashTreeRoot(data),

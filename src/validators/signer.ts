@@ -6,9 +6,9 @@
  * Order of one signature, so that it can neither race nor be lost:
  * 1. the decision and the new watermarks are written in one IMMEDIATE storage transaction
  *    (reads of the watermarks included, so of two conflicting requests the second sees
- *    the first's watermarks and is refused);
- * 2. a durable flush of everything committed so far starts (shared with every decision
- *    committed meanwhile: one fdatasync serves a burst);
+ *    the first's watermarks and is refused); the decisions of one event-loop turn share
+ *    that transaction, each in its own savepoint;
+ * 2. a durable flush of the commit starts (one fdatasync serves the whole batch);
  * 3. the key is opened (or found in ./signer-cache.ts) and the message signed while that
  *    flush runs;
  * 4. the signature is returned only once the flush has completed. A crash before that
@@ -61,6 +61,7 @@ export class SignerService {
   readonly bls: BlsSigner;
   /** Opened keys; the vault wipes it when it seals. */
   readonly cache: SignerKeyCache;
+  #queue: { run: () => unknown; resolve: (v: { value: unknown; durable: Promise<void> }) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(deps: SignerDeps) {
     this.#deps = deps;
@@ -118,6 +119,50 @@ export class SignerService {
     return opened;
   }
 
+  /**
+   * Runs `decide` in the next batch: every decision queued within one event-loop turn is
+   * taken in one IMMEDIATE transaction, each in its own savepoint (a refusal undoes only
+   * its own writes), in arrival order, so a burst costs one commit and one fdatasync
+   * rather than one each. `durable` resolves once the batch is on disk; a failed commit
+   * fails every decision of the batch, and nothing of it is signed.
+   */
+  #decide<T>(decide: () => T): Promise<{ value: T; durable: Promise<void> }> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ run: decide, resolve: resolve as (v: { value: unknown; durable: Promise<void> }) => void, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    const { storage } = this.#deps;
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let durable: Promise<void>;
+    try {
+      storage.transaction(() => {
+        for (const item of batch) {
+          try {
+            results.push({ ok: true, value: storage.transaction(item.run) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      });
+      durable = storage.syncAsync();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    // One rejection handler, so an fsync failure nobody awaits yet is not unhandled.
+    durable.catch(() => undefined);
+    batch.forEach((item, i) => {
+      const r = results[i]!;
+      if (r.ok) item.resolve({ value: r.value, durable });
+      else item.reject(r.error);
+    });
+  }
+
   /** Public keys of every active Ethereum key, 0x-prefixed lowercase hex. */
   publicKeys(): string[] {
     return this.#core.store
@@ -154,7 +199,7 @@ export class SignerService {
     this.#core.keyring();
     const pubHex = toHex(pubkey);
     const { storage } = this.#deps;
-    const key = storage.transaction(() => {
+    const { value: key, durable } = await this.#decide(() => {
       const k = this.#activeKey(pubkey);
       if (!allowed(pubHex)) throw new VaultError('OV_SIGNER_FORBIDDEN');
       if (storage.meta.get(WATERMARKS_UNCONFIRMED_META) !== undefined) {
@@ -169,8 +214,6 @@ export class SignerService {
       if (d.protection !== undefined) storage.meta.put(SIGNER_PROTECTION_META + slot.name, encoder.encode(JSON.stringify(d.protection)));
       return k;
     });
-    // The flush starts now and covers the decision; the signature waits for it.
-    const durable = storage.syncAsync();
     let signature: Uint8Array;
     try {
       signature = this.#signWith(key, request.signingRoot);
