@@ -81,6 +81,26 @@ describe('signer: slashing protection', () => {
     expect(votes.map((r) => r.statusCode).sort()).toEqual([200, 412]);
   });
 
+  it('a refusal inside a batch of decisions undoes only its own writes', async () => {
+    const v2 = f.keys.get('v2')!;
+    // Called together, these are decided in one transaction, in this order.
+    const results = await Promise.allSettled([
+      f.v.vault.signer.sign(pk, block(700, R1)),
+      f.v.vault.signer.sign(pk, block(700, R2)),
+      f.v.vault.signer.sign(v2, attestation(5, 6)),
+      f.v.vault.signer.sign(pk, block(650, R1)),
+      f.v.vault.signer.sign(pk, attestation(7, 8)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    const a = f.v.vault.validators.get('v1').signing_state;
+    expect([a.max_block_slot, a.max_source_epoch, a.max_target_epoch]).toEqual(['700', '7', '8']);
+    const b = f.v.vault.validators.get('v2').signing_state;
+    expect([b.max_block_slot, b.max_source_epoch, b.max_target_epoch]).toEqual([null, '5', '6']);
+    // The stored root is the first block's: it re-signs, the other does not.
+    expect((await sign(f, pk, block(700, R1))).statusCode).toBe(200);
+    expectRefused(await sign(f, pk, block(700, R2)), 412, 'OV_SLASHING_REFUSED', /double proposal/);
+  });
+
   it('binds a key to one genesis validators root', async () => {
     expect((await sign(f, pk, block(10))).statusCode).toBe(200);
     await refused(block(11, R1, OTHER_GVR), /genesis validators root differs/);
