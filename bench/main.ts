@@ -4,7 +4,7 @@
  * not need native addons (used for the second pass under Node 24, since better-sqlite3
  * is built for the Node that installed it): crypto, the TLS handshakes and the HTTP read,
  * whose daemon then uses node:sqlite; `--only sessions` / `--only daemon` /
- * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` pick one part.
+ * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` / `--only signer` pick one part.
  * @module
  */
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,7 @@ if (want('rewrap')) await (await import('./rewrap.js')).benchRewrap();
 // The handshake part needs no native addon, so the Node 24 pass (`--only crypto`) runs it too.
 if (want('tls') || only === 'crypto') await (await import('./tls.js')).benchTls({ read: want('tls') });
 if (want('transit')) await (await import('./transit.js')).benchTransit();
+if (want('signer')) await (await import('./signer.js')).benchSigner();
 if (want('startup')) await (await import('./startup.js')).benchStartup();
 if (want('writes')) await (await import('./writes.js')).benchWrites();
 // A soak handed to Node 24 prints its own summary there.

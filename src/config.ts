@@ -169,6 +169,23 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    signer: Type.Optional(
+      Type.Object(
+        {
+          listen: Type.Optional(Type.String({ description: 'host:port of the remote-signer listener (Web3Signer eth2 API only; default "127.0.0.1:9000")' })),
+          allow: Type.Optional(
+            Type.Array(Type.String({ minLength: 1 }), {
+              maxItems: 64,
+              description: 'client addresses or CIDRs that may ask for signatures (default ["127.0.0.1", "::1"])',
+            }),
+          ),
+          genesis_fork_version: Type.Optional(
+            Type.String({ pattern: '^0x[0-9a-fA-F]{8}$', description: 'the network genesis fork version, for VALIDATOR_REGISTRATION (default mainnet "0x00000000")' }),
+          ),
+        },
+        { additionalProperties: false, description: 'present: the daemon also serves the remote signer on its own listener' },
+      ),
+    ),
     crypto: Type.Optional(
       Type.Object(
         {
@@ -213,6 +230,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   /** `api_addr`, normalised, or null. */
   readonly apiAddr: string | null;
+  /** The remote-signer listener, or null when `[signer]` is absent. */
+  readonly signer: SignerConfig | null;
   /** The file the values came from, or null when none was read. */
   readonly file: string | null;
 }
@@ -232,6 +251,17 @@ export interface TlsConfig {
   readonly clientAuth: (typeof TLS_CLIENT_AUTH)[number];
   readonly minVersion: TlsVersion;
 }
+
+export interface SignerConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Canonical CIDRs (a bare address as /32 or /128). */
+  readonly allow: readonly string[];
+  /** 0x-prefixed 4-byte hex. */
+  readonly genesisForkVersion: string;
+}
+
+export const DEFAULT_SIGNER_LISTEN = '127.0.0.1:9000';
+export const DEFAULT_SIGNER_ALLOW: readonly string[] = ['127.0.0.1', '::1'];
 
 export interface ConfigProblem {
   /** Key path: `sessions.max_ttl`, `env.ONTOREF_ADDR`, or `` for the file as a whole. */
@@ -681,6 +711,19 @@ export function resolveConfig(
     }
   }
 
+  let signer: SignerConfig | null = null;
+  if (f.signer !== undefined && !bad('signer')) {
+    const l = parseListen(f.signer.listen ?? DEFAULT_SIGNER_LISTEN);
+    if (l === undefined) problems.push({ path: 'signer.listen', message: 'must be host:port, e.g. "127.0.0.1:9000"' });
+    const allow: string[] = [];
+    (f.signer.allow ?? DEFAULT_SIGNER_ALLOW).forEach((c, i) => {
+      const n = normaliseCidr(c);
+      if (n === undefined) problems.push({ path: `signer.allow.${i}`, message: 'must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"' });
+      else allow.push(n);
+    });
+    if (l !== undefined) signer = { listen: l, allow, genesisForkVersion: (f.signer.genesis_fork_version ?? '0x00000000').toLowerCase() };
+  }
+
   if (problems.length > 0) return { config: undefined, problems };
   const config: Config = {
     listen,
@@ -698,6 +741,7 @@ export function resolveConfig(
     tlsDisable,
     trustedProxies,
     apiAddr,
+    signer,
     file: opts.file ?? null,
   };
   return { config: deepFreeze(config), problems: [] };

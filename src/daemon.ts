@@ -34,6 +34,7 @@ import { acquireDataDirLock } from './datadir-lock.js';
 import type { CryptoProvider } from './crypto/types.js';
 import type { LoggerSettings, VaultApp } from './http/context.js';
 import { buildServer } from './http/server.js';
+import { buildSignerServer } from './http/signer-server.js';
 import { readUnsealKeyFile } from './seal/index.js';
 import { DB_FILE } from './setup.js';
 import { openStorage } from './storage/index.js';
@@ -63,6 +64,8 @@ export interface DaemonOptions {
 export interface Daemon {
   /** `http(s)://host:port` actually bound (port 0 in the config picks a free one). */
   readonly url: string;
+  /** The remote-signer listener's `http://host:port`, or undefined without `[signer]`. */
+  readonly signerUrl: string | undefined;
   /**
    * Re-reads the TLS certificate and key (SIGHUP does the same) for new connections; open
    * ones keep theirs. A file that cannot be used keeps the old pair; false then, and the
@@ -91,11 +94,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       hint: 'set tls.cert_file and tls.key_file in the config (vault tls gen makes them), or tls.disable = true to serve plain HTTP anyway',
     });
   }
+  if (config.signer !== null && !config.tlsDisable && !isLoopbackHost(config.signer.listen.host)) {
+    // The signer answers without tokens; off loopback it must sit behind its own TLS,
+    // which it does not terminate yet.
+    throw new VaultError('OV_TLS_REQUIRED', { listen: config.signer.listen.host, hint: 'serve [signer] listen on a loopback address' });
+  }
   const groups = offeredGroups();
   const https = config.tls === null ? undefined : tlsServerOptions(config.tls, groups);
   const lock = acquireDataDirLock(config.dataDir);
   const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync', sqliteDriver: config.storage.sqliteDriver });
   let app: VaultApp | undefined;
+  let signerApp: Awaited<ReturnType<typeof buildSignerServer>> | undefined;
   const vault = createVault({
     config,
     storage,
@@ -119,6 +128,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // The sweep and a session load in progress stop first; requests waiting for the load then fail.
     vault.stop();
     try {
+      if (signerApp !== undefined) await signerApp.close();
       if (app !== undefined) await app.close();
     } finally {
       try {
@@ -153,6 +163,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     if (config.tls !== null && !hybridKeyExchangeSupported()) {
       server.log.info({ groups, openssl: process.versions.openssl }, 'TLS key exchange is classical only: this runtime has no X25519MLKEM768 (Node >= 24.7 has)');
+    }
+    let signerUrl: string | undefined;
+    if (config.signer !== null) {
+      const { host, port } = config.signer.listen;
+      signerApp = await buildSignerServer(vault, { logger: opts.logger ?? { level: config.logLevel } });
+      await signerApp.listen({ host, port });
+      const a = signerApp.server.address();
+      signerUrl = `http://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a !== null ? a.port : port}`;
+      server.log.info({ signer: signerUrl }, 'remote signer listening');
     }
     const tlsConfig = config.tls;
     reloadTls = (): boolean => {
@@ -200,7 +219,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const port = typeof addr === 'object' && addr !== null ? addr.port : config.listen.port;
     const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
     server.log.info({ sealed: vault.keyring() === undefined, initialized: vault.seal.status().initialized }, 'vault daemon ready');
-    return { url: `${https === undefined ? 'http' : 'https'}://${host}:${port}`, app: server, close, closed, reloadTls: () => reloadTls() };
+    return { url: `${https === undefined ? 'http' : 'https'}://${host}:${port}`, signerUrl, app: server, close, closed, reloadTls: () => reloadTls() };
   } catch (e) {
     await close().catch(() => undefined);
     throw e;

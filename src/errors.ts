@@ -134,6 +134,10 @@ export const ERRORS = {
   OV_AUDIT_ARCHIVE_MISSING: { status: 500, message: 'an audit archive is missing from the chain' },
   OV_AUDIT_ARCHIVE_ORDER: { status: 500, message: 'audit archives are out of order or overlap' },
   OV_AUDIT_ARCHIVE_STALE: { status: 409, message: 'audit archive boundary does not match the stored log' },
+  // remote signer (Web3Signer eth2 API)
+  OV_SIGNER_KEY_NOT_FOUND: { status: 404, message: 'no active validator key has this public key' },
+  OV_SLASHING_REFUSED: { status: 412, message: 'signing refused by slashing protection' },
+  OV_SIGNER_FORBIDDEN: { status: 403, message: 'this client may not use the signer' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

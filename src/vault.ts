@@ -31,6 +31,7 @@ import { SnapshotService } from './snapshot/index.js';
 import type { Storage } from './storage/types.js';
 import { TransitService, transitRewrapSource } from './transit/index.js';
 import { ValidatorService, validatorRewrapSource } from './validators/index.js';
+import { SignerService } from './validators/signer.js';
 
 /** Expired sessions are swept from memory and storage this often (after `start()`). */
 export const SWEEP_INTERVAL_MS = 60_000;
@@ -75,6 +76,8 @@ export interface Vault {
   readonly sessionService: SessionService;
   readonly secrets: SecretService;
   readonly validators: ValidatorService;
+  /** The remote signer (Web3Signer eth2 API) over the active Ethereum validator keys. */
+  readonly signer: SignerService;
   /** Encryption as a service: named keys that never leave the vault. */
   readonly transit: TransitService;
   /** Keyring policies, rotation, minimum decryption versions and rewrap over every sealed store. */
@@ -169,6 +172,15 @@ export function createVault(opts: VaultOptions): Vault {
     return value;
   };
   const validators = new ValidatorService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now, readSecretField });
+  const signerService = new SignerService({
+    sealed,
+    storage,
+    provider,
+    keyring: currentKeyring,
+    signature: config.crypto.signature,
+    now,
+    genesisForkVersion: Uint8Array.from(Buffer.from((config.signer?.genesisForkVersion ?? '0x00000000').slice(2), 'hex')),
+  });
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
   const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
@@ -210,9 +222,16 @@ export function createVault(opts: VaultOptions): Vault {
       wipe(root);
     }
   });
+  // With a signer listener configured, its keys are opened right after an unseal, in the
+  // background, so a reconnecting validator client's first signatures are not late.
+  const offWarm = seal.onUnseal(() => {
+    if (config.signer === null) return;
+    signerService.warm().catch((e: unknown) => opts.onError?.('signer key warm-up', e));
+  });
   const offSeal = seal.onSeal(() => {
     secrets.cache.wipe();
     transit.cache.wipe();
+    signerService.cache.wipe();
     const k = keyring;
     if (k === undefined) return;
     try {
@@ -249,6 +268,7 @@ export function createVault(opts: VaultOptions): Vault {
     sessionService,
     secrets,
     validators,
+    signer: signerService,
     transit,
     keys,
     snapshots,
@@ -318,10 +338,12 @@ export function createVault(opts: VaultOptions): Vault {
         seal.seal();
       } finally {
         offUnseal();
+        offWarm();
         offSeal();
         keyring?.wipe();
         keyring = undefined;
         secrets.cache.wipe();
+        signerService.cache.wipe();
       }
     },
   };

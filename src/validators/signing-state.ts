@@ -119,3 +119,86 @@ export function raiseSigningState(chain: Chain, current: SigningStateJson, updat
   if (keys.length > 0) bad('signing_state', 'solana slots carry no signing state');
   return {};
 }
+
+// ---------------------------------------------------------------------------------------
+// The remote signer's slashing-protection decision (EIP-3076 minimal rules plus the roots
+// that allow a same-root re-sign). The watermarks are the slot's; `SignerProtection` keeps
+// what they cannot say: the genesis validators root the key is bound to and the signing
+// roots at the watermarks.
+
+/** Per slot, next to the watermarks: hex strings, uint64 decimal strings, or null. */
+export interface SignerProtection {
+  readonly gvr: string | null;
+  readonly block_slot: string | null;
+  readonly block_root: string | null;
+  readonly source_epoch: string | null;
+  readonly target_epoch: string | null;
+  readonly attestation_root: string | null;
+}
+
+export const NO_PROTECTION: SignerProtection = Object.freeze({
+  gvr: null,
+  block_slot: null,
+  block_root: null,
+  source_epoch: null,
+  target_epoch: null,
+  attestation_root: null,
+});
+
+export type ProtectedMessage =
+  | { readonly kind: 'block'; readonly slot: bigint }
+  | { readonly kind: 'attestation'; readonly source: bigint; readonly target: bigint }
+  | { readonly kind: 'none' };
+
+export interface SigningDecision {
+  /** The slot's new signing state, or undefined when it does not change. */
+  readonly state: SigningStateJson | undefined;
+  /** The new protection row, or undefined when it does not change. */
+  readonly protection: SignerProtection | undefined;
+}
+
+function refuse(reason: string): never {
+  throw new VaultError('OV_SLASHING_REFUSED', { reason });
+}
+
+/**
+ * Whether a message may be signed and what is stored first. Blocks: a slot above the
+ * block watermark, or the very root already signed at the watermark. Attestations: source
+ * at or above the source watermark and target above the target watermark (which rules out
+ * double votes and surrounds in both directions), or the very attestation already signed
+ * at the watermark. A key is bound to the first genesis validators root it signs a block
+ * or attestation under; any request under another is refused. OV_SLASHING_REFUSED with a
+ * reason otherwise.
+ */
+export function decideSigning(current: SigningStateJson, prot: SignerProtection, gvr: string | undefined, msg: ProtectedMessage, root: string): SigningDecision {
+  if (gvr !== undefined && prot.gvr !== null && prot.gvr !== gvr) refuse(`genesis validators root differs from the one this key signs under (${prot.gvr})`);
+  if (msg.kind === 'none') return { state: undefined, protection: undefined };
+  const w = ethWatermark(current);
+  const bound = prot.gvr ?? gvr ?? null;
+  if (msg.kind === 'block') {
+    const max = w.maxBlockSlot === null ? null : BigInt(w.maxBlockSlot);
+    if (max !== null && msg.slot <= max) {
+      if (msg.slot === max && prot.block_slot === String(max) && prot.block_root === root) return { state: undefined, protection: undefined };
+      if (msg.slot === max) refuse(`double proposal: another block was signed at slot ${max}`);
+      refuse(`block slot ${msg.slot} is at or below the highest signed slot ${max}`);
+    }
+    const slot = String(msg.slot);
+    return { state: ethState({ ...w, maxBlockSlot: slot }), protection: { ...prot, gvr: bound, block_slot: slot, block_root: root } };
+  }
+  const maxS = w.maxSourceEpoch === null ? null : BigInt(w.maxSourceEpoch);
+  const maxT = w.maxTargetEpoch === null ? null : BigInt(w.maxTargetEpoch);
+  const { source, target } = msg;
+  if (maxT !== null && target === maxT && prot.target_epoch === String(target) && prot.source_epoch === String(source) && prot.attestation_root === root) {
+    return { state: undefined, protection: undefined };
+  }
+  if (maxS !== null && source < maxS && maxT !== null && target > maxT) refuse(`surround vote: source epoch ${source} is below the highest signed source ${maxS}`);
+  if (maxS !== null && source > maxS && maxT !== null && target < maxT) refuse(`surrounded vote: target epoch ${target} is below the highest signed target ${maxT}`);
+  if (maxT !== null && target === maxT) refuse(`double vote: another attestation was signed for target epoch ${maxT}`);
+  if (maxT !== null && target < maxT) refuse(`target epoch ${target} is below the highest signed target ${maxT}`);
+  if (maxS !== null && source < maxS) refuse(`source epoch ${source} is below the highest signed source ${maxS}`);
+  const next = { ...w, maxSourceEpoch: String(source), maxTargetEpoch: String(target) };
+  return {
+    state: ethState(next),
+    protection: { ...prot, gvr: bound, source_epoch: String(source), target_epoch: String(target), attestation_root: root },
+  };
+}

@@ -55,6 +55,7 @@ describe('defaults', () => {
       tlsDisable: false,
       trustedProxies: [],
       apiAddr: null,
+      signer: null,
       file: null,
     });
     expect(Object.isFrozen(c)).toBe(true);

@@ -1,0 +1,68 @@
+/**
+ * Web3Signer's eth2 API on the signer listener (./../signer-server.ts): `GET /upcheck`,
+ * `GET /healthcheck`, `GET /api/v1/eth2/publicKeys`, `POST /api/v1/eth2/sign/{identifier}`.
+ * A signature is JSON `{"signature": "0x.."}` when the client accepts application/json,
+ * else text/plain, as Web3Signer answers. The body is checked by the signer service
+ * (src/validators/signer-roots.ts), which knows every request type.
+ * @module
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VaultError } from '../../errors.js';
+import type { Vault } from '../../vault.js';
+import type { SignerAccess } from '../signer-access.js';
+
+export interface SignerRouteOptions {
+  readonly vault: Vault;
+  readonly access: SignerAccess;
+}
+
+function wantsJson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  return typeof accept === 'string' && /application\/json/i.test(accept);
+}
+
+export function signerRoutes(app: FastifyInstance, opts: SignerRouteOptions, done: (err?: Error) => void): void {
+  const { vault, access } = opts;
+
+  app.get('/upcheck', (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
+
+  app.get('/healthcheck', (_request, reply) => {
+    const up = vault.keyring() !== undefined;
+    const status = up ? 'UP' : 'DOWN';
+    return reply
+      .code(up ? 200 : 503)
+      .type('application/json; charset=utf-8')
+      .send({ status, checks: [{ id: 'keys-unsealed', status }], outcome: status });
+  });
+
+  app.get('/api/v1/eth2/publicKeys', (request, reply) => {
+    const client = { address: request.socket.remoteAddress ?? '' };
+    const keys = vault.signer.publicKeys().filter((k) => access.maySign(client, k));
+    return reply.type('application/json; charset=utf-8').send(keys);
+  });
+
+  app.post('/api/v1/eth2/sign/:identifier', async (request: FastifyRequest<{ Params: { identifier: string } }>, reply: FastifyReply) => {
+    const client = { address: request.socket.remoteAddress ?? '' };
+    const detail: Record<string, string> = { pubkey: request.params.identifier.slice(0, 98) };
+    const body = request.body as Record<string, unknown> | undefined;
+    if (typeof body?.type === 'string') detail.type = body.type.slice(0, 48);
+    request.vault.detail = detail;
+    try {
+      const r = await vault.signer.sign(request.params.identifier, request.body, {
+        allowed: (pubkey) => access.maySign(client, pubkey),
+        parsed: (req) => Object.assign(detail, req.detail),
+      });
+      request.vault.detail = { ...detail, decision: 'signed' };
+      if (wantsJson(request)) return await reply.type('application/json; charset=utf-8').send({ signature: r.signature });
+      return await reply.type('text/plain; charset=utf-8').send(r.signature);
+    } catch (e) {
+      if (e instanceof VaultError && e.code === 'OV_SLASHING_REFUSED') {
+        const reason = e.detail?.reason;
+        request.vault.detail = { ...detail, decision: 'refused', ...(typeof reason === 'string' ? { reason: reason.slice(0, 200) } : {}) };
+      }
+      throw e;
+    }
+  });
+
+  done();
+}

@@ -1,0 +1,102 @@
+/**
+ * `buildSignerServer(vault, opts)`: the remote-signer listener, a fastify instance of its
+ * own serving only Web3Signer's eth2 routes (./routes/signer.ts), so the main API's
+ * sessions, tokens and routes are never reachable through it and `/api/v1/eth2/*` is
+ * never reachable through the main listener. Never listens (src/daemon.ts does).
+ *
+ * Per request: the client's socket address must pass `access.mayConnect` (else 403
+ * OV_SIGNER_FORBIDDEN, before the body is read); bodies are strict JSON (./json-body.ts);
+ * one audit entry per request (type, public key, slot or epochs, decision; never a
+ * secret), durable before a signature or refusal leaves, written but fsynced in the
+ * background for the GETs. Errors carry the registry code and message, and for a
+ * slashing refusal its reason.
+ * @module
+ */
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { AuditEvent } from '../audit/index.js';
+import { VaultError } from '../errors.js';
+import type { Vault } from '../vault.js';
+import { newRequestState, type LoggerSettings } from './context.js';
+import { mapError } from './errors.js';
+import { strictJsonParser } from './json-body.js';
+import { pathOnly } from './plugins/audit.js';
+import { signerRoutes } from './routes/signer.js';
+import { allowListAccess, type SignerAccess } from './signer-access.js';
+
+export interface SignerServerOptions {
+  /** false (default) for no logging. */
+  readonly logger?: LoggerSettings | false;
+  /** Default: `[signer] allow` of the vault's config (loopback when unset). */
+  readonly access?: SignerAccess;
+}
+
+/** Error codes whose `detail.reason` is safe and useful to the client. */
+const REASONED = new Set(['OV_SLASHING_REFUSED']);
+
+export async function buildSignerServer(vault: Vault, opts: SignerServerOptions = {}): Promise<FastifyInstance> {
+  const { config } = vault;
+  const access = opts.access ?? allowListAccess(config.signer?.allow ?? ['127.0.0.1/32', '::1/128']);
+  const l = opts.logger ?? false;
+  const app = Fastify({
+    logger: l === false ? false : { level: l.level ?? config.logLevel, ...(l.stream === undefined ? {} : { stream: l.stream }) },
+    bodyLimit: config.limits.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    // The allow-list is about the peer itself: no X-Forwarded-For is believed here.
+    trustProxy: false,
+    requestIdHeader: false,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    connectionTimeout: 30_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+  });
+  app.decorateRequest('vault', null as never);
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const defaultJson = app.getDefaultJsonParser('error', 'error') as Parameters<typeof strictJsonParser>[0];
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, strictJsonParser(defaultJson));
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.vault = newRequestState();
+    done(access.mayConnect({ address: request.socket.remoteAddress ?? '' }) ? undefined : new VaultError('OV_SIGNER_FORBIDDEN'));
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = mapError(err);
+    const e = mapped.error;
+    if (mapped.unexpected) request.log.error({ err }, 'unexpected error');
+    request.vault.errorCode = e.code;
+    const reason = REASONED.has(e.code) && typeof e.detail?.reason === 'string' ? { reason: e.detail.reason } : {};
+    const field = mapped.field === undefined ? {} : { field: mapped.field };
+    return reply
+      .code(e.status)
+      .type('application/json; charset=utf-8')
+      .send({ error: { code: e.code, message: e.message, ...field, ...reason } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    request.vault.errorCode = 'OV_NOT_FOUND';
+    const e = new VaultError('OV_NOT_FOUND');
+    return reply.code(404).type('application/json; charset=utf-8').send({ error: { code: e.code, message: e.message } });
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const st = request.vault;
+    const event: AuditEvent = { type: 'request', method: request.method, path: pathOnly(request.url), status: reply.statusCode, remote: request.socket.remoteAddress ?? '' };
+    if (st.errorCode !== undefined) event.code = st.errorCode;
+    if (st.detail !== undefined) event.detail = st.detail;
+    void reply.header('cache-control', 'no-store');
+    try {
+      await vault.audit.appendAsync(event, { durable: request.method !== 'GET' && request.method !== 'HEAD' });
+      return payload;
+    } catch (err) {
+      request.log.error({ err }, 'audit append failed; answer withheld');
+      const e = new VaultError('OV_AUDIT_FAILED');
+      void reply.code(e.status);
+      void reply.header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify({ error: { code: e.code, message: e.message } });
+    }
+  });
+
+  await app.register(signerRoutes, { vault, access });
+  return app;
+}
