@@ -125,6 +125,11 @@ export const ERRORS = {
   OV_SNAPSHOT_UNTRUSTED: { status: 400, message: 'snapshot manifest is not signed by the expected vault signing key' },
   OV_SNAPSHOT_FOREIGN: { status: 409, message: 'snapshot belongs to another vault' },
   OV_SNAPSHOT_UNSUPPORTED: { status: 501, message: 'this storage backend cannot take snapshots' },
+  // validators: chain binding of slashing protection, and the bounded KDF queue of imports
+  OV_INTERCHANGE_CHAIN_MISMATCH: { status: 409, message: 'slashing protection is for another chain than the key' },
+  OV_INTERCHANGE_MIXED_CHAINS: { status: 409, message: 'the keys belong to more than one chain' },
+  OV_VALIDATOR_UNBOUND: { status: 409, message: 'validator key is not bound to a chain' },
+  OV_KDF_MEMORY_BUDGET: { status: 400, message: 'keystore key derivation needs more memory than the import budget allows' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
