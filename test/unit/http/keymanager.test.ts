@@ -26,7 +26,7 @@ describe('keymanager API', () => {
   const files: string[] = [];
   const pub = (i: number): string => formatPublicKey('ethereum', (keys[i] as ValidatorKey).publicKey);
 
-  const call = (t: string | undefined, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
+  const call = (t: string | undefined, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
     v.app.inject({ method, url, ...(t === undefined ? {} : { headers: bearer(t) }), ...(payload === undefined ? {} : { payload }) });
   /** The spec's error body, exactly: `{code: <status>, message}` with the registry code first. */
   const expectKmError = (r: { statusCode: number; json: <T>() => T; body: string }, status: number, code: string): void => {
