@@ -17,7 +17,7 @@ import { decodeMaterial } from './material.js';
 import type { SigningStateJson } from './records.js';
 import { checkRoot, ROOT_METADATA } from './networks.js';
 import { ethState, ethWatermark, initialSigningState } from './signing-state.js';
-import { commonRoot, raiseFrom, slotRoot } from './slashing-protection.js';
+import { commonRoot, confirmSlot, raiseFrom, slotRoot } from './slashing-protection.js';
 
 export interface KeymanagerImportResult {
   status: 'imported' | 'duplicate' | 'error';
@@ -50,7 +50,11 @@ function reimport(core: ValidatorCore, existing: ValidatorKeyRecord, interchange
     const bound = slotRoot(slot);
     if (root !== undefined && bound !== undefined && bound !== root) throw new VaultError('OV_INTERCHANGE_CHAIN_MISMATCH');
     if (root !== undefined && bound === undefined) core.store.updateSlotMetadata(slot.name, slot.labels, JSON.stringify({ ...parseJsonMap(slot.metadata), [ROOT_METADATA]: root }), core.deps.now());
-    if (interchange !== undefined) raiseFrom(core, slot.name, interchange, pubkey);
+    if (interchange !== undefined) {
+      raiseFrom(core, slot.name, interchange, pubkey);
+      // Slashing protection that lists the key confirms its watermarks after a restore, as an interchange import does.
+      if (interchange.data.some((e) => e.pubkey === pubkey)) confirmSlot(core, slot.name);
+    }
     const key = core.store.getKey(existing.id) as ValidatorKeyRecord;
     const keys = core.store.keysOf(slot.name);
     if (key.state !== 'retired' || keys.some((k) => k.state === 'active')) return { status: 'duplicate' };

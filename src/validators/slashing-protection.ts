@@ -72,7 +72,7 @@ export function unconfirmedSlots(core: ValidatorCore): Set<string> {
 }
 
 /** Records `name` as confirmed; the mark goes once no slot is left unconfirmed. Inside a transaction. */
-function confirmSlot(core: ValidatorCore, name: string): void {
+export function confirmSlot(core: ValidatorCore, name: string): void {
   const mark = readMark(core);
   if (mark === undefined) return;
   const confirmed = new Set(mark.confirmed ?? []);
