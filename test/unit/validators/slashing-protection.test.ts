@@ -19,11 +19,15 @@ describe('slashing protection bound to chains', () => {
   let f: ServiceFixture;
   const pubs: string[] = [];
 
+  const files: string[] = [];
+
   beforeEach(async () => {
     f = makeService();
     pubs.length = 0;
+    files.length = 0;
     for (let i = 0; i < 3; i++) {
       const { key, file } = await keyFile('ethereum', 'pw');
+      files.push(file);
       pubs.push(formatPublicKey('ethereum', key.publicKey));
       await f.service.create({ name: `eth-${i}`, chain: 'ethereum', format: 'eip2335', keystore: file, password: 'pw', ...(i < 2 ? { metadata: { genesis_validators_root: MAINNET } } : {}) });
     }
@@ -149,5 +153,16 @@ describe('slashing protection bound to chains', () => {
     expect(marked()).toEqual([]);
     expect(f.service.watermarksUnconfirmed()).toBe(false);
     expect(f.storage.meta.get(WATERMARKS_UNCONFIRMED_META)).toBeUndefined();
+  });
+
+  it('a keymanager import whose slashing protection lists an existing key confirms it; one that does not list it does not', async () => {
+    f.storage.meta.put(WATERMARKS_UNCONFIRMED_META, new TextEncoder().encode(JSON.stringify({ restored_at: new Date(T0 + 500).toISOString(), audit_seq: 7 })));
+    const other = await f.service.keymanagerImport([files[1] as string], ['pw'], ic(MAINNET, [{ pubkey: pubs[0], signed_blocks: [{ slot: '3' }], signed_attestations: [] }]));
+    expect(other).toEqual([{ status: 'duplicate' }]);
+    expect(f.service.watermarksUnconfirmed('eth-1')).toBe(true);
+    const listed = await f.service.keymanagerImport([files[1] as string], ['pw'], ic(MAINNET, [{ pubkey: pubs[1], signed_blocks: [{ slot: '3' }], signed_attestations: [] }]));
+    expect(listed).toEqual([{ status: 'duplicate' }]);
+    expect(f.service.watermarksUnconfirmed('eth-1')).toBe(false);
+    expect(f.service.get('eth-1').signing_state).toEqual({ max_block_slot: '3', max_source_epoch: null, max_target_epoch: null });
   });
 });
