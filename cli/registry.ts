@@ -188,6 +188,8 @@ export const REGISTRY: readonly RegistryEntry[] = [
       history: { summary: 'show the signed rotation records of a slot; --verify checks them offline', load: async () => (await import('./validator/history.js')).command },
       destroy: { summary: 'destroy a retired key for good (admin; confirm with its public key)', load: async () => (await import('./validator/destroy.js')).command },
       'signing-state': { summary: "show or raise a slot's signing state (cosmos height/round/step, ethereum watermarks)", load: async () => (await import('./validator/signing-state.js')).command },
+      'slashing-protection': { summary: 'slashing protection (EIP-3076): import, export per chain, bind a key to its chain, confirm', load: async () => (await import('./validator/slashing-protection.js')).command },
+      'keymanager-token': { summary: 'replace the keymanager API (/eth/v1) token and write it to a file (admin)', load: async () => (await import('./validator/keymanager-token.js')).command },
     },
   },
   {

@@ -138,6 +138,11 @@ export const ERRORS = {
   OV_SIGNER_KEY_NOT_FOUND: { status: 404, message: 'no active validator key has this public key' },
   OV_SLASHING_REFUSED: { status: 412, message: 'signing refused by slashing protection' },
   OV_SIGNER_FORBIDDEN: { status: 403, message: 'this client may not use the signer' },
+  // validators: chain binding of slashing protection, and the bounded KDF queue of imports
+  OV_INTERCHANGE_CHAIN_MISMATCH: { status: 409, message: 'slashing protection is for another chain than the key' },
+  OV_INTERCHANGE_MIXED_CHAINS: { status: 409, message: 'the keys belong to more than one chain' },
+  OV_VALIDATOR_UNBOUND: { status: 409, message: 'validator key is not bound to a chain' },
+  OV_KDF_MEMORY_BUDGET: { status: 400, message: 'keystore key derivation needs more memory than the import budget allows' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -25,6 +25,7 @@ import type { CryptoProvider } from './crypto/types.js';
 import { VaultError } from './errors.js';
 import { acquireDataDirLock } from './datadir-lock.js';
 import { createSecretFile } from './secret-file.js';
+import { KEYMANAGER_TOKEN_FILE, replaceKeymanagerToken } from './auth/keymanager-token.js';
 import { Keyring, type KeyPolicy } from './keyring/index.js';
 import { SEAL_META_NAME, SealManager, type InitOptions } from './seal/index.js';
 import { openStorage } from './storage/index.js';
@@ -32,6 +33,7 @@ import type { Storage } from './storage/types.js';
 
 export const DB_FILE = 'vault.db';
 export const ADMIN_TOKEN_FILE = 'admin.token';
+export { KEYMANAGER_TOKEN_FILE };
 export const ADMIN_KEY_LABEL = 'daemon admin';
 
 export type SetupMode =
@@ -64,6 +66,8 @@ export interface SetupResult {
   readonly keyFile?: string;
   readonly adminKeyId: string;
   readonly adminTokenFile: string;
+  /** The keymanager API's static token (`/eth/v1/*`), `<dataDir>/keymanager.token`. */
+  readonly keymanagerTokenFile: string;
   /** Public description of the new keyring. */
   readonly keyring: readonly KeyPolicy[];
   /** With `force`: the files that were moved aside first, and where to. */
@@ -205,10 +209,11 @@ async function setupLocked(
     if (opts.force !== true) throw e;
     initialised = true;
   }
-  const leftovers = [tokenPath, ...(keyFile === undefined ? [] : [keyFile])].filter(exists);
+  const keymanagerPath = join(dataDir, KEYMANAGER_TOKEN_FILE);
+  const leftovers = [tokenPath, keymanagerPath, ...(keyFile === undefined ? [] : [keyFile])].filter(exists);
   if (opts.force !== true) {
     if (initialised) throw new VaultError('OV_ALREADY_INITIALIZED');
-    if (leftovers.length > 0) throw new VaultError('OV_ALREADY_INITIALIZED', { reason: leftovers[0] === tokenPath ? 'admin token file exists' : 'unseal key file exists' });
+    if (leftovers.length > 0) throw new VaultError('OV_ALREADY_INITIALIZED', { reason: leftovers[0] === tokenPath ? 'admin token file exists' : leftovers[0] === keymanagerPath ? 'keymanager token file exists' : 'unseal key file exists' });
   }
   const backups: SetupBackup[] = [];
   if (opts.force === true) {
@@ -242,6 +247,8 @@ async function setupLocked(
     adminKeyId = record.id;
     writeSecretFile(tokenPath, `${key}\n`);
     createdFiles.push(tokenPath);
+    writeSecretFile(keymanagerPath, `${replaceKeymanagerToken(storage.meta)}\n`);
+    createdFiles.push(keymanagerPath);
 
     const ring = keyring;
     const audit = new AuditLog(storage, {
@@ -262,6 +269,7 @@ async function setupLocked(
       ...(sealed.mode === 'keyfile' ? { keyFile: sealed.keyFilePath } : {}),
       adminKeyId: record.id,
       adminTokenFile: tokenPath,
+      keymanagerTokenFile: keymanagerPath,
       keyring: ring.list(),
       ...(opts.force === true ? { backups } : {}),
     };

@@ -227,6 +227,7 @@ export const command = defineCommand({
         ...(tls === undefined ? {} : { tls: { ca_cert: tls.caCert, cert: tls.cert, key: tls.key, sans: tls.sans } }),
         admin_key_id: r.adminKeyId,
         admin_token_file: r.adminTokenFile,
+        keymanager_token_file: r.keymanagerTokenFile,
         ...(fingerprint === undefined ? {} : { signing_key_fingerprint: fingerprint }),
         keyring,
         backups: (r.backups ?? []).map((b) => ({ file: b.file, backup: b.backup })),
@@ -249,6 +250,7 @@ export const command = defineCommand({
     }
     ctx.info(`vault created in ${r.dataDir}`);
     ctx.info(`admin key: ${r.adminTokenFile} (id ${clean(r.adminKeyId)}, mode 0600)`);
+    ctx.info(`keymanager API token (/eth/v1/*): ${r.keymanagerTokenFile} (mode 0600)`);
     if (fingerprint !== undefined) ctx.info(`signing key fingerprint: ${fingerprint} (keep it apart from snapshots: 'vault snapshot restore --expect-key')`);
     if (r.keyFile !== undefined) {
       ctx.info(`unseal key: ${r.keyFile} (mode 0600)`);

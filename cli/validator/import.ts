@@ -1,10 +1,11 @@
 /**
  * `vault validator import`: brings validator keys into the vault in the formats validator
- * clients use (docs/validators.md): one EIP-2335 keystore, a directory of them (bulk,
- * `POST /v1/validators/import`, in chunks of at most 100 so a progress bar can advance
- * while the daemon's KDFs run in parallel), a Cosmos `priv_validator_key.json` (+ state
+ * clients use (docs/validators.md): one EIP-2335 keystore, a directory of them (bulk: an
+ * import job, `POST /v1/validators/import`, whose progress the command reads until it is
+ * done, with a progress bar on a terminal), a Cosmos `priv_validator_key.json` (+ state
  * file) or a Solana keypair. The daemon verifies everything (checksum, password, public
- * key) before it stores anything.
+ * key) before it stores anything. Ethereum keys are bound to their chain (`--network` or
+ * `--genesis-validators-root`), which their slashing protection export carries.
  *
  * Passwords come from files or stdin only, never from argv (a process listing would show
  * them), and are never printed.
@@ -12,7 +13,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { BulkImportItem, BulkImportResult, ValidatorChain, ValidatorKeyMaterial } from '../../src/client/index.js';
+import { MAX_BULK_ITEMS, type BulkImportItem, type BulkImportResult, type ValidatorChain, type ValidatorKeyMaterial } from '../../src/client/index.js';
 import { ERRORS, VaultError } from '../../src/errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { CliError, usageError } from '../errors.js';
@@ -31,9 +32,10 @@ import {
   readPassword,
   validators,
 } from './shared.js';
+import { NETWORK_OPTIONS, rootOf } from './network.js';
 
-/** Items per bulk request: small enough for a visible progress step, large enough to keep both cores busy. */
-export const BULK_CHUNK = 100;
+/** Items per import job: the daemon's cap on one request. */
+export const BULK_CHUNK = MAX_BULK_ITEMS;
 
 interface FileResult {
   readonly file: string;
@@ -77,7 +79,7 @@ function progress(ctx: CommandContext<unknown>, total: number): { update(done: n
 
 async function bulkImport(
   ctx: CommandContext<unknown>,
-  v: { dir: string; 'password-file': string | undefined; 'passwords-dir': string | undefined; json: boolean },
+  v: { dir: string; 'password-file': string | undefined; 'passwords-dir': string | undefined; json: boolean; root: string },
 ): Promise<number> {
   if (v['password-file'] !== undefined && v['passwords-dir'] !== undefined) throw usageError('give --password-file or --passwords-dir, not both', ctx.commandPath);
   let names: string[];
@@ -118,7 +120,11 @@ async function bulkImport(
   try {
     for (let at = 0; at < pending.length; at += BULK_CHUNK) {
       const chunk = pending.slice(at, at + BULK_CHUNK);
-      const answer: BulkImportResult[] = await client.importBulk({ chain: 'ethereum', items: chunk.map((c) => c.item), state: 'active' });
+      const before = done;
+      const answer: BulkImportResult[] = await client.importBulk(
+        { chain: 'ethereum', items: chunk.map((c) => c.item), state: 'active', genesis_validators_root: v.root },
+        { onProgress: (n) => bar.update(before + n) },
+      );
       for (const r of answer) {
         const c = chunk[r.index];
         if (c === undefined) continue;
@@ -158,8 +164,8 @@ async function bulkImport(
 export const command = defineCommand({
   name: 'import',
   usage: [
-    'vault validator import --chain ethereum --keystore FILE [--password-file FILE] [--name NAME] [--json]',
-    '       vault validator import --chain ethereum --dir DIR (--password-file FILE | --passwords-dir DIR) [--json]',
+    'vault validator import --chain ethereum (--network NAME | --genesis-validators-root 0x..) --keystore FILE [--password-file FILE] [--name NAME] [--json]',
+    '       vault validator import --chain ethereum (--network NAME | --genesis-validators-root 0x..) --dir DIR (--password-file FILE | --passwords-dir DIR) [--json]',
     '       vault validator import --chain cosmos --key-file priv_validator_key.json [--state-file priv_validator_state.json] [--name NAME]',
     '       vault validator import --chain solana --keypair FILE [--name NAME]',
     '       vault validator import --chain CHAIN --generate --name NAME',
@@ -168,6 +174,7 @@ export const command = defineCommand({
     chain: { type: 'string', arg: 'CHAIN', help: 'ethereum, cosmos or solana', required: true },
     name: { type: 'string', arg: 'NAME', help: 'slot name (default: eth-/cosmos-/sol- and 8 hex digits of the public key)' },
     ...MATERIAL_OPTIONS,
+    ...NETWORK_OPTIONS,
     dir: { type: 'string', arg: 'DIR', help: 'ethereum bulk import: every *.json keystore in DIR' },
     'passwords-dir': { type: 'string', arg: 'DIR', help: 'with --dir: the password of KEYSTORE.json in DIR/KEYSTORE.txt' },
     generate: { type: 'boolean', help: 'generate the key inside the vault instead of importing one' },
@@ -180,29 +187,40 @@ export const command = defineCommand({
     'that the decrypted key matches the keystore pubkey, and refuses a public key the vault',
     'already holds (duplicate); a refused import stores nothing.',
     '',
-    'Bulk (--dir): one result per file (imported, duplicate, error with a reason); exit 2 when',
-    'any file failed. deposit_data-*.json files are skipped. A progress bar runs on a terminal.',
+    'Ethereum keys need their chain: --network (mainnet, hoodi, sepolia, holesky, gnosis) or',
+    '--genesis-validators-root; their slashing protection is exported for that chain only.',
+    '',
+    'Bulk (--dir): the daemon runs the import as a job; the command follows it to the end',
+    '(a progress bar on a terminal, nothing when piped) and prints one result per file',
+    '(imported, duplicate, error with a reason); exit 2 when any file failed.',
+    'deposit_data-*.json files are skipped.',
     '',
     'Examples:',
-    '  vault validator import --chain ethereum --keystore keystore-m_12381_3600_0_0_0.json --password-file pw.txt',
-    '  vault validator import --chain ethereum --dir validator_keys --password-file pw.txt',
+    '  vault validator import --chain ethereum --network mainnet --keystore keystore-m_12381_3600_0_0_0.json --password-file pw.txt',
+    '  vault validator import --chain ethereum --network hoodi --dir validator_keys --password-file pw.txt',
     '  vault validator import --chain cosmos --key-file priv_validator_key.json --state-file priv_validator_state.json --name val-1',
     '  vault validator import --chain solana --keypair validator-keypair.json --name sol-main',
   ].join('\n'),
   async run(ctx) {
     const v = ctx.values;
     const chain: ValidatorChain = checkChain(v.chain, ctx.commandPath);
+    const root = rootOf(v, ctx.commandPath);
+    if (chain !== 'ethereum' && root !== undefined) throw usageError('--network and --genesis-validators-root are for ethereum keys', ctx.commandPath);
+    if (chain === 'ethereum' && root === undefined) {
+      throw new CliError('OV_USAGE', { reason: 'an ethereum key needs its chain', hints: ['add --network mainnet (or hoodi, sepolia, holesky, gnosis), or --genesis-validators-root 0x..'] });
+    }
     if (v.dir !== undefined) {
       if (chain !== 'ethereum') throw usageError('--dir imports ethereum keystores only', ctx.commandPath);
       if (v.keystore !== undefined || v['key-file'] !== undefined || v.keypair !== undefined || v.generate) {
         throw usageError('--dir imports every keystore in DIR: drop --keystore, --key-file, --keypair and --generate', ctx.commandPath);
       }
       if (v.name !== undefined || v.label.length > 0 || v.meta.length > 0) throw usageError('--name, --label and --meta apply to a single import', ctx.commandPath);
-      return bulkImport(ctx, { dir: v.dir, 'password-file': v['password-file'], 'passwords-dir': v['passwords-dir'], json: v.json });
+      return bulkImport(ctx, { dir: v.dir, 'password-file': v['password-file'], 'passwords-dir': v['passwords-dir'], json: v.json, root: root as string });
     }
     if (v['passwords-dir'] !== undefined) throw usageError('--passwords-dir goes with --dir', ctx.commandPath);
     const labels = pairsOf(v.label, 'label');
-    const metadata = pairsOf(v.meta, 'meta');
+    const given = pairsOf(v.meta, 'meta');
+    const metadata = root === undefined ? given : { ...given, genesis_validators_root: root };
 
     let body: ValidatorKeyMaterial;
     let name: string;

@@ -33,7 +33,10 @@ export const command = defineCommand({
       return 0;
     }
     const unconfirmed = slots.filter((s) => s.watermarks_unconfirmed === true).length;
-    if (unconfirmed > 0) ctx.warn(`restored from a snapshot: the keys of ${unconfirmed} slots must have their signing watermarks confirmed before they sign`);
+    if (unconfirmed > 0) {
+      ctx.warn(`restored from a snapshot: the keys of ${unconfirmed} slots must have their signing watermarks confirmed before they sign`);
+      ctx.info("confirm them: 'vault validator slashing-protection import FILE' (the signer's interchange) or 'vault validator slashing-protection confirm NAME'");
+    }
     if (slots.length === 0) {
       ctx.info('no validators');
       return 0;

@@ -24,6 +24,12 @@ export function adminHint(e: unknown, name: string): unknown {
     ? withHints(e, [`this needs an admin session whose scope covers validators/${name}`, "run 'vault login' with such a key"])
     : e;
 }
+/** For routes addressing keys across slots (interchange import/export, keymanager token). */
+export function wholeTreeAdminHint(e: unknown): unknown {
+  return e instanceof VaultError && e.code === 'OV_FORBIDDEN'
+    ? withHints(e, ['this needs an admin session whose scope covers all of validators', "run 'vault login' with such a key"])
+    : e;
+}
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export async function validators(ctx: CommandContext<unknown>): Promise<ValidatorsClient> {

@@ -14,6 +14,7 @@ import * as keymanager from './keymanager.js';
 import * as keys from './keys.js';
 import * as secrets from './secrets.js';
 import * as sessions from './sessions.js';
+import * as slashing from './slashing-protection.js';
 import * as sys from './sys.js';
 import * as transit from './transit.js';
 import * as validators from './validators.js';
@@ -25,6 +26,7 @@ export * from './keymanager.js';
 export * from './keys.js';
 export * from './secrets.js';
 export * from './sessions.js';
+export * from './slashing-protection.js';
 export * from './sys.js';
 export * from './transit.js';
 export * from './validators.js';
@@ -33,7 +35,7 @@ function schemasOf(mod: Readonly<Record<string, unknown>>): Record<string, TSche
   const out: Record<string, TSchema> = {};
   for (const [name, v] of Object.entries(mod)) {
     // Named schemas are the UPPER_CASE exports that are objects (not strings, not maps of schemas).
-    if (/^[A-Z][A-Z0-9_]*$/.test(name) && typeof v === 'object' && v !== null && !name.endsWith('_SCHEMAS') && name !== 'ERROR_RESPONSES') {
+    if (/^[A-Z][A-Z0-9_]*$/.test(name) && typeof v === 'object' && v !== null && !name.endsWith('_SCHEMAS') && !name.endsWith('ERROR_RESPONSES')) {
       out[name] = v;
     }
   }
@@ -50,5 +52,6 @@ export const ALL_SCHEMAS: Readonly<Record<string, TSchema>> = Object.freeze({
   ...schemasOf(secrets),
   ...schemasOf(validators),
   ...schemasOf(keymanager),
+  ...schemasOf(slashing),
   ...schemasOf(transit),
 });

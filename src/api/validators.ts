@@ -85,6 +85,7 @@ export const BULK_IMPORT_BODY = Type.Object(
     chain: Type.Literal('ethereum'),
     items: Type.Array(Type.Object({ name: Type.Optional(NAME), keystore: KEYSTORE_TEXT, password: PASSWORD }, closed), { minItems: 1, maxItems: MAX_BULK_ITEMS }),
     state: Type.Optional(Type.Literal('active')),
+    genesis_validators_root: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{64}$', description: "the keys' chain (EIP-3076 genesis validators root)" })),
   },
   closed,
 );
@@ -123,7 +124,7 @@ export const VALIDATOR_RECORD = Type.Object(
   {
     seq: Type.Integer(),
     slot: Type.String(),
-    action: Type.Enum(['import', 'rotate', 'promote', 'retire', 'destroy', 'signing-state']),
+    action: Type.Enum(['import', 'rotate', 'promote', 'retire', 'destroy', 'signing-state', 'reactivate']),
     key_id: Type.String(),
     public_key: Type.String(),
     prev_key_id: Type.Union([Type.String(), Type.Null()]),

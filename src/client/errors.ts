@@ -67,6 +67,12 @@ function safeDetail(raw: unknown): Detail {
  * OV_DAEMON_RESPONSE, naming the unknown code when it looks like one.
  */
 export function errorFromResponse(httpStatus: number, body: unknown): DaemonError {
+  // The keymanager routes (`/eth/v1/*`) answer in that spec's shape, `{code: <status>, message: "OV_...: ..."}`.
+  const km = body as { code?: unknown; message?: unknown } | null | undefined;
+  if (typeof km?.code === 'number' && typeof km.message === 'string') {
+    const m = /^(OV_[A-Z0-9_]{1,60}):/.exec(km.message);
+    if (m !== null && Object.hasOwn(ERRORS, m[1] as string)) return new DaemonError(m[1] as ErrorCode, httpStatus, {});
+  }
   const err = (body as { error?: unknown } | null | undefined)?.error;
   const code = (err as { code?: unknown } | null | undefined)?.code;
   if (typeof code !== 'string') {

@@ -11,6 +11,7 @@
  * *public* key on purpose (the operator types it to confirm).
  * @module
  */
+import type { ImportJob, InterchangeExportRequest, InterchangeImportResponse } from '../api/slashing-protection.js';
 import type { KeymanagerDeleteResponse, KeymanagerImportRequest, KeymanagerImportResponse, KeymanagerKeystore } from '../api/keymanager.js';
 import { MAX_BULK_ITEMS } from '../api/constants.js';
 import type {
@@ -68,14 +69,62 @@ export class ValidatorsClient {
   }
 
   /**
-   * `POST /v1/validators/import` (operator): many EIP-2335 keystores in one request, each
-   * with its own result, in input order. The daemon runs the KDFs in parallel.
+   * `POST /v1/validators/import` (operator): starts a bulk import of EIP-2335 keystores
+   * as a job and returns it at once (202); read it with {@link importJob}.
    */
-  async importBulk(req: BulkImportRequest): Promise<BulkImportResult[]> {
+  async startImport(req: BulkImportRequest): Promise<ImportJob> {
     if (req.items.length > MAX_BULK_ITEMS) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'items', max: MAX_BULK_ITEMS });
-    const r = await this.#t.json('POST', 'v1/validators/import', 'BULK_IMPORT_RESPONSE', { body: req });
-    if (r.body.results.length !== req.items.length) throw malformedResponse(r.status, 'one result per item expected');
-    return r.body.results;
+    return (await this.#t.json('POST', 'v1/validators/import', 'IMPORT_JOB', { body: req })).body;
+  }
+
+  /** `GET /v1/validators/import/{id}`: an import job's progress, and its results once done. */
+  async importJob(id: string): Promise<ImportJob> {
+    return (await this.#t.json('GET', `v1/validators/import/${seg(id)}`, 'IMPORT_JOB')).body;
+  }
+
+  /**
+   * A bulk import to the end: starts the job, then reads it every `pollMs` (default
+   * 250 ms) until it is done, reporting progress; each read is its own short request, so
+   * no client timeout bounds the import. Results come one per item, in input order.
+   */
+  async importBulk(req: BulkImportRequest, opts: { onProgress?: (done: number, total: number) => void; pollMs?: number } = {}): Promise<BulkImportResult[]> {
+    let job = await this.startImport(req);
+    const pollMs = opts.pollMs ?? 250;
+    opts.onProgress?.(job.done, job.total);
+    while (job.state === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      job = await this.importJob(job.id);
+      opts.onProgress?.(job.done, job.total);
+    }
+    if (job.state === 'failed') throw new VaultError(job.code === 'OV_SEALED' ? 'OV_SEALED' : 'OV_INTERNAL', { reason: 'import job failed', job: job.id });
+    const results = job.results ?? [];
+    if (results.length !== req.items.length) throw new VaultError('OV_DAEMON_RESPONSE', { reason: 'one result per item expected' });
+    return results;
+  }
+
+  /** `POST /v1/validators/slashing-protection/import` (admin): an EIP-3076 interchange, JSON text. */
+  async importInterchange(interchange: string): Promise<InterchangeImportResponse> {
+    return (await this.#t.json('POST', 'v1/validators/slashing-protection/import', 'INTERCHANGE_IMPORT_RESPONSE', { body: { interchange } })).body;
+  }
+
+  /** `POST /v1/validators/slashing-protection/export` (admin): the interchange (JSON text) of the selected keys, one chain. */
+  async exportInterchange(req: InterchangeExportRequest = {}): Promise<string> {
+    return (await this.#t.json('POST', 'v1/validators/slashing-protection/export', 'INTERCHANGE_EXPORT_RESPONSE', { body: req })).body.interchange;
+  }
+
+  /** `PUT /v1/validators/{name}/chain` (operator): binds an Ethereum slot to its chain's genesis validators root. */
+  async bindChain(name: string, genesisValidatorsRoot: string): Promise<ValidatorSlot> {
+    return (await this.#t.json('PUT', `v1/validators/${seg(name)}/chain`, 'VALIDATOR_SLOT', { body: { genesis_validators_root: genesisValidatorsRoot } })).body;
+  }
+
+  /** `POST /v1/validators/{name}/confirm-watermarks` (operator): raise to at least these, clear the restore mark. */
+  async confirmWatermarks(name: string, minimum: SigningState): Promise<ValidatorSlot> {
+    return (await this.#t.json('POST', `v1/validators/${seg(name)}/confirm-watermarks`, 'VALIDATOR_SLOT', { body: minimum })).body;
+  }
+
+  /** `POST /v1/validators/keymanager-token` (daemon admin): replaces the keymanager API token and returns the new one. */
+  async replaceKeymanagerToken(): Promise<string> {
+    return (await this.#t.json('POST', 'v1/validators/keymanager-token', 'KEYMANAGER_TOKEN_RESPONSE', { body: {} })).body.token;
   }
 
   /** `PUT /v1/validators/{name}/signing-state` (operator): only ever raised. */
@@ -123,7 +172,7 @@ export class ValidatorsClient {
     return (await this.#t.json('DELETE', path, 'DESTROY_KEY_RESPONSE')).body;
   }
 
-  // --- keymanager API subset ------------------------------------------------------------
+  // --- keymanager API subset: build this client's VaultClient with the keymanager token ---
 
   /** `GET /eth/v1/keystores`: the active ethereum keys. */
   async keymanagerList(): Promise<KeymanagerKeystore[]> {

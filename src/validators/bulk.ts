@@ -9,9 +9,10 @@
  * JavaScript thread. Keeping `concurrency` KDFs in flight therefore loads that many cores
  * exactly as worker threads would, without copying key material between isolates or
  * paying a worker's start-up cost. The threadpool has UV_THREADPOOL_SIZE threads
- * (default 4, shared with fs and dns): concurrency above it only queues, so the default
- * is the machine's available parallelism; operators on large machines raise
- * UV_THREADPOOL_SIZE before start-up to go wider.
+ * (default 4, shared with fs and dns): concurrency above it only queues. Imports bound
+ * the actual KDF work daemon-wide with ./kdf-queue.ts (cores less one, a memory budget);
+ * the lanes here only feed it. Operators on large machines raise UV_THREADPOOL_SIZE
+ * before start-up to go wider.
  * @module
  */
 import { availableParallelism } from 'node:os';

@@ -16,6 +16,7 @@ import type { Storage } from '../storage/types.js';
 import type { ValidatorKeyRecord, ValidatorSlotRecord, ValidatorStore } from '../storage/validators-types.js';
 import type { EncryptKeystoreOptions } from './formats/eip2335.js';
 import type { ReadSecretField } from './derive.js';
+import { KdfQueue } from './kdf-queue.js';
 import { validatorKeyBinding } from './keystore-envelope.js';
 import { publicKeyMatches, type Material } from './material.js';
 import { appendRecord, type RecordChange } from './record-chain.js';
@@ -31,8 +32,10 @@ export interface ValidatorServiceDeps {
   /** Which vault key signs rotation records and key envelopes (config `crypto.signature`). */
   readonly signature: SignatureChoice;
   readonly now: () => number;
-  /** KDF work in flight for bulk imports (default `os.availableParallelism()`). */
+  /** Keystore KDFs in flight at once, across every import (default: cores less one, at least 1). */
   readonly concurrency?: number;
+  /** Bytes of scrypt memory in flight at once across every import (default 512 MiB). */
+  readonly kdfMemoryBudget?: number;
   /** EIP-2335 export KDF settings (default: the format layer's, scrypt n = 2^18). */
   readonly exportKdf?: Pick<EncryptKeystoreOptions, 'kdf' | 'scryptN' | 'pbkdf2C'>;
   /**
@@ -57,10 +60,16 @@ export interface NewSlot {
 export class ValidatorCore {
   readonly deps: ValidatorServiceDeps;
   readonly sealed: SealedRecords;
+  /** The one queue every keystore KDF of every import goes through (./kdf-queue.ts). */
+  readonly kdf: KdfQueue;
 
   constructor(deps: ValidatorServiceDeps, sealed: SealedRecords) {
     this.deps = deps;
     this.sealed = sealed;
+    this.kdf = new KdfQueue({
+      ...(deps.concurrency === undefined ? {} : { concurrency: deps.concurrency }),
+      ...(deps.kdfMemoryBudget === undefined ? {} : { memoryBudget: deps.kdfMemoryBudget }),
+    });
   }
 
   get store(): ValidatorStore {

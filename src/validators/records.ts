@@ -28,7 +28,7 @@ import { VaultError } from '../errors.js';
 import { toHex as hex } from '../util/bytes.js';
 
 export const RECORD_LABEL = 'ontoref-vault/validator-record/v1\0';
-export const RECORD_ACTIONS = ['import', 'rotate', 'promote', 'retire', 'destroy', 'signing-state'] as const;
+export const RECORD_ACTIONS = ['import', 'rotate', 'promote', 'retire', 'destroy', 'signing-state', 'reactivate'] as const;
 export type RecordAction = (typeof RECORD_ACTIONS)[number];
 /** `prev_hash` of a slot's first record. */
 export const GENESIS_HASH = '0'.repeat(64);

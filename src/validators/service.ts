@@ -9,12 +9,24 @@
  *   run the rewrap loop (src/keyring).
  * @module
  */
+import { keymanagerTokenValid, replaceKeymanagerToken } from '../auth/keymanager-token.js';
 import { SealedRecords } from '../keyring/sealed-records.js';
 import { rewrapAll, type RewrapSource } from '../keyring/rewrap-loop.js';
 import { WATERMARKS_UNCONFIRMED_META } from '../storage/validators-types.js';
+import type { Interchange } from './interchange.js';
+import {
+  bindChain,
+  confirmWatermarks,
+  exportInterchange,
+  importInterchange,
+  slotUnconfirmed,
+  unconfirmedSlots,
+  type InterchangeImportResult,
+} from './slashing-protection.js';
 import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
 import { exportKey, type ExportFormat } from './export.js';
 import { checkName } from './inputs.js';
+import { JobRegistry, type JobView } from './jobs.js';
 import { keymanagerDelete, keymanagerImport, keymanagerList, type KeymanagerDeleteResult, type KeymanagerImportResult } from './keymanager.js';
 import { validatorRewrapSource } from './keystore-envelope.js';
 import type { KeyMaterialInput } from './material.js';
@@ -24,6 +36,7 @@ import {
   createSlot,
   destroyKey,
   getSlot,
+  checkBulk,
   importBulk,
   listSlots,
   promoteSlot,
@@ -39,19 +52,40 @@ import type { PublicKeyState, SlotView } from './views.js';
 
 export type { ValidatorServiceDeps } from './core.js';
 export type { ExportFormat } from './export.js';
+export type { JobView } from './jobs.js';
 export { MAX_BULK_ITEMS, MAX_MAP_ENTRIES, MIN_EXPORT_PASSWORD, SLOT_NAME_RE } from './inputs.js';
-export { ZERO_ROOT, type KeymanagerDeleteResult, type KeymanagerImportResult } from './keymanager.js';
+export { type KeymanagerDeleteResult, type KeymanagerImportResult } from './keymanager.js';
 export { decodeMaterial, type ImportFormat, type KeyMaterialInput } from './material.js';
 export { initialSigningState, raiseSigningState } from './signing-state.js';
 export type { BulkImportItem, BulkImportResult, CreateSlotInput } from './slots.js';
+export type { InterchangeImportItem, InterchangeImportResult } from './slashing-protection.js';
+export { NETWORK_NAMES, NETWORK_ROOTS, networkRoot, type NetworkName } from './networks.js';
 export type { KeyView, PublicKeyState, SlotView } from './views.js';
 
 export class ValidatorService {
   readonly #core: ValidatorCore;
+  readonly #jobs: JobRegistry<BulkImportResult>;
 
   constructor(deps: ValidatorServiceDeps) {
     const sealed = deps.sealed ?? new SealedRecords({ provider: deps.provider, keyring: deps.keyring, signature: deps.signature });
     this.#core = new ValidatorCore(deps, sealed);
+    this.#jobs = new JobRegistry(deps.now);
+  }
+
+  /**
+   * Starts a bulk import as a job owned by `owner` (./jobs.ts). Everything that can refuse
+   * the whole import (names, scope, the KDF memory budget) is checked first, so a refusal
+   * starts nothing and writes nothing; then the job runs and its view is returned at once.
+   */
+  startImport(items: readonly BulkImportItem[], opts: { owner: string; allowed?: (name: string) => boolean; root?: string }): JobView<BulkImportResult> {
+    const { owner, ...rest } = opts;
+    checkBulk(this.#core, items, rest);
+    return this.#jobs.start(owner, items.length, (progress) => importBulk(this.#core, items, { ...rest, onProgress: (done) => progress(done) }));
+  }
+
+  /** An import job's status; OV_NOT_FOUND for an unknown id or another owner's job. */
+  importJob(id: string, owner: string): JobView<BulkImportResult> {
+    return this.#jobs.get(id, owner);
   }
 
   /** How key material is sealed and opened (the keyring's sealed records). */
@@ -69,14 +103,44 @@ export class ValidatorService {
     return slot!;
   }
 
-  /** After a snapshot restore: every slot's keys wait for their watermarks to be confirmed. */
-  watermarksUnconfirmed(): boolean {
-    return this.#core.deps.storage.meta.get(WATERMARKS_UNCONFIRMED_META) !== undefined;
+  /**
+   * After a snapshot restore, the slots that existed then wait for their watermarks to be
+   * confirmed (an interchange import or `confirmWatermarks`). Without `name`: whether any
+   * slot still waits; with it: whether that slot does.
+   */
+  watermarksUnconfirmed(name?: string): boolean {
+    if (this.#core.deps.storage.meta.get(WATERMARKS_UNCONFIRMED_META) === undefined) return false;
+    if (name === undefined) return true;
+    const slot = this.#core.store.getSlot(name);
+    return slot === undefined || slotUnconfirmed(this.#core, slot);
   }
 
   #marked(slots: SlotView[]): SlotView[] {
     if (!this.watermarksUnconfirmed()) return slots;
-    return slots.map((s) => ({ ...s, watermarks_unconfirmed: true as const }));
+    const waiting = unconfirmedSlots(this.#core);
+    return slots.map((s) => (waiting.has(s.name) ? { ...s, watermarks_unconfirmed: true as const } : s));
+  }
+
+  /** Imports an EIP-3076 interchange: raises, binds and confirms the listed keys' slots (./slashing-protection.ts). */
+  importInterchange(json: string, opts: { visible?: (name: string) => boolean } = {}): InterchangeImportResult {
+    return importInterchange(this.#core, json, opts.visible);
+  }
+
+  /** An EIP-3076 interchange of the selected Ethereum keys, all of one chain. */
+  exportInterchange(opts: { pubkeys?: readonly string[]; root?: string; visible?: (name: string) => boolean } = {}): Interchange {
+    return exportInterchange(this.#core, opts);
+  }
+
+  /** Binds an Ethereum slot to its chain's genesis validators root. */
+  bindChain(name: string, root: string): SlotView {
+    bindChain(this.#core, name, root);
+    return this.get(name);
+  }
+
+  /** Raises a slot's watermarks to at least `minimum` and clears its restore mark. */
+  confirmWatermarks(name: string, minimum: Record<string, unknown>): SlotView {
+    confirmWatermarks(this.#core, name, minimum);
+    return this.get(name);
   }
 
   /** A new slot whose first key is active, with its `import` record. */
@@ -85,7 +149,7 @@ export class ValidatorService {
   }
 
   /** Many EIP-2335 keystores, each its own slot with an active key; results in input order. */
-  importBulk(items: readonly BulkImportItem[], opts: { allowed?: (name: string) => boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<BulkImportResult[]> {
+  importBulk(items: readonly BulkImportItem[], opts: { allowed?: (name: string) => boolean; onProgress?: (done: number, total: number) => void; root?: string } = {}): Promise<BulkImportResult[]> {
     return importBulk(this.#core, items, opts);
   }
 
@@ -144,6 +208,17 @@ export class ValidatorService {
   /** Keys still sealed below `kemVersion` (the guard before raising the KEM minimum decryption version). */
   countStale(kemVersion: number): number {
     return this.#core.store.countStale(kemVersion);
+  }
+
+  /** True when `token` is the keymanager API's static token (../auth/keymanager-token.ts). */
+  keymanagerTokenValid(token: string): boolean {
+    return keymanagerTokenValid(this.#core.deps.storage.meta, token);
+  }
+
+  /** Replaces the keymanager API token; the new token is returned once and only its digest kept. */
+  replaceKeymanagerToken(): string {
+    this.#core.keyring();
+    return replaceKeymanagerToken(this.#core.deps.storage.meta);
   }
 
   /** Active Ethereum keys (keymanager API). */

@@ -8,7 +8,6 @@
  * nothing, and decoded secrets are wiped in `finally`.
  * @module
  */
-import { availableParallelism } from 'node:os';
 import { wipe } from '../crypto/bytes.js';
 import { VaultError, isVaultError } from '../errors.js';
 import type { ValidatorKeyRecord } from '../storage/validators-types.js';
@@ -17,7 +16,9 @@ import type { ValidatorCore } from './core.js';
 import { deriveMaterial } from './derive.js';
 import { formatPublicKey } from './formats/pubkey.js';
 import { MAX_BULK_ITEMS, SLOT_NAME_RE, bad, checkChain, checkMap, checkName } from './inputs.js';
-import { decodeMaterial, type KeyMaterialInput } from './material.js';
+import { keystoreKdfMemory } from './kdf-queue.js';
+import { decodeMaterial, type KeyMaterialInput, type Material } from './material.js';
+import { checkRoot, ROOT_METADATA } from './networks.js';
 import type { SigningStateJson } from './records.js';
 import { carryOver, initialSigningState, raiseSigningState, sameState } from './signing-state.js';
 import type { Chain } from './types.js';
@@ -78,18 +79,47 @@ export async function createSlot(core: ValidatorCore, input: CreateSlotInput): P
   const chain = checkChain(input.chain);
   const labels = checkMap(input.labels, 'labels');
   const metadata = checkMap(input.metadata, 'metadata');
+  if (metadata[ROOT_METADATA] !== undefined) {
+    if (chain !== 'ethereum') bad(`metadata/${ROOT_METADATA}`, 'only ethereum slots have a chain root');
+    metadata[ROOT_METADATA] = checkRoot(metadata[ROOT_METADATA], `metadata/${ROOT_METADATA}`);
+  }
   core.keyring();
   // Early answer before any KDF work; checked again under the write lock.
   if (core.store.getSlot(name) !== undefined) throw new VaultError('OV_VALIDATOR_EXISTS');
   const { format, keystore, password, key_file, state_file, derive_index } = input;
   const material: KeyMaterialInput = { format, keystore, password, key_file, state_file, derive_index } as KeyMaterialInput;
-  const m = await decodeMaterial(chain, material);
+  const m = await decodeQueued(core, chain, material);
   try {
     core.insertNewSlot({ name, chain, labels, metadata, signingState: m.state ?? initialSigningState(chain) }, m);
   } finally {
     wipe(m.key.secret);
   }
   return getSlot(core, name);
+}
+
+/** Decodes material, with an EIP-2335 keystore's KDF through the vault's one bounded queue. */
+export async function decodeQueued(core: ValidatorCore, chain: Chain, material: KeyMaterialInput): Promise<Material> {
+  if (material.format !== 'eip2335' || typeof material.keystore !== 'string') return decodeMaterial(chain, material);
+  const [cost] = core.kdf.admit([material.keystore], () => 'keystore');
+  return core.kdf.run(cost as number, () => decodeMaterial(chain, material));
+}
+
+/**
+ * Checks a bulk import before anything runs (names, scope, the KDF memory budget); a
+ * refusal here writes nothing. Returns each item's KDF memory.
+ */
+export function checkBulk(core: ValidatorCore, items: readonly BulkImportItem[], opts: { allowed?: (name: string) => boolean; root?: string } = {}): number[] {
+  if (items.length > MAX_BULK_ITEMS) bad('items', `at most ${MAX_BULK_ITEMS}`);
+  items.forEach((it, i) => {
+    if (it.name !== undefined && !SLOT_NAME_RE.test(it.name)) bad(`items/${i}/name`, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$');
+    if (it.name !== undefined && opts.allowed !== undefined && !opts.allowed(it.name)) throw new VaultError('OV_FORBIDDEN');
+  });
+  if (opts.root !== undefined) checkRoot(opts.root, ROOT_METADATA);
+  core.keyring();
+  return core.kdf.admit(
+    items.map((it) => it.keystore),
+    (i) => `items/${i}/keystore`,
+  );
 }
 
 /**
@@ -101,23 +131,19 @@ export async function createSlot(core: ValidatorCore, input: CreateSlotInput): P
 export async function importBulk(
   core: ValidatorCore,
   items: readonly BulkImportItem[],
-  opts: { allowed?: (name: string) => boolean; onProgress?: (done: number, total: number) => void } = {},
+  opts: { allowed?: (name: string) => boolean; onProgress?: (done: number, total: number) => void; root?: string } = {},
 ): Promise<BulkImportResult[]> {
-  if (items.length > MAX_BULK_ITEMS) bad('items', `at most ${MAX_BULK_ITEMS}`);
-  items.forEach((it, i) => {
-    if (it.name !== undefined && !SLOT_NAME_RE.test(it.name)) bad(`items/${i}/name`, 'must match ^[a-z0-9][a-z0-9._-]{0,63}$');
-    if (it.name !== undefined && opts.allowed !== undefined && !opts.allowed(it.name)) throw new VaultError('OV_FORBIDDEN');
-  });
-  core.keyring();
+  checkBulk(core, items, opts);
+  const metadata: Record<string, string> = opts.root === undefined ? {} : { [ROOT_METADATA]: checkRoot(opts.root, ROOT_METADATA) };
   const work = async (it: BulkImportItem): Promise<{ status: 'imported' | 'duplicate'; name: string; public_key: string }> => {
-    const m = await decodeMaterial('ethereum', { format: 'eip2335', keystore: it.keystore, password: it.password });
+    const m = await core.kdf.run(keystoreKdfMemory(it.keystore), () => decodeMaterial('ethereum', { format: 'eip2335', keystore: it.keystore, password: it.password }));
     try {
       const publicKey = formatPublicKey('ethereum', m.key.publicKey);
       const name = it.name ?? `eth-${publicKey.slice(2, 10)}`;
       if (opts.allowed !== undefined && !opts.allowed(name)) throw new VaultError('OV_FORBIDDEN');
       if (core.store.findByPublicKey('ethereum', m.key.publicKey) !== undefined) return { status: 'duplicate', name, public_key: publicKey };
       try {
-        core.insertNewSlot({ name, chain: 'ethereum', labels: {}, metadata: {}, signingState: initialSigningState('ethereum') }, m);
+        core.insertNewSlot({ name, chain: 'ethereum', labels: {}, metadata, signingState: initialSigningState('ethereum') }, m);
       } catch (e) {
         if (isVaultError(e, 'OV_VALIDATOR_DUPLICATE')) return { status: 'duplicate', name, public_key: publicKey };
         throw e;
@@ -128,8 +154,9 @@ export async function importBulk(
     }
   };
   const bulk: BulkItem<BulkImportItem>[] = items.map((input, i) => ({ id: String(i), input }));
+  // Lanes only feed the queue, which bounds the actual KDF work across every import.
   const results = await runBulk(bulk, work, {
-    concurrency: core.deps.concurrency ?? availableParallelism(),
+    concurrency: core.kdf.concurrency,
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
   });
   return results.map((r, index) =>
@@ -142,7 +169,7 @@ export async function rotateSlot(core: ValidatorCore, name: string, material: Ke
   const slot = core.slot(checkName(name));
   core.keyring();
   if (core.store.keysOf(slot.name).some((k) => k.state === 'pending')) throw new VaultError('OV_VALIDATOR_STATE', { reason: 'a pending key exists' });
-  const m = material.derive_index === undefined ? await decodeMaterial(slot.chain, material) : deriveMaterial(slot, material, core.deps.readSecretField, opts.secretAllowed);
+  const m = material.derive_index === undefined ? await decodeQueued(core, slot.chain, material) : deriveMaterial(slot, material, core.deps.readSecretField, opts.secretAllowed);
   try {
     const now = core.deps.now();
     const key = core.newKey(slot.name, m, 'pending', now);

@@ -105,7 +105,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const ks1 = plainFile('erc-scrypt.json', JSON.stringify(v1.keystore));
     const ks2 = plainFile('erc-pbkdf2.json', JSON.stringify(v2.keystore));
     const pw = secretFile('erc.pw', `${v1.password}\n`);
-    const r = await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', ks1, '--password-file', pw, '--json']);
+    const r = await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', ks1, '--password-file', pw, '--json']);
     expectOk(r);
     const s = JSON.parse(r.out) as Slot;
     expect(s).toMatchObject({ name: `eth-${v1.keystore.pubkey.slice(0, 8)}`, chain: 'ethereum' });
@@ -113,11 +113,11 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     expect(s.keys[0]).toMatchObject({ state: 'active', key_type: 'BLS12-381', public_key: vectorPub, source: 'imported-eip2335', address: null });
 
     const before = await listJson(A);
-    const dup = await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', ks2, '--password-file', pw, '--name', 'erc-two']);
+    const dup = await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', ks2, '--password-file', pw, '--name', 'erc-two']);
     expectDaemonError(dup, 'OV_VALIDATOR_DUPLICATE');
     expect(await listJson(A)).toBe(before);
 
-    const b = await run(B, ['validator', 'import', '--chain', 'ethereum', '--keystore', ks2, '--password-file', pw, '--name', 'erc-two', '--json']);
+    const b = await run(B, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', ks2, '--password-file', pw, '--name', 'erc-two', '--json']);
     expectOk(b);
     expect(activeOf(JSON.parse(b.out) as Slot)?.public_key).toBe(vectorPub);
   });
@@ -148,25 +148,25 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     // Wrong password on a fresh key (not a duplicate): the checksum does not match.
     const fresh = await fastKeystore(secrets, v1.password);
     const freshFile = plainFile('fresh.json', fresh.text);
-    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', freshFile, '--password-file', wrongPw]), 'OV_KEYSTORE_PASSWORD');
+    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', freshFile, '--password-file', wrongPw]), 'OV_KEYSTORE_PASSWORD');
 
     // A checksum edited to another well-formed value: indistinguishable from a wrong password by design.
     const doc = JSON.parse(fresh.text) as Vector['keystore'];
     const m = doc.crypto.checksum.message;
     doc.crypto.checksum.message = `${m.slice(0, -1)}${m.endsWith('0') ? '1' : '0'}`;
     const badSum = plainFile('bad-checksum.json', JSON.stringify(doc));
-    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', badSum, '--password-file', pw]), 'OV_KEYSTORE_PASSWORD');
+    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', badSum, '--password-file', pw]), 'OV_KEYSTORE_PASSWORD');
 
     // A malformed checksum (wrong length) is refused before any KDF runs.
     doc.crypto.checksum.message = m.slice(0, 10);
     const shortSum = plainFile('short-checksum.json', JSON.stringify(doc));
-    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', shortSum, '--password-file', pw, '--name', 'short-sum']), 'OV_KEYSTORE_INVALID');
+    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', shortSum, '--password-file', pw, '--name', 'short-sum']), 'OV_KEYSTORE_INVALID');
 
     // Truncated: the daemon refuses it (with --name the CLI forwards it as is) ...
     const truncated = plainFile('truncated.json', fresh.text.slice(0, Math.floor(fresh.text.length / 2)));
-    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', truncated, '--password-file', pw, '--name', 'trunc']), 'OV_KEYSTORE_INVALID');
+    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', truncated, '--password-file', pw, '--name', 'trunc']), 'OV_KEYSTORE_INVALID');
     // ... and without --name the CLI cannot even name the slot: a local error, exit 1.
-    const local = await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', truncated, '--password-file', pw]);
+    const local = await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', truncated, '--password-file', pw]);
     expect(local.code).toBe(1);
     expect(local.stderr).toContain(`vault: error: ${ERRORS.OV_KEYSTORE_INVALID.message}`);
 
@@ -175,11 +175,11 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const mism = JSON.parse(fresh.text) as Vector['keystore'];
     mism.pubkey = Buffer.from(other.publicKey).toString('hex');
     const mismatch = plainFile('mismatch.json', JSON.stringify(mism));
-    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', mismatch, '--password-file', pw]), 'OV_KEYSTORE_PUBKEY_MISMATCH');
+    expectDaemonError(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', mismatch, '--password-file', pw]), 'OV_KEYSTORE_PUBKEY_MISMATCH');
 
     expect(await listJson(A)).toBe(before);
     // The refused key can still be imported afterwards: nothing half-stored blocks it.
-    expectOk(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', freshFile, '--password-file', pw, '--name', 'fresh-ok']));
+    expectOk(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', freshFile, '--password-file', pw, '--name', 'fresh-ok']));
   });
 
   it('bulk: a directory with good, duplicate and broken keystores gives per-item statuses and exit 2; deposit_data is skipped', async () => {
@@ -206,7 +206,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     writeFileSync(join(dir, 'deposit_data-1700000000.json'), '[]');
     writeFileSync(join(dir, 'README.txt'), 'not a keystore');
 
-    const r = await run(A, ['validator', 'import', '--chain', 'ethereum', '--dir', dir, '--passwords-dir', pwDir, '--json']);
+    const r = await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--dir', dir, '--passwords-dir', pwDir, '--json']);
     expect(r.code, r.stderr).toBe(2);
     const doc = JSON.parse(r.out) as { results: { file: string; status: string; name?: string; public_key?: string; code?: string }[]; imported: number; duplicate: number; error: number };
     const byFile = Object.fromEntries(doc.results.map((x) => [x.file, x]));
@@ -224,7 +224,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const shared = longPassword('bulk-shared');
     const keys = [await fastKeystore(secrets, shared), await fastKeystore(secrets, shared)];
     keys.forEach((k, i) => writeFileSync(join(dir2, `k${i}.json`), k.text));
-    const t = await run(A, ['validator', 'import', '--chain', 'ethereum', '--dir', dir2, '--password-file', secretFile('shared.pw', shared)]);
+    const t = await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--dir', dir2, '--password-file', secretFile('shared.pw', shared)]);
     expectOk(t);
     expect(t.out).toMatch(/^FILE +STATUS +NAME +PUBLIC KEY/);
     for (const k of keys) expect(t.out).toContain(k.pubkey);
@@ -235,11 +235,11 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     const pw = longPassword('rt-eth');
     const ks = await fastKeystore(secrets, pw);
     const pwFile = secretFile('rt-eth.pw', pw);
-    expectOk(await run(A, ['validator', 'import', '--chain', 'ethereum', '--keystore', plainFile('rt-eth.json', ks.text), '--password-file', pwFile, '--name', 'rt-eth']));
+    expectOk(await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', plainFile('rt-eth.json', ks.text), '--password-file', pwFile, '--name', 'rt-eth']));
     const out = sb.path('rt-eth-export.json');
     expectOk(await run(A, ['validator', 'export', 'rt-eth', '--format', 'eip2335', '--password-file', pwFile, '-o', out]));
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    const r = await run(B, ['validator', 'import', '--chain', 'ethereum', '--keystore', out, '--password-file', pwFile, '--json']);
+    const r = await run(B, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', out, '--password-file', pwFile, '--json']);
     expectOk(r);
     expect(activeOf(JSON.parse(r.out) as Slot)?.public_key).toBe(ks.pubkey);
     // An existing file is kept without --force.
@@ -413,7 +413,7 @@ describe.skipIf(!RUN)('vault validator (real daemons, CLI child processes)', () 
     mkdirSync(dir);
     const pw = longPassword('bulk-tty');
     writeFileSync(join(dir, 'k.json'), (await fastKeystore(secrets, pw)).text);
-    const bulk = await run(A, ['validator', 'import', '--chain', 'ethereum', '--dir', dir, '--password-file', secretFile('bulk-tty.pw', pw)], { tty: true });
+    const bulk = await run(A, ['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--dir', dir, '--password-file', secretFile('bulk-tty.pw', pw)], { tty: true });
     expect(bulk.code, bulk.out).toBe(0);
     expect(bulk.out).toContain('importing [');
     expect(bulk.out).toContain('1/1');

@@ -15,11 +15,10 @@
 import type { FastifyRequest } from 'fastify';
 import { pathInScope } from '../../auth/scope.js';
 import { VaultError } from '../../errors.js';
+import { validatorJobRoutes } from './validator-jobs.js';
 import { ADMIN, ANY_SESSION, audit, callerOf, OPERATOR, type AuditDetail, type RoutePlugin, type VaultApp } from '../context.js';
 
 import {
-  BULK_IMPORT_BODY,
-  BULK_IMPORT_RESPONSE,
   CREATE_VALIDATOR_BODY,
   DESTROY_KEY_RESPONSE,
   DESTROY_QUERY,
@@ -60,15 +59,11 @@ const withKey = (detail: AuditDetail | undefined, slot: Slot, state?: string): A
   const key = state === undefined ? slot.keys[0] : slot.keys.find((k) => k.state === state);
   return key === undefined ? undefined : { ...detail, key_id: key.id };
 };
-const counts = (items: readonly { status: string }[], statuses: readonly string[]): AuditDetail => {
-  const out: AuditDetail = { items: items.length };
-  for (const st of statuses) out[st] = items.filter((r) => r.status === st).length;
-  return out;
-};
 
 /** Registered under `/v1/validators`. */
 export const validatorRoutes: RoutePlugin = (instance, { ctx }, done) => {
   const app = instance as VaultApp;
+  void app.register(validatorJobRoutes, { ctx });
   const service = ctx.vault.validators;
   const common = { tags: ['validators'], security: [{ bearer: [] }] };
 
@@ -118,30 +113,6 @@ export const validatorRoutes: RoutePlugin = (instance, { ctx }, done) => {
       const slot = await service.create(request.body);
       void reply.code(201);
       return slot;
-    },
-  );
-
-  app.post(
-    '/import',
-    {
-      bodyLimit: Math.max(ctx.vault.config.limits.bodyLimit, VALIDATOR_BULK_BODY_LIMIT),
-      config: {
-        access: OPERATOR,
-        audit: audit<object, { results: { status: string }[] }>({
-          result: (r) => ({ action: 'bulk-import', ...counts(r.results, ['imported', 'duplicate', 'error']) }),
-        }),
-      },
-      schema: {
-        ...common,
-        summary: 'Bulk import of EIP-2335 keystores, one active slot each; per-item results in input order',
-        body: BULK_IMPORT_BODY,
-        response: { 200: BULK_IMPORT_RESPONSE, ...ERROR_RESPONSES },
-      },
-    },
-    async (request) => {
-      const scope = callerOf(request).scope;
-      const results = await service.importBulk(request.body.items, { allowed: (name) => pathInScope(scope, `validators/${name}`) });
-      return { results };
     },
   );
 

@@ -46,6 +46,8 @@ describe('types come from the shared schemas', () => {
     expectTypeOf<Result<ValidatorsClient['list']>>().toEqualTypeOf<Static<typeof api.VALIDATOR_LIST>['validators']>();
     expectTypeOf<Result<ValidatorsClient['get']>>().toEqualTypeOf<Static<typeof api.VALIDATOR_SLOT>>();
     expectTypeOf<Result<ValidatorsClient['importBulk']>>().toEqualTypeOf<Static<typeof api.BULK_IMPORT_RESPONSE>['results']>();
+    expectTypeOf<Result<ValidatorsClient['importJob']>>().toEqualTypeOf<Static<typeof api.IMPORT_JOB>>();
+    expectTypeOf<Result<ValidatorsClient['importInterchange']>>().toEqualTypeOf<Static<typeof api.INTERCHANGE_IMPORT_RESPONSE>>();
     expectTypeOf<Result<ValidatorsClient['export']>>().toEqualTypeOf<Static<typeof api.EXPORT_VALIDATOR_RESPONSE>['files']>();
     expectTypeOf<Result<ValidatorsClient['history']>>().toEqualTypeOf<Static<typeof api.VALIDATOR_HISTORY>>();
     expectTypeOf<Result<ValidatorsClient['destroyKey']>>().toEqualTypeOf<Static<typeof api.DESTROY_KEY_RESPONSE>>();
@@ -86,6 +88,7 @@ const KEY_POLICY = { name: 'kem', alg: 'X-Wing', latest_version: 1, min_decrypt_
 const VERSIONS = { path: 'a', versions: [1] };
 const METADATA = { path: 'a', current_version: 1, oldest_version: 1, max_versions: 0, cas_required: false, custom_metadata: {}, created_at: T, updated_at: T, versions: [] };
 const KEY_ID = '6f1c0d2e-5b3a-4c1d-9e8f-0a1b2c3d4e5f';
+const JOB_ID = '7a1c0d2e-5b3a-4c1d-9e8f-0a1b2c3d4e5f';
 const SLOT = {
   name: 'v',
   chain: 'solana',
@@ -149,7 +152,17 @@ const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
   'validators.list': [{ validators: [SLOT] }, (_c, v) => v.list()],
   'validators.get': [SLOT, (_c, v) => v.get('v')],
   'validators.create': [SLOT, (_c, v) => v.create({ name: 'v', chain: 'solana', format: 'generate' })],
-  'validators.importBulk': [{ results: [{ index: 0, status: 'imported' }] }, (_c, v) => v.importBulk({ chain: 'ethereum', items: [{ keystore: '{}', password: 'p' }] })],
+  'validators.importBulk': [
+    { id: JOB_ID, state: 'done', total: 1, done: 1, created_at: T, finished_at: T, results: [{ index: 0, status: 'imported' }] },
+    (_c, v) => v.importBulk({ chain: 'ethereum', items: [{ keystore: '{}', password: 'p' }] }),
+  ],
+  'validators.startImport': [{ id: JOB_ID, state: 'running', total: 1, done: 0, created_at: T, finished_at: null }, (_c, v) => v.startImport({ chain: 'ethereum', items: [{ keystore: '{}', password: 'p' }] })],
+  'validators.importJob': [{ id: JOB_ID, state: 'running', total: 1, done: 0, created_at: T, finished_at: null }, (_c, v) => v.importJob(JOB_ID)],
+  'validators.importInterchange': [{ genesis_validators_root: `0x${'11'.repeat(32)}`, results: [] }, (_c, v) => v.importInterchange('{}')],
+  'validators.exportInterchange': [{ interchange: '{}' }, (_c, v) => v.exportInterchange()],
+  'validators.bindChain': [SLOT, (_c, v) => v.bindChain('v', `0x${'11'.repeat(32)}`)],
+  'validators.confirmWatermarks': [SLOT, (_c, v) => v.confirmWatermarks('v', {})],
+  'validators.replaceKeymanagerToken': [{ token: `ovkm_${'a'.repeat(43)}` }, (_c, v) => v.replaceKeymanagerToken()],
   'validators.setSigningState': [SLOT, (_c, v) => v.setSigningState('v', {})],
   'validators.rotate': [SLOT, (_c, v) => v.rotate('v', { format: 'generate' })],
   'validators.promote': [SLOT, (_c, v) => v.promote('v')],

@@ -3,8 +3,8 @@
  * node:http server on 127.0.0.1:0 standing in for the daemon: what goes on the wire
  * (method, path, query, body: passwords only in bodies, never in a URL), how answers are
  * checked (missing fields, file names from the daemon that would be paths), and the CLI's
- * bulk import splitting a directory into requests of at most 100 keystores and mapping
- * each per-item result back to its file. No SQLite and no daemon: runs under Node 20 and
+ * bulk import splitting a directory into import jobs of at most 1000 keystores, following
+ * each to the end and mapping each per-item result back to its file. No SQLite and no daemon: runs under Node 20 and
  * Node 24. The CLI part needs the build (`npm run build`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -142,43 +142,80 @@ describe('vault validator import --dir against a stand-in daemon', () => {
   });
   afterAll(() => sb.cleanup());
 
-  it('sends 250 keystores in requests of 100, 100 and 50 and maps every result back to its file', async () => {
+  it('sends 1200 keystores as import jobs of 1000 and 200, follows each to the end and maps every result back to its file', async () => {
     const dir = sb.path('keys');
     mkdirSync(dir);
     const names: string[] = [];
-    for (let i = 0; i < 250; i++) {
-      const n = `keystore-${String(i).padStart(3, '0')}.json`;
+    const total = 1200;
+    for (let i = 0; i < total; i++) {
+      const n = `keystore-${String(i).padStart(4, '0')}.json`;
       names.push(n);
       writeFileSync(join(dir, n), JSON.stringify({ n: i }));
     }
     writeFileSync(sb.path('pw.txt'), 'shared-password-for-all\n', { mode: 0o600 });
-    handler = (_req, res, body) => {
-      const items = (JSON.parse(body) as { items: { keystore: string; password: string }[] }).items;
-      // Echo each keystore's number back as its name; every 7th fails.
+    const T = '2026-01-01T00:00:00.000Z';
+    const jobs = new Map<string, { items: { keystore: string }[]; reads: number }>();
+    handler = (req, res, body) => {
+      if (req.method === 'POST') {
+        const items = (JSON.parse(body) as { items: { keystore: string; password: string }[] }).items;
+        const id = `7a1c0d2e-5b3a-4c1d-9e8f-0a1b2c3d4e5${jobs.size}`;
+        jobs.set(id, { items, reads: 0 });
+        json(res, 202, { id, state: 'running', total: items.length, done: 0, created_at: T, finished_at: null });
+        return;
+      }
+      const id = (req.url ?? '').split('/').pop() as string;
+      const job = jobs.get(id);
+      if (job === undefined) return json(res, 404, { error: { code: 'OV_NOT_FOUND', message: 'not found' } });
+      job.reads++;
+      // First read: half done; second: done, with every result. Echo each keystore's number back as its name; every 7th fails.
+      if (job.reads === 1) return json(res, 200, { id, state: 'running', total: job.items.length, done: Math.floor(job.items.length / 2), created_at: T, finished_at: null });
       json(res, 200, {
-        results: items.map((it, index) => {
+        id,
+        state: 'done',
+        total: job.items.length,
+        done: job.items.length,
+        created_at: T,
+        finished_at: T,
+        results: job.items.map((it, index) => {
           const n = (JSON.parse(it.keystore) as { n: number }).n;
           return n % 7 === 0 ? { index, status: 'error', code: 'OV_KEYSTORE_PASSWORD', message: 'wrong' } : { index, status: 'imported', name: `k-${n}`, public_key: `0x${n}` };
         }),
       });
     };
-    const r = await sb.run(['validator', 'import', '--chain', 'ethereum', '--dir', dir, '--password-file', sb.path('pw.txt'), '--json'], { env: { ONTOREF_ADDR: addr, ONTOREF_TOKEN: 'test-token-123' } });
+    const r = await sb.run(['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--dir', dir, '--password-file', sb.path('pw.txt'), '--json'], { env: { ONTOREF_ADDR: addr, ONTOREF_TOKEN: 'test-token-123' } });
     expect(r.code, r.stderr).toBe(2);
-    expect(seen.map((s) => (JSON.parse(s.body) as { items: unknown[] }).items.length)).toEqual([100, 100, 50]);
-    for (const s of seen) {
+    const posts = seen.filter((s) => s.method === 'POST');
+    expect(posts.map((s) => (JSON.parse(s.body) as { items: unknown[] }).items.length)).toEqual([1000, 200]);
+    for (const s of posts) {
       expect(s.url).toBe('/v1/validators/import');
+      const b = JSON.parse(s.body) as { genesis_validators_root: string; items: { password: string }[] };
+      expect(b.genesis_validators_root).toBe('0x212f13fc4df078b6cb7db228f1c8307566dcecf900867401a92023d7ba99cb5f');
       // The password file's trailing newline is not part of the password.
-      for (const it of (JSON.parse(s.body) as { items: { password: string }[] }).items) expect(it.password).toBe('shared-password-for-all');
+      for (const it of b.items) expect(it.password).toBe('shared-password-for-all');
     }
+    // Each job was read until done (twice), never with a password in the URL.
+    expect(seen.filter((s) => s.method === 'GET').map((s) => s.url)).toEqual([...jobs.keys()].flatMap((id) => [`/v1/validators/import/${id}`, `/v1/validators/import/${id}`]));
     const doc = JSON.parse(r.out) as { results: { file: string; status: string; name?: string; code?: string }[]; imported: number; error: number };
     expect(doc.results.map((x) => x.file)).toEqual(names);
     doc.results.forEach((x, i) => {
       if (i % 7 === 0) expect(x).toMatchObject({ status: 'error', code: 'OV_KEYSTORE_PASSWORD' });
       else expect(x).toMatchObject({ status: 'imported', name: `k-${i}` });
     });
-    expect(doc.error).toBe(36);
-    expect(doc.imported).toBe(214);
+    expect(doc.error).toBe(Math.ceil(total / 7));
+    expect(doc.imported).toBe(total - Math.ceil(total / 7));
     expect(r.stderr).not.toContain('shared-password-for-all');
+  });
+
+  it('refuses an ethereum import without its chain, sending nothing', async () => {
+    seen = [];
+    writeFileSync(sb.path('nochain.pw'), 'pw-1234567890', { mode: 0o600 });
+    const r = await sb.run(['validator', 'import', '--chain', 'ethereum', '--keystore', sb.path('nochain.json'), '--password-file', sb.path('nochain.pw')], { env: { ONTOREF_ADDR: addr, ONTOREF_TOKEN: 'test-token-123' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('an ethereum key needs its chain');
+    const bad = await sb.run(['validator', 'import', '--chain', 'ethereum', '--network', 'goerli', '--keystore', sb.path('nochain.json'), '--password-file', sb.path('nochain.pw')], { env: { ONTOREF_ADDR: addr, ONTOREF_TOKEN: 'test-token-123' } });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--network must be one of mainnet, hoodi, sepolia, holesky, gnosis');
+    expect(seen).toEqual([]);
   });
 
   it('derives the default slot name from the file and refuses a file it cannot name, sending nothing', async () => {
@@ -187,13 +224,13 @@ describe('vault validator import --dir against a stand-in daemon', () => {
     writeFileSync(sb.path('ks.json'), JSON.stringify({ pubkey: pub, version: 4 }));
     writeFileSync(sb.path('ks.pw'), 'pw-1234567890', { mode: 0o600 });
     handler = (_req, res) => json(res, 201, { ...SLOT, name: 'eth-93247fab', chain: 'ethereum' });
-    const ok = await sb.run(['validator', 'import', '--chain', 'ethereum', '--keystore', sb.path('ks.json'), '--password-file', sb.path('ks.pw')], { env });
+    const ok = await sb.run(['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', sb.path('ks.json'), '--password-file', sb.path('ks.pw')], { env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(seen[0]?.body ?? '')).toMatchObject({ name: 'eth-93247fab', chain: 'ethereum', format: 'eip2335', password: 'pw-1234567890' });
 
     seen = [];
     writeFileSync(sb.path('trunc.json'), '{"pubkey": "93');
-    const bad = await sb.run(['validator', 'import', '--chain', 'ethereum', '--keystore', sb.path('trunc.json'), '--password-file', sb.path('ks.pw')], { env });
+    const bad = await sb.run(['validator', 'import', '--chain', 'ethereum', '--network', 'hoodi', '--keystore', sb.path('trunc.json'), '--password-file', sb.path('ks.pw')], { env });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('vault: error: keystore is malformed or unsupported: no public key to name the slot after');
     const arr = Array.from({ length: 64 }, (_, i) => i);

@@ -28,11 +28,13 @@ function objects(s: unknown, path: string, out: [string, Record<string, unknown>
 describe('schemas', () => {
   it('close every object: request and response bodies, parameters and the config file', () => {
     const all = [...Object.entries(ALL_SCHEMAS), ['CONFIG_FILE_SCHEMA', CONFIG_FILE_SCHEMA] as [string, TSchema]];
+    // The keymanager spec's request bodies admit fields it does not name: open on purpose, and only those two.
+    const open = ['KEYMANAGER_IMPORT_BODY', 'KEYMANAGER_DELETE_BODY'];
     let n = 0;
     for (const [name, schema] of all) {
       for (const [path, o] of objects(schema, name)) {
         n++;
-        expect(o.additionalProperties, path).toBe(false);
+        expect(o.additionalProperties, path).toBe(open.includes(path) ? true : false);
       }
     }
     expect(n).toBeGreaterThan(20);
