@@ -20,9 +20,10 @@ import { blsSigner, type BlsSigner } from '../crypto/bls-sign.js';
 import { wipe } from '../crypto/bytes.js';
 import { VaultError, isVaultError } from '../errors.js';
 import type { SealedRecords } from '../keyring/sealed-records.js';
-import { WATERMARKS_UNCONFIRMED_META, type ValidatorKeyRecord } from '../storage/validators-types.js';
+import type { ValidatorKeyRecord } from '../storage/validators-types.js';
 import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
 import type { SigningStateJson } from './records.js';
+import { slotRoot, slotUnconfirmed } from './slashing-protection.js';
 import { SignerKeyCache } from './signer-cache.js';
 import { signingRequest, toHex, type SigningRequest } from './signer-roots.js';
 import { NO_PROTECTION, decideSigning, type SignerProtection } from './signing-state.js';
@@ -202,11 +203,14 @@ export class SignerService {
     const { value: key, durable } = await this.#decide(() => {
       const k = this.#activeKey(pubkey);
       if (!allowed(pubHex)) throw new VaultError('OV_SIGNER_FORBIDDEN');
-      if (storage.meta.get(WATERMARKS_UNCONFIRMED_META) !== undefined) {
+      const slot = this.#core.slot(k.slot);
+      if (slotUnconfirmed(this.#core, slot)) {
         throw new VaultError('OV_SLASHING_REFUSED', { reason: 'watermarks restored from a snapshot are not confirmed yet' });
       }
-      const slot = this.#core.slot(k.slot);
-      const prot = this.protection(slot.name);
+      // A slot bound to its chain (at import, by an interchange or by the operator) signs
+      // under that root only; an unbound one is bound by its first protected signature.
+      const stored = this.protection(slot.name);
+      const prot = { ...stored, gvr: slotRoot(slot) ?? stored.gvr };
       const current = JSON.parse(slot.signingState) as SigningStateJson;
       const d = decideSigning(current, prot, request.gvr === undefined ? undefined : toHex(request.gvr), request.protect, toHex(request.signingRoot));
       const now = this.#deps.now();

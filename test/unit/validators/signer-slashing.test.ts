@@ -114,6 +114,21 @@ describe('signer: slashing protection', () => {
     await refused(attestation(1, 2), /snapshot are not confirmed/);
   });
 
+  it('a slot bound to its chain signs under that root only, from its first signature on', async () => {
+    f.v.vault.validators.bindChain('v1', OTHER_GVR);
+    await refused(block(10), /genesis validators root differs/);
+    expect((await sign(f, pk, block(10, R1, OTHER_GVR))).statusCode).toBe(200);
+  });
+
+  it('after a restore, a confirmed slot signs while the others still refuse', async () => {
+    const mark = { restored_at: '9999-01-01T00:00:00.000Z', audit_seq: 1 };
+    f.v.storage.meta.put(WATERMARKS_UNCONFIRMED_META, new TextEncoder().encode(JSON.stringify(mark)));
+    f.v.vault.validators.confirmWatermarks('v1', { max_block_slot: '5' });
+    await refused(block(5), /below|double/);
+    expect((await sign(f, pk, block(6))).statusCode).toBe(200);
+    expectRefused(await sign(f, f.keys.get('v2')!, block(6)), 412, 'OV_SLASHING_REFUSED', /snapshot are not confirmed/);
+  });
+
   it('signs only with active keys: unknown, pending and retired keys are 404', async () => {
     expectRefused(await sign(f, `0x${'a1'.repeat(48)}`, block(1)), 404, 'OV_SIGNER_KEY_NOT_FOUND');
     const rotated = await f.v.vault.validators.rotate('v2', { format: 'generate' });
