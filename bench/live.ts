@@ -77,8 +77,12 @@ export interface LiveVault {
   stop(): Promise<void>;
 }
 
-/** Sets up a vault in a temporary directory and starts the bundled daemon on it. */
-export async function startLiveVault(label: string): Promise<LiveVault> {
+/**
+ * Sets up a vault in a temporary directory and starts the bundled daemon on it, pinned to
+ * its own CPU unless `opts.pin` is false (a daemon that must use every core, as its KDF
+ * queue does, runs unpinned).
+ */
+export async function startLiveVault(label: string, opts: { pin?: boolean } = {}): Promise<LiveVault> {
   const dir = mkdtempSync(join(tmpdir(), `ov-bench-${label}-`));
   const dataDir = join(dir, 'data');
   const env: NodeJS.ProcessEnv = { ...process.env, ONTOREF_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir };
@@ -92,7 +96,8 @@ export async function startLiveVault(label: string): Promise<LiveVault> {
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const err = openSync(errFile, 'a');
   const prof = process.env['OV_BENCH_PROF'];
-  const [cmd, args] = pinned(SERVER_CPU, [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), bundle, 'server']);
+  const daemonArgs = [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), bundle, 'server'];
+  const [cmd, args] = opts.pin === false ? [process.execPath, daemonArgs] : pinned(SERVER_CPU, daemonArgs);
   const child = spawn(cmd, args, { cwd: dir, env: { ...env, ONTOREF_ADDR: addr }, stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
