@@ -10,24 +10,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { printHeader, printResult, ratio, type Result } from './harness.js';
+import { freePort } from './http.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 /** Spawns `args`, polls `url` until it answers 200, kills the child; returns milliseconds. */
 async function timeToHealthy(args: readonly string[], env: NodeJS.ProcessEnv, url: string): Promise<number> {

@@ -10,59 +10,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { call, exchange, freePort, LOADGEN_CPU, pinned, SERVER_CPU } from './http.js';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const bundle = join(root, 'dist/bundle/vault.js');
-export const SERVER_CPU = '1';
-export const LOADGEN_CPU = '0';
-
-/** taskset when the machine has it and more than one CPU. */
-export const canPin: boolean = spawnSync('taskset', ['-c', `${LOADGEN_CPU},${SERVER_CPU}`, 'true']).status === 0;
-
-export function pinned(cpu: string, args: readonly string[]): [string, string[]] {
-  return canPin ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, [...args]];
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-export interface Answer {
-  readonly status: number;
-  readonly json: unknown;
-}
-
-export async function call(addr: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`${addr}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, json };
-}
-
-export async function exchange(addr: string, key: string): Promise<string> {
-  const r = await call(addr, 'POST', '/v1/sessions', undefined, { key });
-  const token = (r.json as { token?: unknown } | undefined)?.token;
-  if (r.status !== 200 || typeof token !== 'string') throw new Error(`session exchange failed: ${r.status} ${JSON.stringify(r.json)}`);
-  return token;
-}
+// Pinning, ports and the JSON call are the HTTP bench's own: one copy for every live bench.
+export { call, canPin, exchange, freePort, LOADGEN_CPU, pinned, SERVER_CPU } from './http.js';
 
 export interface LiveVault {
   readonly addr: string;
