@@ -33,7 +33,7 @@ export interface IssuedIdentity {
 
 /** A new signer CA. */
 export async function newSignerCa(now: number): Promise<SignerCa> {
-  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=ontoref-vault signer CA',
@@ -53,7 +53,7 @@ export async function newSignerCa(now: number): Promise<SignerCa> {
 
 /** A P-256 key pair for an identity: PKCS #8 private key and SPKI public key, DER. */
 export async function newIdentityKey(): Promise<{ keyPkcs8: Uint8Array; spki: Uint8Array }> {
-  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']));
   return {
     keyPkcs8: new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
     spki: new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey)),
