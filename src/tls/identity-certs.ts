@@ -51,15 +51,6 @@ export async function newSignerCa(now: number): Promise<SignerCa> {
   return { certPem: pemLine(cert.toString('pem')), keyPkcs8 };
 }
 
-/** A P-256 key pair for an identity: PKCS #8 private key and SPKI public key, DER. */
-export async function newIdentityKey(): Promise<{ keyPkcs8: Uint8Array; spki: Uint8Array }> {
-  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']));
-  return {
-    keyPkcs8: new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
-    spki: new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey)),
-  };
-}
-
 /** Issues a clientAuth certificate with CN=`name` for the P-256 public key `spki` (DER). */
 export async function issueIdentityCert(ca: SignerCa, name: string, spki: Uint8Array, now: number): Promise<IssuedIdentity> {
   let publicKey: webcrypto.CryptoKey;

@@ -8,7 +8,7 @@
  * because PBES2 and the MAC read a non-ASCII password differently across implementations.
  * @module
  */
-import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, generateKeyPairSync, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { VaultError } from '../errors.js';
 
 /** Work factor of both the key encryption and the MAC (the MAC checks a guess as well as PBKDF2 does). */
@@ -164,4 +164,15 @@ export function writePkcs12(input: Pkcs12Input): Buffer {
   } finally {
     macKey.fill(0);
   }
+}
+
+/** A P-256 key pair for a client keystore: PKCS #8 private key and SPKI public key, DER. */
+export function newP256Key(): { keyPkcs8: Buffer; spki: Buffer } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { keyPkcs8: privateKey.export({ type: 'pkcs8', format: 'der' }), spki: publicKey.export({ type: 'spki', format: 'der' }) };
+}
+
+/** A keystore password for people to paste: 32 characters from 24 random bytes (192 bits). */
+export function newPkcs12Password(): string {
+  return randomBytes(24).toString('base64url');
 }
