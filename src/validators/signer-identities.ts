@@ -15,7 +15,7 @@
  * daemon. Lookups on the signing path reopen the record only when its stored bytes change.
  * @module
  */
-import { VaultError, isVaultError } from '../errors.js';
+import { VaultError } from '../errors.js';
 import type { SealedBinding, SealedRecords } from '../keyring/sealed-records.js';
 import type { RewrapRow, RewrapSource } from '../keyring/rewrap-loop.js';
 import type { Storage } from '../storage/types.js';
@@ -213,7 +213,8 @@ export class SignerIdentityService {
 
   /**
    * The unrevoked identity whose certificate has this fingerprint, or undefined (none,
-   * revoked, or the vault sealed). Reopens the record only when its bytes changed.
+   * revoked, the vault sealed, or a record that does not open: every certificate is then
+   * refused). Reopens the record only when its bytes changed.
    */
   grant(fingerprint: string): IdentityGrant | undefined {
     const raw = this.#deps.storage.meta.get(SIGNER_IDENTITIES_META);
@@ -223,9 +224,9 @@ export class SignerIdentityService {
       let set: StoredSet | undefined;
       try {
         set = this.#read();
-      } catch (e) {
-        if (isVaultError(e, 'OV_SEALED')) return undefined;
-        throw e;
+      } catch {
+        this.#cache = undefined;
+        return undefined;
       }
       const grants = new Map<string, IdentityGrant>();
       for (const i of set?.identities ?? []) if (i.revokedAt === null) grants.set(i.fingerprint, { name: i.name, slots: new Set(i.slots) });
