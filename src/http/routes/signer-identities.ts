@@ -55,7 +55,7 @@ export const signerIdentityRoutes: RoutePlugin = (instance, { ctx }, done) => {
 
   app.get(
     '',
-    { config: { access: DAEMON_ADMIN, read: true }, schema: { ...common, summary: 'List signer identities, revoked ones included (admin)', response: { 200: SIGNER_IDENTITY_LIST, ...ERROR_RESPONSES } } },
+    { config: { access: DAEMON_ADMIN }, schema: { ...common, summary: 'List signer identities, revoked ones included (admin)', response: { 200: SIGNER_IDENTITY_LIST, ...ERROR_RESPONSES } } },
     () => ({ identities: svc.list().map(info) }),
   );
 
