@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTlsFiles, issueClientCert } from '../../src/tls/certs.js';
 import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
-import { api, daemonBuilt, errorCode, freePort, setupVault, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { api, daemonBuilt, errorCode, freePort, setupVault, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
 const GVR = `0x${'04'.repeat(32)}`;
@@ -28,6 +28,7 @@ let daemon: Daemon;
 let token = '';
 let signerPort = 0;
 let ca: Buffer;
+let generatedStderr = '';
 const pub: Record<string, string> = {};
 
 interface Reply {
@@ -58,6 +59,15 @@ function signer(method: string, path: string, tls: AgentOptions & { agent?: Agen
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The signer listener binds right after the main one, which startDaemon waits for. */
+async function signerUp(): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await signer('GET', '/upcheck').catch(() => undefined))?.status === 200) return;
+    await sleep(25);
+  }
+  throw new Error('signer listener did not come up');
 }
 
 const sign = (pubkey: string, tls: AgentOptions & { agent?: Agent } = {}): Promise<Reply> => signer('POST', `/api/v1/eth2/sign/${pubkey}`, tls, RANDAO);
@@ -97,6 +107,7 @@ describe.skipIf(!RUN)('signer identities over TLS', () => {
       `\n[signer]\nlisten = "127.0.0.1:${signerPort}"\ntls = true\ncert_file = ${JSON.stringify(files.cert)}\nkey_file = ${JSON.stringify(files.key)}\nclient_auth = "require"\n`,
     );
     daemon = await startDaemon({ home: sb.home, logDir: join(sb.dir, 'logs'), env: { ONTOREF_DATA_DIR: dataDir } });
+    await signerUp();
     const s = await api(daemon.addr, 'POST', '/v1/sessions', { json: { key: v.adminKey } });
     token = (s.json as { token: string }).token;
     for (const name of ['a', 'b']) {
@@ -164,6 +175,7 @@ describe.skipIf(!RUN)('signer identities over TLS', () => {
   it('a generated password is printed once on stderr and opens the keystore', async () => {
     const r = await cli(['signer', 'identity', 'create', 'tk', '--slots', 'a,b', '-o', sb.path('tk.p12'), '--json']);
     expect(r.code, r.stderr).toBe(0);
+    generatedStderr = r.stderr;
     const password = /keystore password \(shown once\): (\S+)/.exec(r.stderr)?.[1];
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(r.out).not.toContain(password!);
@@ -200,5 +212,16 @@ describe.skipIf(!RUN)('signer identities over TLS', () => {
       ['tk', false],
     ]);
     expect(tk.length).toBeGreaterThan(0);
+  });
+
+  it('keeps identities and the signer CA across a restart', async () => {
+    await daemon.stop();
+    daemon = await startDaemon({ home: sb.home, logDir: join(sb.dir, 'logs'), env: { ONTOREF_DATA_DIR: dataDir }, port: daemon.port });
+    await signerUp();
+    const tk = readFileSync(sb.path('tk.p12'));
+    const password = /keystore password \(shown once\): (\S+)/.exec(generatedStderr)?.[1] ?? '';
+    expect((await sign(pub.b!, { pfx: tk, passphrase: password })).status).toBe(200);
+    const lh = await sign(pub.a!, { pfx: readFileSync(sb.path('lh.p12')), passphrase: PASSWORD });
+    expect([lh.status, code(lh)]).toEqual([403, 'OV_SIGNER_FORBIDDEN']);
   });
 });
