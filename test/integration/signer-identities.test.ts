@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTlsFiles, issueClientCert } from '../../src/tls/certs.js';
 import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
-import { api, daemonBuilt, errorCode, freePort, setupVault, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { api, daemonBuilt, errorCode, freePort, readAudit, setupVault, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
 const GVR = `0x${'04'.repeat(32)}`;
@@ -184,6 +184,15 @@ describe.skipIf(!RUN)('signer identities over TLS', () => {
     const daemonLogs = readFileSync(daemon.stdoutFile, 'utf8') + readFileSync(daemon.stderrFile, 'utf8');
     expect(daemonLogs).not.toContain(password!);
     expect(daemonLogs).not.toContain(PASSWORD);
+    const audit = readAudit(dataDir);
+    const signed = audit.filter((e) => e.path === `/api/v1/eth2/sign/${pub.b!}` && e.status === 200);
+    expect(signed.map((e) => e.detail?.identity)).toEqual(['tk']);
+    const created = audit.filter((e) => e.path === '/v1/signer/identities' && e.method === 'POST' && e.status === 201);
+    expect(created.map((e) => e.detail?.identity)).toEqual(['lh', 'tk']);
+    for (const e of audit) {
+      expect(e.raw).not.toContain(password!);
+      expect(e.raw).not.toContain(PASSWORD);
+    }
   });
 
   it('refuses a certificate from another CA', async () => {

@@ -33,9 +33,10 @@ export const signerIdentityRoutes: RoutePlugin = (instance, { ctx }, done) => {
     {
       config: {
         access: DAEMON_ADMIN,
-        audit: audit<{ Body: { name: string; slots: string[] } }, { identity: { fingerprint: string } }>({
+        // `result` replaces the request's detail: both name the identity and its slots.
+        audit: audit<{ Body: { name: string; slots: string[] } }, { identity: { name: string; slots: string[]; fingerprint: string } }>({
           request: (request) => ({ identity: request.body.name, slots: request.body.slots.slice(0, 16).join(',').slice(0, 512) }),
-          result: (r) => ({ fingerprint: r.identity.fingerprint }),
+          result: (r) => ({ identity: r.identity.name, slots: r.identity.slots.slice(0, 16).join(',').slice(0, 512), fingerprint: r.identity.fingerprint }),
         }),
       },
       schema: {

@@ -47,7 +47,11 @@ export function signerRoutes(app: FastifyInstance, opts: SignerRouteOptions, don
   app.post('/api/v1/eth2/sign/:identifier', async (request: FastifyRequest<{ Params: { identifier: string } }>, reply: FastifyReply) => {
     const client = signerClientOf(request);
     const detail: Record<string, string> = { pubkey: request.params.identifier.slice(0, 98) };
-    if (client.certificate !== undefined) detail.certificate = client.certificate.fingerprint.slice(0, 16);
+    if (client.certificate !== undefined) {
+      detail.certificate = client.certificate.fingerprint.slice(0, 16);
+      const identity = client.certificate.authorized ? vault.signerIdentities.grant(client.certificate.fingerprint) : undefined;
+      if (identity !== undefined) detail.identity = identity.name;
+    }
     const body = request.body as Record<string, unknown> | undefined;
     if (typeof body?.type === 'string') detail.type = body.type.slice(0, 48);
     request.vault.detail = detail;
