@@ -160,7 +160,7 @@ export class SignerIdentityService {
    * OV_VALIDATOR_NOT_FOUND, OV_SIGNER_IDENTITY_EXISTS (a revoked name too), OV_SEALED;
    * nothing is written on any of them.
    */
-  create(nameIn: unknown, slotsIn: unknown, spki: Uint8Array): Promise<{ identity: SignerIdentity; certPem: string; caCertPem: string }> {
+  async create(nameIn: unknown, slotsIn: unknown, spki: Uint8Array): Promise<{ identity: SignerIdentity; certPem: string; caCertPem: string }> {
     const name = checkIdentityName(nameIn);
     if (!Array.isArray(slotsIn) || slotsIn.length === 0 || slotsIn.length > MAX_IDENTITY_SLOTS) bad('slots', `must list 1-${MAX_IDENTITY_SLOTS} validator slots`);
     const slots = [...new Set(slotsIn as unknown[])].map((s, i) => {
@@ -197,7 +197,7 @@ export class SignerIdentityService {
   }
 
   /** Revokes `name` at once (its certificate is refused from the next request on); a revoked one is returned as it is. OV_SIGNER_IDENTITY_NOT_FOUND. */
-  revoke(nameIn: unknown): Promise<SignerIdentity> {
+  async revoke(nameIn: unknown): Promise<SignerIdentity> {
     const name = checkIdentityName(nameIn);
     return this.#serial(() => {
       this.#deps.sealed.keyring();
