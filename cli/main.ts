@@ -126,9 +126,11 @@ async function runCommand(rt: Runtime, commandPath: string, summary: string, cmd
 
 /**
  * Vault's spelling of the snapshot commands, `vault operator snapshot ...`, runs the same
- * commands as `vault snapshot ...`: operators type what their runbooks say.
+ * commands as `vault snapshot ...`: operators type what their runbooks say. Likewise
+ * `vault signer identity ...` is `vault signer-identity ...`.
  */
 function unalias(argv: readonly string[]): readonly string[] {
+  if (argv[0] === 'signer' && argv[1] === 'identity') return ['signer-identity', ...argv.slice(2)];
   return argv[0] === 'operator' && argv[1] === 'snapshot' ? argv.slice(1) : argv;
 }
 

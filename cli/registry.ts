@@ -175,6 +175,16 @@ export const REGISTRY: readonly RegistryEntry[] = [
   },
   {
     kind: 'group',
+    name: 'signer-identity',
+    summary: 'remote-signer client certificates (also spelled vault signer identity ...)',
+    commands: {
+      create: { summary: 'issue a client keystore (PKCS #12) allowed to sign for named validator slots', load: async () => (await import('./signer/identity-create.js')).command },
+      list: { summary: 'list signer identities, revoked ones included', load: async () => (await import('./signer/identity-list.js')).command },
+      revoke: { summary: 'revoke a signer identity: its certificate is refused at once', load: async () => (await import('./signer/identity-revoke.js')).command },
+    },
+  },
+  {
+    kind: 'group',
     name: 'validator',
     summary: 'validator keys: import, rotate, promote, retire, export, history',
     commands: {

@@ -182,6 +182,14 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
           genesis_fork_version: Type.Optional(
             Type.String({ pattern: '^0x[0-9a-fA-F]{8}$', description: 'the network genesis fork version, for VALIDATOR_REGISTRATION (default mainnet "0x00000000")' }),
           ),
+          tls: Type.Optional(Type.Boolean({ description: 'serve the signer over HTTPS, asking clients for a certificate (default false)' })),
+          cert_file: Type.Optional(Type.String({ minLength: 1, description: "with tls: the signer's certificate chain (PEM; default [tls] cert_file)" })),
+          key_file: Type.Optional(Type.String({ minLength: 1, description: "with tls: the signer's private key (PEM, 0600; default [tls] key_file)" })),
+          client_auth: Type.Optional(
+            Type.Enum([...TLS_CLIENT_AUTH], {
+              description: 'with tls: "request" (default) narrows a client that shows an identity certificate to its slots, "require" refuses signing to clients without one',
+            }),
+          ),
         },
         { additionalProperties: false, description: 'present: the daemon also serves the remote signer on its own listener' },
       ),
@@ -258,6 +266,16 @@ export interface SignerConfig {
   readonly allow: readonly string[];
   /** 0x-prefixed 4-byte hex. */
   readonly genesisForkVersion: string;
+  /** HTTPS on the signer listener (paths absolute), or null for plain HTTP. */
+  readonly tls: SignerTlsConfig | null;
+}
+
+export interface SignerTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** "require": eth2 routes refuse clients without a signer identity certificate. */
+  readonly clientAuth: (typeof TLS_CLIENT_AUTH)[number];
+  readonly minVersion: TlsVersion;
 }
 
 export const DEFAULT_SIGNER_LISTEN = '127.0.0.1:9000';
@@ -721,7 +739,25 @@ export function resolveConfig(
       if (n === undefined) problems.push({ path: `signer.allow.${i}`, message: 'must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"' });
       else allow.push(n);
     });
-    if (l !== undefined) signer = { listen: l, allow, genesisForkVersion: (f.signer.genesis_fork_version ?? '0x00000000').toLowerCase() };
+    const st = f.signer;
+    let signerTls: SignerTlsConfig | null = null;
+    if (st.tls !== true) {
+      if (st.cert_file !== undefined || st.key_file !== undefined || st.client_auth !== undefined) {
+        problems.push({ path: 'signer.tls', message: 'must be true for signer.cert_file, signer.key_file and signer.client_auth' });
+      }
+    } else if ((st.cert_file === undefined) !== (st.key_file === undefined)) {
+      problems.push({ path: st.cert_file === undefined ? 'signer.cert_file' : 'signer.key_file', message: 'must be set together with the other of signer.cert_file and signer.key_file' });
+    } else if (st.cert_file === undefined && tls === null) {
+      problems.push({ path: 'signer.tls', message: 'needs signer.cert_file and signer.key_file, or a [tls] table to share' });
+    } else {
+      signerTls = {
+        certFile: st.cert_file === undefined ? (tls as TlsConfig).certFile : resolve(opts.baseDir, st.cert_file),
+        keyFile: st.key_file === undefined ? (tls as TlsConfig).keyFile : resolve(opts.baseDir, st.key_file),
+        clientAuth: st.client_auth ?? 'request',
+        minVersion: tls?.minVersion ?? 'TLSv1.3',
+      };
+    }
+    if (l !== undefined) signer = { listen: l, allow, genesisForkVersion: (st.genesis_fork_version ?? '0x00000000').toLowerCase(), tls: signerTls };
   }
 
   if (problems.length > 0) return { config: undefined, problems };

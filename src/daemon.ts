@@ -39,7 +39,15 @@ import { readUnsealKeyFile } from './seal/index.js';
 import { DB_FILE } from './setup.js';
 import { openStorage } from './storage/index.js';
 import { VaultError } from './errors.js';
-import { hybridKeyExchangeSupported, isLoopbackHost, offeredGroups, secureContextOptions, tlsServerOptions } from './tls/server.js';
+import {
+  hybridKeyExchangeSupported,
+  isLoopbackHost,
+  offeredGroups,
+  secureContextOptions,
+  signerSecureContextOptions,
+  signerTlsServerOptions,
+  tlsServerOptions,
+} from './tls/server.js';
 import { createVault } from './vault.js';
 
 export { SWEEP_INTERVAL_MS } from './vault.js';
@@ -64,7 +72,7 @@ export interface DaemonOptions {
 export interface Daemon {
   /** `http(s)://host:port` actually bound (port 0 in the config picks a free one). */
   readonly url: string;
-  /** The remote-signer listener's `http://host:port`, or undefined without `[signer]`. */
+  /** The remote-signer listener's `http(s)://host:port`, or undefined without `[signer]`. */
   readonly signerUrl: string | undefined;
   /**
    * Re-reads the TLS certificate and key (SIGHUP does the same) for new connections; open
@@ -94,13 +102,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       hint: 'set tls.cert_file and tls.key_file in the config (vault tls gen makes them), or tls.disable = true to serve plain HTTP anyway',
     });
   }
-  if (config.signer !== null && !config.tlsDisable && !isLoopbackHost(config.signer.listen.host)) {
-    // The signer answers without tokens; off loopback it must sit behind its own TLS,
-    // which it does not terminate yet.
-    throw new VaultError('OV_TLS_REQUIRED', { listen: config.signer.listen.host, hint: 'serve [signer] listen on a loopback address' });
+  if (config.signer !== null && config.signer.tls === null && !config.tlsDisable && !isLoopbackHost(config.signer.listen.host)) {
+    // The signer answers without tokens; off loopback it must speak TLS.
+    throw new VaultError('OV_TLS_REQUIRED', { listen: config.signer.listen.host, hint: 'set [signer] tls = true, or serve [signer] listen on a loopback address' });
   }
   const groups = offeredGroups();
   const https = config.tls === null ? undefined : tlsServerOptions(config.tls, groups);
+  const signerTls = config.signer?.tls ?? null;
+  // Checked before anything is opened, like the main listener's files (the CA comes later).
+  if (signerTls !== null) signerTlsServerOptions(signerTls, undefined, groups);
   const lock = acquireDataDirLock(config.dataDir);
   const storage = openStorage(join(config.dataDir, DB_FILE), { durability: 'async-sync', sqliteDriver: config.storage.sqliteDriver });
   let app: VaultApp | undefined;
@@ -117,6 +127,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let closing: Promise<void> | undefined;
   let stopping = false;
   let reloadTls = (): boolean => false;
+  let offCa = (): void => undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
@@ -125,6 +136,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const shutdown = async (): Promise<void> => {
     stopping = true;
     for (const [sig, fn] of signalHandlers) process.removeListener(sig, fn);
+    offCa();
     // The sweep and a session load in progress stop first; requests waiting for the load then fail.
     vault.stop();
     try {
@@ -167,19 +179,35 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let signerUrl: string | undefined;
     if (config.signer !== null) {
       const { host, port } = config.signer.listen;
-      signerApp = await buildSignerServer(vault, { logger: opts.logger ?? { level: config.logLevel } });
+      const signerHttps = signerTls === null ? undefined : signerTlsServerOptions(signerTls, vault.signerIdentities.caCertPem(), groups);
+      signerApp = await buildSignerServer(vault, { logger: opts.logger ?? { level: config.logLevel }, ...(signerHttps === undefined ? {} : { https: signerHttps }) });
       await signerApp.listen({ host, port });
       const a = signerApp.server.address();
-      signerUrl = `http://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a !== null ? a.port : port}`;
+      signerUrl = `${signerTls === null ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a !== null ? a.port : port}`;
       server.log.info({ signer: signerUrl }, 'remote signer listening');
     }
     const tlsConfig = config.tls;
+    const signerServer = signerApp?.server as unknown as TlsServer | undefined;
+    const reloadSigner = (): boolean => {
+      if (signerTls === null || signerServer === undefined) return true;
+      try {
+        signerServer.setSecureContext(signerSecureContextOptions(signerTls, vault.signerIdentities.caCertPem(), groups));
+        return true;
+      } catch (err) {
+        server.log.error({ err }, 'signer TLS certificate not reloaded; the previous one stays in use');
+        return false;
+      }
+    };
+    // The signer CA is made by the first identity: new handshakes name it from then on.
+    offCa = vault.signerIdentities.onCaChange(() => reloadSigner());
     reloadTls = (): boolean => {
-      if (tlsConfig === null) return false;
+      if (tlsConfig === null && signerTls === null) return false;
+      const signerOk = reloadSigner();
+      if (tlsConfig === null) return signerOk;
       try {
         (server.server as unknown as TlsServer).setSecureContext(secureContextOptions(tlsConfig, groups));
         server.log.info({ cert: tlsConfig.certFile }, 'TLS certificate reloaded');
-        return true;
+        return signerOk;
       } catch (err) {
         server.log.error({ err }, 'TLS certificate not reloaded; the previous one stays in use');
         return false;
@@ -206,7 +234,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         process.once(sig, fn);
         signalHandlers.push([sig, fn]);
       }
-      if (tlsConfig !== null) {
+      if (tlsConfig !== null || signerTls !== null) {
         const hup = (): void => {
           reloadTls();
         };

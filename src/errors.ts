@@ -143,6 +143,10 @@ export const ERRORS = {
   OV_INTERCHANGE_MIXED_CHAINS: { status: 409, message: 'the keys belong to more than one chain' },
   OV_VALIDATOR_UNBOUND: { status: 409, message: 'validator key is not bound to a chain' },
   OV_KDF_MEMORY_BUDGET: { status: 400, message: 'keystore key derivation needs more memory than the import budget allows' },
+  // remote-signer identities (client certificates)
+  OV_SIGNER_IDENTITY_EXISTS: { status: 409, message: 'a signer identity with this name exists' },
+  OV_SIGNER_IDENTITY_NOT_FOUND: { status: 404, message: 'signer identity not found' },
+  OV_SIGNER_IDENTITY_UNREADABLE: { status: 500, message: 'the stored signer identities cannot be opened' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

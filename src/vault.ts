@@ -32,6 +32,8 @@ import type { Storage } from './storage/types.js';
 import { TransitService, transitRewrapSource } from './transit/index.js';
 import { ValidatorService, validatorRewrapSource } from './validators/index.js';
 import { SignerService } from './validators/signer.js';
+import { SignerIdentityService, signerIdentityRewrapSource } from './validators/signer-identities.js';
+import { issueIdentityCert, newSignerCa } from './tls/identity-certs.js';
 
 /** Expired sessions are swept from memory and storage this often (after `start()`). */
 export const SWEEP_INTERVAL_MS = 60_000;
@@ -78,6 +80,8 @@ export interface Vault {
   readonly validators: ValidatorService;
   /** The remote signer (Web3Signer eth2 API) over the active Ethereum validator keys. */
   readonly signer: SignerService;
+  /** Who may sign for which slots on the signer listener, by client certificate. */
+  readonly signerIdentities: SignerIdentityService;
   /** Encryption as a service: named keys that never leave the vault. */
   readonly transit: TransitService;
   /** Keyring policies, rotation, minimum decryption versions and rewrap over every sealed store. */
@@ -182,6 +186,7 @@ export function createVault(opts: VaultOptions): Vault {
     genesisForkVersion: Uint8Array.from(Buffer.from((config.signer?.genesisForkVersion ?? '0x00000000').slice(2), 'hex')),
   });
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
+  const signerIdentities = new SignerIdentityService({ storage, sealed, now, certificates: { newCa: newSignerCa, issue: issueIdentityCert } });
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
   const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
   const transit = new TransitService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now });
@@ -190,7 +195,7 @@ export function createVault(opts: VaultOptions): Vault {
   const keys = new KeyRotation({
     sealed,
     now,
-    sources: () => [validatorRewrapSource(storage), transitRewrapSource(transit), secretRewrapSource(secrets)],
+    sources: () => [validatorRewrapSource(storage), signerIdentityRewrapSource(storage), transitRewrapSource(transit), secretRewrapSource(secrets)],
   });
 
   const archiver = new AuditArchiver({ storage, provider, publicKeys: () => keyringPublicKeys(storage), now, sync: () => storage.syncAsync() });
@@ -232,6 +237,7 @@ export function createVault(opts: VaultOptions): Vault {
     secrets.cache.wipe();
     transit.cache.wipe();
     signerService.cache.wipe();
+    signerIdentities.wipeCache();
     const k = keyring;
     if (k === undefined) return;
     try {
@@ -269,6 +275,7 @@ export function createVault(opts: VaultOptions): Vault {
     secrets,
     validators,
     signer: signerService,
+    signerIdentities,
     transit,
     keys,
     snapshots,

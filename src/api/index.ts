@@ -14,6 +14,7 @@ import * as keymanager from './keymanager.js';
 import * as keys from './keys.js';
 import * as secrets from './secrets.js';
 import * as sessions from './sessions.js';
+import * as signerIdentities from './signer-identities.js';
 import * as slashing from './slashing-protection.js';
 import * as sys from './sys.js';
 import * as transit from './transit.js';
@@ -26,6 +27,7 @@ export * from './keymanager.js';
 export * from './keys.js';
 export * from './secrets.js';
 export * from './sessions.js';
+export * from './signer-identities.js';
 export * from './slashing-protection.js';
 export * from './sys.js';
 export * from './transit.js';
@@ -54,4 +56,5 @@ export const ALL_SCHEMAS: Readonly<Record<string, TSchema>> = Object.freeze({
   ...schemasOf(keymanager),
   ...schemasOf(slashing),
   ...schemasOf(transit),
+  ...schemasOf(signerIdentities),
 });

@@ -17,6 +17,7 @@ import type { KeyName } from '../api/common.js';
 import type { ApiKeyInfo, ApiKeyWithSecret, CreateApiKeyRequest } from '../api/apikeys.js';
 import type { KeyPolicy, KeyVersionInfo, RewrapResponse } from '../api/keys.js';
 import type { SecretDocument, SecretList, SecretMetadata, SecretVersionsResponse, SecretWriteResponse, UpdateSecretMetadataRequest } from '../api/secrets.js';
+import type { SignerIdentityCreateRequest, SignerIdentityInfo, SignerIdentityIssued } from '../api/signer-identities.js';
 import type { CreateSessionRequest, CreateSessionResponse, SessionInfo } from '../api/sessions.js';
 import type { AuditList, AuditPruneResponse, DescribeResponse, OpenApiDocument, SealStatusResponse, UnsealRequest } from '../api/sys.js';
 import * as apikeys from './apikeys.js';
@@ -24,6 +25,7 @@ import * as auditApi from './audit.js';
 import * as keys from './keys.js';
 import * as secrets from './secrets.js';
 import * as sessions from './sessions.js';
+import * as signerIdentities from './signer-identities.js';
 import * as sys from './sys.js';
 import { bindTransport, Transport, type Method, type RawResponse, type RequestOptions, type VaultClientOptions } from './transport.js';
 
@@ -151,6 +153,18 @@ export class VaultClient {
   }
   deleteApiKey(id: string): Promise<void> {
     return apikeys.deleteApiKey(this.#t, id);
+  }
+
+  // --- signer identities (src/client/signer-identities.ts) -------------------------------
+
+  createSignerIdentity(req: SignerIdentityCreateRequest): Promise<SignerIdentityIssued> {
+    return signerIdentities.createSignerIdentity(this.#t, req);
+  }
+  listSignerIdentities(): Promise<SignerIdentityInfo[]> {
+    return signerIdentities.listSignerIdentities(this.#t);
+  }
+  revokeSignerIdentity(name: string): Promise<SignerIdentityInfo> {
+    return signerIdentities.revokeSignerIdentity(this.#t, name);
   }
 
   // --- keyring (src/client/keys.ts) ----------------------------------------------------

@@ -45,6 +45,7 @@ import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
 import { hostMatcher } from './hosts.js';
 import { ExchangeGate, FailureWindow, RequestRate } from './ratelimit.js';
 import { apiKeyRoutes } from './routes/apikeys.js';
+import { signerIdentityRoutes } from './routes/signer-identities.js';
 import { keyRoutes } from './routes/keys.js';
 import { keymanagerRoutes } from './routes/keymanager.js';
 import { secretRoutes } from './routes/secrets.js';
@@ -263,5 +264,6 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   await app.register(validatorRoutes, { ctx, prefix: '/v1/validators' });
   await app.register(keymanagerRoutes, { ctx, prefix: '/eth/v1/keystores' });
   await app.register(transitRoutes, { ctx, prefix: '/v1/transit' });
+  await app.register(signerIdentityRoutes, { ctx, prefix: '/v1/signer/identities' });
   return app;
 }

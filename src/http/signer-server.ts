@@ -4,14 +4,18 @@
  * sessions, tokens and routes are never reachable through it and `/api/v1/eth2/*` is
  * never reachable through the main listener. Never listens (src/daemon.ts does).
  *
- * Per request: the client's socket address must pass `access.mayConnect` (else 403
- * OV_SIGNER_FORBIDDEN, before the body is read); bodies are strict JSON (./json-body.ts);
+ * Per request: the client's socket address must pass `access.mayConnect`, and on
+ * `/api/v1/eth2/*` the client (address and TLS certificate) `access.maySignAny` (else 403
+ * OV_SIGNER_FORBIDDEN, before the body is read); with `[signer] tls` the listener is
+ * HTTPS and asks every client for a certificate without demanding one at the handshake,
+ * so `/upcheck` stays open and the refusal is an answer the client can log; bodies are strict JSON (./json-body.ts);
  * one audit entry per request (type, public key, slot or epochs, decision; never a
  * secret), durable before a signature or refusal leaves, written but fsynced in the
  * background for the GETs. Errors carry the registry code and message, and for a
  * slashing refusal its reason.
  * @module
  */
+import type { TlsOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AuditEvent } from '../audit/index.js';
 import { VaultError } from '../errors.js';
@@ -21,23 +25,32 @@ import { mapError } from './errors.js';
 import { strictJsonParser } from './json-body.js';
 import { pathOnly } from './plugins/audit.js';
 import { signerRoutes } from './routes/signer.js';
-import { allowListAccess, type SignerAccess } from './signer-access.js';
+import { allowListAccess, identityAccess, signerClientOf, type SignerAccess } from './signer-access.js';
 
 export interface SignerServerOptions {
   /** false (default) for no logging. */
   readonly logger?: LoggerSettings | false;
   /** Default: `[signer] allow` of the vault's config (loopback when unset). */
   readonly access?: SignerAccess;
+  /** node TLS server options: the listener serves HTTPS (the daemon builds them from `[signer] tls`). */
+  readonly https?: TlsOptions;
 }
+
+const ETH2 = '/api/v1/eth2/';
 
 /** Error codes whose `detail.reason` is safe and useful to the client. */
 const REASONED = new Set(['OV_SLASHING_REFUSED']);
 
 export async function buildSignerServer(vault: Vault, opts: SignerServerOptions = {}): Promise<FastifyInstance> {
   const { config } = vault;
-  const access = opts.access ?? allowListAccess(config.signer?.allow ?? ['127.0.0.1/32', '::1/128']);
+  const base = allowListAccess(config.signer?.allow ?? ['127.0.0.1/32', '::1/128']);
+  const signerTls = config.signer?.tls ?? null;
+  const access =
+    opts.access ??
+    (signerTls === null ? base : identityAccess(base, { clientAuth: signerTls.clientAuth, grant: (fp) => vault.signerIdentities.grant(fp) }));
   const l = opts.logger ?? false;
-  const app = Fastify({
+  const fastifyOptions = {
+    ...(opts.https === undefined ? {} : { https: opts.https }),
     logger: l === false ? false : { level: l.level ?? config.logLevel, ...(l.stream === undefined ? {} : { stream: l.stream }) },
     bodyLimit: config.limits.bodyLimit,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
@@ -49,7 +62,9 @@ export async function buildSignerServer(vault: Vault, opts: SignerServerOptions 
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 5_000,
-  });
+  };
+  // With `https` fastify builds an https.Server; the routes see the same request API either way.
+  const app = (Fastify as unknown as (o: typeof fastifyOptions) => FastifyInstance)(fastifyOptions);
   app.decorateRequest('vault', null as never);
   app.removeContentTypeParser(['text/plain', 'application/json']);
   const defaultJson = app.getDefaultJsonParser('error', 'error') as Parameters<typeof strictJsonParser>[0];
@@ -57,7 +72,10 @@ export async function buildSignerServer(vault: Vault, opts: SignerServerOptions 
 
   app.addHook('onRequest', (request, _reply, done) => {
     request.vault = newRequestState();
-    done(access.mayConnect({ address: request.socket.remoteAddress ?? '' }) ? undefined : new VaultError('OV_SIGNER_FORBIDDEN'));
+    const client = signerClientOf(request);
+    const ok = access.mayConnect(client) && (!request.url.startsWith(ETH2) || access.maySignAny(client));
+    if (!ok && client.certificate !== undefined) request.vault.detail = { certificate: client.certificate.fingerprint.slice(0, 16) };
+    done(ok ? undefined : new VaultError('OV_SIGNER_FORBIDDEN'));
   });
 
   app.setErrorHandler((err, request, reply) => {

@@ -41,9 +41,9 @@ export interface TlsFiles {
 }
 
 /** PEM text ending in exactly one newline, so files and chains concatenate cleanly. */
-const pemLine = (pem: string): string => `${pem.trimEnd()}\n`;
+export const pemLine = (pem: string): string => `${pem.trimEnd()}\n`;
 
-function serial(): string {
+export function serial(): string {
   const b = webcrypto.getRandomValues(new Uint8Array(16));
   b[0] = (b[0] as number) & 0x7f;
   return Buffer.from(b).toString('hex');

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
-import type { TlsConfig } from '../config.js';
+import type { SignerTlsConfig, TlsConfig } from '../config.js';
 import { VaultError } from '../errors.js';
 
 export const HYBRID_GROUP = 'X25519MLKEM768';
@@ -49,13 +49,14 @@ function readPem(path: string, what: string): Buffer {
 }
 
 /** The parts that change when certificates rotate: read from disk and checked by OpenSSL. */
-export function secureContextOptions(tls: TlsConfig, groups: readonly string[] = offeredGroups()): SecureContextOptions {
+export function secureContextOptions(tls: TlsConfig, groups: readonly string[] = offeredGroups(), caPem?: string): SecureContextOptions {
   const opts: SecureContextOptions = {
     cert: readPem(tls.certFile, 'the certificate'),
     key: readPem(tls.keyFile, 'the private key'),
     minVersion: tls.minVersion,
     ecdhCurve: groups.join(':'),
     ...(tls.clientCaFile === null ? {} : { ca: readPem(tls.clientCaFile, 'the client CA') }),
+    ...(caPem === undefined ? {} : { ca: caPem }),
   };
   try {
     // Fails on a malformed PEM or a key that does not match the certificate.
@@ -77,6 +78,21 @@ export function tlsServerOptions(tls: TlsConfig, groups?: readonly string[]): Tl
     // ALPN: HTTP/1.1 only (fastify serves no h2 here).
     ALPNProtocols: ['http/1.1'],
   };
+}
+
+/**
+ * The signer listener's secure context: its certificate and key, and the signer CA
+ * (`caPem`, absent before the first identity) named in the certificate request. A client
+ * certificate is asked for but never demanded at the handshake: the signer answers
+ * `/upcheck` to anyone and refuses signing itself, with an error the client can log.
+ */
+export function signerSecureContextOptions(tls: SignerTlsConfig, caPem: string | undefined, groups: readonly string[] = offeredGroups()): SecureContextOptions {
+  return secureContextOptions({ certFile: tls.certFile, keyFile: tls.keyFile, clientCaFile: null, clientAuth: 'request', minVersion: tls.minVersion }, groups, caPem);
+}
+
+/** Options for the signer listener's https server. Throws OV_TLS_CONFIG for unusable files. */
+export function signerTlsServerOptions(tls: SignerTlsConfig, caPem: string | undefined, groups?: readonly string[]): TlsOptions {
+  return { ...signerSecureContextOptions(tls, caPem, groups), requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] };
 }
 
 /** Loopback: `localhost`, 127.0.0.0/8, ::1 (and ::ffff:127.x). */

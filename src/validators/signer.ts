@@ -166,10 +166,15 @@ export class SignerService {
 
   /** Public keys of every active Ethereum key, 0x-prefixed lowercase hex. */
   publicKeys(): string[] {
+    return this.activeKeys().map((k) => k.pubkey);
+  }
+
+  /** Every active Ethereum key: public key (0x-prefixed lowercase hex) and slot. */
+  activeKeys(): { pubkey: string; slot: string }[] {
     return this.#core.store
       .listKeys()
       .filter((k) => k.chain === 'ethereum' && k.state === 'active')
-      .map((k) => toHex(k.publicKey));
+      .map((k) => ({ pubkey: toHex(k.publicKey), slot: k.slot }));
   }
 
   /** The active Ethereum key with this public key; OV_SIGNER_KEY_NOT_FOUND otherwise. */
@@ -188,11 +193,11 @@ export class SignerService {
   /**
    * Checks, decides, signs: OV_BAD_REQUEST for a malformed body or a signingRoot that
    * differs from the computed one, OV_SIGNER_KEY_NOT_FOUND, OV_SLASHING_REFUSED (with a
-   * reason), OV_SEALED. `opts.allowed` is the caller's access decision for this key;
+   * reason), OV_SEALED. `opts.allowed` is the caller's access decision for this key and its slot;
    * `opts.parsed` learns the checked request before the decision (for the audit entry of a
    * refusal).
    */
-  async sign(pubkeyText: string, body: unknown, opts: { allowed?: (pubkey: string) => boolean; parsed?: (r: SigningRequest) => void } = {}): Promise<SignResult> {
+  async sign(pubkeyText: string, body: unknown, opts: { allowed?: (key: { pubkey: string; slot: string }) => boolean; parsed?: (r: SigningRequest) => void } = {}): Promise<SignResult> {
     const allowed = opts.allowed ?? (() => true);
     const pubkey = parsePubkey(pubkeyText);
     const request = signingRequest(body, { genesisForkVersion: this.#deps.genesisForkVersion });
@@ -202,7 +207,7 @@ export class SignerService {
     const { storage } = this.#deps;
     const { value: key, durable } = await this.#decide(() => {
       const k = this.#activeKey(pubkey);
-      if (!allowed(pubHex)) throw new VaultError('OV_SIGNER_FORBIDDEN');
+      if (!allowed({ pubkey: pubHex, slot: k.slot })) throw new VaultError('OV_SIGNER_FORBIDDEN');
       const slot = this.#core.slot(k.slot);
       if (slotUnconfirmed(this.#core, slot)) {
         throw new VaultError('OV_SLASHING_REFUSED', { reason: 'watermarks restored from a snapshot are not confirmed yet' });

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../../errors.js';
 import type { Vault } from '../../vault.js';
-import type { SignerAccess } from '../signer-access.js';
+import { signerClientOf, type SignerAccess } from '../signer-access.js';
 
 export interface SignerRouteOptions {
   readonly vault: Vault;
@@ -36,20 +36,28 @@ export function signerRoutes(app: FastifyInstance, opts: SignerRouteOptions, don
   });
 
   app.get('/api/v1/eth2/publicKeys', (request, reply) => {
-    const client = { address: request.socket.remoteAddress ?? '' };
-    const keys = vault.signer.publicKeys().filter((k) => access.maySign(client, k));
+    const client = signerClientOf(request);
+    const keys = vault.signer
+      .activeKeys()
+      .filter((k) => access.maySign(client, k))
+      .map((k) => k.pubkey);
     return reply.type('application/json; charset=utf-8').send(keys);
   });
 
   app.post('/api/v1/eth2/sign/:identifier', async (request: FastifyRequest<{ Params: { identifier: string } }>, reply: FastifyReply) => {
-    const client = { address: request.socket.remoteAddress ?? '' };
+    const client = signerClientOf(request);
     const detail: Record<string, string> = { pubkey: request.params.identifier.slice(0, 98) };
+    if (client.certificate !== undefined) {
+      detail.certificate = client.certificate.fingerprint.slice(0, 16);
+      const identity = client.certificate.authorized ? vault.signerIdentities.grant(client.certificate.fingerprint) : undefined;
+      if (identity !== undefined) detail.identity = identity.name;
+    }
     const body = request.body as Record<string, unknown> | undefined;
     if (typeof body?.type === 'string') detail.type = body.type.slice(0, 48);
     request.vault.detail = detail;
     try {
       const r = await vault.signer.sign(request.params.identifier, request.body, {
-        allowed: (pubkey) => access.maySign(client, pubkey),
+        allowed: (key) => access.maySign(client, key),
         parsed: (req) => Object.assign(detail, req.detail),
       });
       request.vault.detail = { ...detail, decision: 'signed' };

@@ -30,6 +30,9 @@ describe('types come from the shared schemas', () => {
     expectTypeOf<Result<VaultClient['createApiKey']>>().toEqualTypeOf<Static<typeof api.API_KEY_WITH_SECRET>>();
     expectTypeOf<Result<VaultClient['listApiKeys']>>().toEqualTypeOf<Static<typeof api.API_KEY_LIST>['apikeys']>();
     expectTypeOf<Result<VaultClient['rotateApiKey']>>().toEqualTypeOf<Static<typeof api.API_KEY_WITH_SECRET>>();
+    expectTypeOf<Result<VaultClient['createSignerIdentity']>>().toEqualTypeOf<Static<typeof api.SIGNER_IDENTITY_ISSUED>>();
+    expectTypeOf<Result<VaultClient['listSignerIdentities']>>().toEqualTypeOf<Static<typeof api.SIGNER_IDENTITY_LIST>['identities']>();
+    expectTypeOf<Result<VaultClient['revokeSignerIdentity']>>().toEqualTypeOf<Static<typeof api.SIGNER_IDENTITY>>();
     expectTypeOf<Result<VaultClient['listKeys']>>().toEqualTypeOf<Static<typeof api.KEY_LIST>['keys']>();
     expectTypeOf<Result<VaultClient['rotateKey']>>().toEqualTypeOf<Static<typeof api.KEY_VERSION_INFO>>();
     expectTypeOf<Result<VaultClient['setMinDecryptVersion']>>().toEqualTypeOf<Static<typeof api.KEY_POLICY>>();
@@ -83,6 +86,7 @@ const T = '2026-01-01T00:00:00.000Z';
 const SEAL = { initialized: true, sealed: false, mode: 'shamir', t: 2, n: 3, progress: 0, nonce: '', version: '0.1.0' };
 const SESSION = { id: '8a4c7d3e-1f2b-4c5d-8e9f-0a1b2c3d4e5f', api_key_id: '0123456789abcdef', role: 'admin', scope: '*', label: 'l', issued_at: T, expires_at: T };
 const API_KEY = { id: '0123456789abcdef', role: 'reader', scope: '*', label: 'l', created_at: T, rotated_at: null, key: 'ovk_x' };
+const IDENTITY = { name: 'lh', slots: ['a'], fingerprint: 'ab', serial: '01', created_at: T, not_after: T, revoked_at: null };
 const KEY_VERSION = { name: 'kem', version: 1, alg: 'X-Wing', key_id: 'ab', created_at: T };
 const KEY_POLICY = { name: 'kem', alg: 'X-Wing', latest_version: 1, min_decrypt_version: 1, versions: [KEY_VERSION] };
 const VERSIONS = { path: 'a', versions: [1] };
@@ -134,6 +138,9 @@ const CALLS: Readonly<Record<string, readonly [unknown, Call]>> = {
   createApiKey: [API_KEY, (c) => c.createApiKey({ role: 'reader', label: 'l' })],
   listApiKeys: [{ apikeys: [{ ...API_KEY, key: undefined }] }, (c) => c.listApiKeys()],
   rotateApiKey: [API_KEY, (c) => c.rotateApiKey('0123456789abcdef')],
+  createSignerIdentity: [{ identity: IDENTITY, certificate: 'c', ca_certificate: 'ca' }, (c) => c.createSignerIdentity({ name: 'lh', slots: ['a'], public_key: 'AAAA' })],
+  listSignerIdentities: [{ identities: [IDENTITY] }, (c) => c.listSignerIdentities()],
+  revokeSignerIdentity: [IDENTITY, (c) => c.revokeSignerIdentity('lh')],
   listKeys: [{ keys: [KEY_POLICY] }, (c) => c.listKeys()],
   rotateKey: [KEY_VERSION, (c) => c.rotateKey('kem')],
   setMinDecryptVersion: [KEY_POLICY, (c) => c.setMinDecryptVersion('kem', 1)],
