@@ -32,6 +32,14 @@ export function createSecretFile(path: string, data: Uint8Array): void {
   } finally {
     closeSync(fd);
   }
+  syncDirOf(path);
+}
+
+/**
+ * Makes a just-created or renamed file's directory entry durable (fsync of its directory).
+ * Some filesystems refuse fsync on a directory; the file itself is already synced then.
+ */
+export function syncDirOf(path: string): void {
   try {
     const dfd = openSync(dirname(path), constants.O_RDONLY);
     try {
@@ -40,6 +48,6 @@ export function createSecretFile(path: string, data: Uint8Array): void {
       closeSync(dfd);
     }
   } catch {
-    // Some filesystems refuse fsync on a directory; the file itself is already synced.
+    // Refused by the filesystem: nothing more to do.
   }
 }

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from '../crypto/bytes.js';
 import { VaultError } from '../errors.js';
 import { toHex } from '../util/bytes.js';
-import { ioError } from '../secret-file.js';
+import { ioError, syncDirOf } from '../secret-file.js';
 
 /** Creates `dir` (0700) if it is missing. */
 export function ensureArchiveDir(dir: string): void {
@@ -61,14 +61,5 @@ export function writeArchiveFile(path: string, bytes: Uint8Array): void {
     }
     throw ioError('write', e);
   }
-  try {
-    const dfd = openSync(dirname(path), constants.O_RDONLY);
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the file itself is already synced.
-  }
+  syncDirOf(path);
 }
