@@ -197,8 +197,9 @@ describe('garbage never throws anything but the two envelope errors', () => {
       fc.property(fc.integer({ min: 0, max: valid.length }), bytes(0, 64), (cut, tail) => {
         const g = Uint8Array.from([...valid.subarray(0, cut), ...tail]);
         const got = code(() => open(provider, { envelope: g, key: xwing, context: 'c' }));
-        // Only the untouched envelope itself may open.
-        if (cut === valid.length && tail.length === 0) expect(got).toBe('ok');
+        // Only the untouched envelope itself may open, however it was put back together (a
+        // cut at its last byte followed by that same byte rebuilds it exactly).
+        if (g.length === valid.length && g.every((x, i) => x === valid[i])) expect(got).toBe('ok');
         else expect(got).toBe('OV_ENVELOPE_OPEN');
       }),
       { numRuns: 200 },
