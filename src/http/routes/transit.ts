@@ -150,32 +150,23 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
     (request) => done(request, svc.trim(request.params.name, request.body)),
   );
 
-  app.post(
-    '/encrypt/:name',
-    {
-      config: key(OPERATOR, 'encrypt'),
-      schema: { ...common, summary: 'Encrypt base64 plaintext, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_ENCRYPT_BODY, response: { 200: TRANSIT_CIPHERTEXT_RESULTS, ...ERROR_RESPONSES } },
-    },
-    (request) => done(request, svc.encrypt(request.params.name, request.body as never)),
-  );
-
-  app.post(
-    '/decrypt/:name',
-    {
-      config: key(OPERATOR, 'decrypt'),
-      schema: { ...common, summary: 'Decrypt a ciphertext to base64 plaintext, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_DECRYPT_BODY, response: { 200: TRANSIT_PLAINTEXT_RESULTS, ...ERROR_RESPONSES } },
-    },
-    (request) => done(request, svc.decrypt(request.params.name, request.body as never)),
-  );
-
-  app.post(
-    '/rewrap/:name',
-    {
-      config: key(OPERATOR, 'rewrap'),
-      schema: { ...common, summary: 'Re-encrypt a ciphertext under the latest (or given) version, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_REWRAP_BODY, response: { 200: TRANSIT_CIPHERTEXT_RESULTS, ...ERROR_RESPONSES } },
-    },
-    (request) => done(request, svc.rewrap(request.params.name, request.body as never)),
-  );
+  // The batchable operations: one route each, `POST /<op>/:name`, body as the service takes it.
+  const batchable = [
+    ['encrypt', OPERATOR, 'Encrypt base64 plaintext, or a batch (operator)', TRANSIT_ENCRYPT_BODY, TRANSIT_CIPHERTEXT_RESULTS, (n: string, b: never) => svc.encrypt(n, b)],
+    ['decrypt', OPERATOR, 'Decrypt a ciphertext to base64 plaintext, or a batch (operator)', TRANSIT_DECRYPT_BODY, TRANSIT_PLAINTEXT_RESULTS, (n: string, b: never) => svc.decrypt(n, b)],
+    ['rewrap', OPERATOR, 'Re-encrypt a ciphertext under the latest (or given) version, or a batch (operator)', TRANSIT_REWRAP_BODY, TRANSIT_CIPHERTEXT_RESULTS, (n: string, b: never) => svc.rewrap(n, b)],
+    ['sign', OPERATOR, 'Sign base64 input (or its SHA-512 digest, prehashed), or a batch (operator)', TRANSIT_SIGN_BODY, TRANSIT_SIGNATURE_RESULTS, (n: string, b: never) => svc.sign(n, b)],
+    ['verify', ANY_SESSION, 'Check a signature or HMAC over base64 input, or a batch (reader)', TRANSIT_VERIFY_BODY, TRANSIT_VALID_RESULTS, (n: string, b: never) => svc.verify(n, b)],
+    ['hmac', OPERATOR, 'HMAC base64 input, or a batch (operator)', TRANSIT_HMAC_BODY, TRANSIT_HMAC_RESULTS, (n: string, b: never) => svc.hmac(n, b)],
+  ] as const;
+  for (const [op, access, summary, body, results, call] of batchable) {
+    app.post(
+      `/${op}/:name`,
+      { config: key(access, op), schema: { ...common, summary, params: TRANSIT_NAME_PARAMS, body, response: { 200: results, ...ERROR_RESPONSES } } },
+      // The route table loses each row's own answer type; the response schema still serializes it.
+      (request) => done<unknown>(request, call(request.params.name, request.body as never)) as never,
+    );
+  }
 
   app.post(
     '/datakey/:kind/:name',
@@ -191,33 +182,6 @@ export const transitRoutes: RoutePlugin = (instance, { ctx }, done_) => {
       },
     },
     (request) => done(request, svc.datakey(request.params.name, { ...request.body, plaintext: request.params.kind === 'plaintext' })),
-  );
-
-  app.post(
-    '/sign/:name',
-    {
-      config: key(OPERATOR, 'sign'),
-      schema: { ...common, summary: 'Sign base64 input (or its SHA-512 digest, prehashed), or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_SIGN_BODY, response: { 200: TRANSIT_SIGNATURE_RESULTS, ...ERROR_RESPONSES } },
-    },
-    (request) => done(request, svc.sign(request.params.name, request.body as never)),
-  );
-
-  app.post(
-    '/verify/:name',
-    {
-      config: key(ANY_SESSION, 'verify'),
-      schema: { ...common, summary: 'Check a signature or HMAC over base64 input, or a batch (reader)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_VERIFY_BODY, response: { 200: TRANSIT_VALID_RESULTS, ...ERROR_RESPONSES } },
-    },
-    (request) => done(request, svc.verify(request.params.name, request.body as never)),
-  );
-
-  app.post(
-    '/hmac/:name',
-    {
-      config: key(OPERATOR, 'hmac'),
-      schema: { ...common, summary: 'HMAC base64 input, or a batch (operator)', params: TRANSIT_NAME_PARAMS, body: TRANSIT_HMAC_BODY, response: { 200: TRANSIT_HMAC_RESULTS, ...ERROR_RESPONSES } },
-    },
-    (request) => done(request, svc.hmac(request.params.name, request.body as never)),
   );
 
   app.get(
