@@ -9,7 +9,7 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { call, exchange, freePort, LOADGEN_CPU, pinned, SERVER_CPU } from './http.js';
@@ -32,12 +32,20 @@ export interface LiveVault {
   stop(): Promise<void>;
 }
 
+export interface LiveVaultOptions {
+  /** false: the daemon runs unpinned (one that must use every core, as its KDF queue does). */
+  readonly pin?: boolean;
+  /** TOML appended to the generated config.toml before the daemon starts. */
+  readonly config?: string;
+  /** The operator key's scope (default `bench`). */
+  readonly operatorScope?: string;
+}
+
 /**
  * Sets up a vault in a temporary directory and starts the bundled daemon on it, pinned to
- * its own CPU unless `opts.pin` is false (a daemon that must use every core, as its KDF
- * queue does, runs unpinned).
+ * its own CPU unless `opts.pin` is false.
  */
-export async function startLiveVault(label: string, opts: { pin?: boolean } = {}): Promise<LiveVault> {
+export async function startLiveVault(label: string, opts: LiveVaultOptions = {}): Promise<LiveVault> {
   const dir = mkdtempSync(join(tmpdir(), `ov-bench-${label}-`));
   const dataDir = join(dir, 'data');
   const env: NodeJS.ProcessEnv = { ...process.env, ONTOREF_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir };
@@ -45,6 +53,7 @@ export async function startLiveVault(label: string, opts: { pin?: boolean } = {}
   const setup = spawnSync(process.execPath, [bundle, 'setup', '--gen-keys', '--unseal-key-file', join(dataDir, 'unseal.key'), '--json'], { env, encoding: 'utf8' });
   if (setup.status !== 0) throw new Error(`vault setup failed: ${setup.stderr}`);
   const adminKey = readFileSync((JSON.parse(setup.stdout) as { admin_token_file: string }).admin_token_file, 'utf8').trim();
+  if (opts.config !== undefined) appendFileSync(join(dataDir, 'config.toml'), opts.config);
   const port = await freePort();
   const addr = `http://127.0.0.1:${port}`;
   const errFile = join(dir, 'daemon.err');
@@ -76,7 +85,7 @@ export async function startLiveVault(label: string, opts: { pin?: boolean } = {}
       await new Promise((ok) => setTimeout(ok, 20));
     }
     const admin = await exchange(addr, adminKey);
-    const created = await call(addr, 'POST', '/v1/apikeys', admin, { role: 'operator', label: 'bench operator', scope: 'bench' });
+    const created = await call(addr, 'POST', '/v1/apikeys', admin, { role: 'operator', label: 'bench operator', scope: opts.operatorScope ?? 'bench' });
     const operatorKey = (created.json as { key?: unknown } | undefined)?.key;
     if (created.status !== 201 || typeof operatorKey !== 'string') throw new Error(`apikey create failed: ${created.status} ${JSON.stringify(created.json)}`);
     const operator = await exchange(addr, operatorKey);

@@ -1,6 +1,6 @@
 /**
  * The remote signer over HTTP: attestations signed through `POST /api/v1/eth2/sign` of the
- * compiled daemon's signer listener (real SQLite file, durable slashing decision and audit
+ * bundled daemon's signer listener (real SQLite file, durable slashing decision and audit
  * entry before each answer), 64 requests in flight for 64 keys, rising target epochs, as a
  * ratio of raw BLS signing throughput with the same library (blst where it loads) in this
  * process, same run (target >= 0.7). Then 1,000 attestations for 1,000 keys sent at once:
@@ -8,18 +8,13 @@
  * `OV_BENCH_SIGNER_ROUNDS` shortens a run.
  * @module
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { blsSigner } from '../src/crypto/bls-sign.js';
 import { randomBytes } from '../src/crypto/bytes.js';
 import { measure, printHeader, printResult, ratio } from './harness.js';
-import { call, canPin, exchange, freePort, pinned, SERVER_CPU, stop, waitFor } from './http.js';
+import { call, canPin, freePort, waitFor } from './http.js';
+import { startLiveVault } from './live.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'dist/cli/main.js');
 const KEYS = 64;
 const BURST = 1000;
 const ROUNDS = Number(process.env['OV_BENCH_SIGNER_ROUNDS'] ?? 3);
@@ -79,29 +74,11 @@ export async function benchSigner(): Promise<void> {
   const raw = measure(`raw BLS sign (${bls.name}, 32-byte root)`, () => bls.sign(msg, secrets[k++ % KEYS]!), { minMs: 500, rounds: 5 });
   printResult(raw);
 
-  const dir = mkdtempSync(join(tmpdir(), 'ov-bench-signer-'));
-  const dataDir = join(dir, 'data');
-  const env: NodeJS.ProcessEnv = { ...process.env, ONTOREF_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir };
-  for (const key of ['ONTOREF_TOKEN', 'ONTOREF_CONFIG', 'ONTOREF_ADMIN_TOKEN', 'ONTOREF_ADMIN_TOKEN_FILE']) delete env[key];
-  let child: ReturnType<typeof spawn> | undefined;
+  const signerPort = await freePort();
+  const vault = await startLiveVault('signer', { config: `\n[signer]\nlisten = "127.0.0.1:${signerPort}"\n` });
   try {
-    const setup = spawnSync(process.execPath, [cli, 'setup', '--gen-keys', '--unseal-key-file', join(dataDir, 'unseal.key'), '--json'], { env, encoding: 'utf8' });
-    if (setup.status !== 0) throw new Error(`vault setup failed: ${setup.stderr}`);
-    const adminKey = readFileSync((JSON.parse(setup.stdout) as { admin_token_file: string }).admin_token_file, 'utf8').trim();
-    const port = await freePort();
-    const signerPort = await freePort();
-    appendFileSync(join(dataDir, 'config.toml'), `\n[signer]\nlisten = "127.0.0.1:${signerPort}"\n`);
-    const addr = `http://127.0.0.1:${port}`;
-    const out = openSync(join(dir, 'daemon.log'), 'a');
-    const errFile = join(dir, 'daemon.err');
-    const err = openSync(errFile, 'a');
-    const [cmd, args] = pinned(SERVER_CPU, [cli, 'server']);
-    child = spawn(cmd, args, { cwd: dir, env: { ...env, ONTOREF_ADDR: addr }, stdio: ['ignore', out, err] });
-    closeSync(out);
-    closeSync(err);
-    await waitFor(`${addr}/v1/sys/health`, child, errFile);
-    await waitFor(`http://127.0.0.1:${signerPort}/upcheck`, child, errFile);
-    const admin = await exchange(addr, adminKey);
+    const { addr, admin, child } = vault;
+    await waitFor(`http://127.0.0.1:${signerPort}/upcheck`, child);
     const keys = await createKeys(addr, admin, KEYS, 'bench');
     const burstKeys = await createKeys(addr, admin, BURST, 'burst');
 
@@ -147,7 +124,6 @@ export async function benchSigner(): Promise<void> {
       ratio({ label: `burst of ${BURST}, ${label}: raw time / HTTP time`, ratio: rawBurstMs / burstMs, baseline: `${BURST} raw ${bls.name} signatures, same run` });
     }
   } finally {
-    if (child !== undefined) await stop(child);
-    rmSync(dir, { recursive: true, force: true });
+    await vault.stop();
   }
 }

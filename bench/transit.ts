@@ -1,7 +1,7 @@
 /**
  * Transit over HTTP: a 1 KiB encrypt and decrypt (`POST /v1/transit/{encrypt,decrypt}/...`)
  * as ratios of the authenticated secret read (`GET /v1/secrets/...`) in the same run, all
- * against the compiled daemon with its real storage, logging and one durable audit entry
+ * against the bundled daemon with its real storage, logging and one durable audit entry
  * per request, driven by autocannon (32 connections) from its own process, pinned as in
  * ./http.ts. Then one batch encryption of 1,000 items as a ratio of 1,000 single
  * encryptions sent one after another over one keep-alive connection (best of `ROUNDS`).
@@ -10,8 +10,8 @@
  * `OV_BENCH_TRANSIT_ROUNDS`, `_DURATION` and `_WARMUP` shorten a run.
  * @module
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from '../src/crypto/bytes.js';
@@ -20,10 +20,10 @@ import { Keyring } from '../src/keyring/index.js';
 import { openStorage } from '../src/storage/index.js';
 import { TransitService } from '../src/transit/index.js';
 import { printHeader, ratio } from './harness.js';
-import { best, call, canPin, exchange, freePort, line, LOADGEN_CPU, pinned, SERVER_CPU, stop, waitFor, type LoadResult } from './http.js';
+import { best, call, canPin, line, LOADGEN_CPU, pinned, type LoadResult } from './http.js';
+import { startLiveVault } from './live.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'dist/cli/main.js');
 const CONNECTIONS = 32;
 const WARMUP_S = Number(process.env['OV_BENCH_TRANSIT_WARMUP'] ?? 1);
 const DURATION_S = Number(process.env['OV_BENCH_TRANSIT_DURATION'] ?? 5);
@@ -66,28 +66,9 @@ function ok(r: { status: number; json: unknown }, what: string, status = 200): u
 export async function benchTransit(): Promise<void> {
   printHeader(`transit over HTTP: autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${WARMUP_S} s warm-up + ${DURATION_S} s per case; batch of ${BATCH}`);
   if (!canPin) process.stdout.write('  (taskset unavailable: server and load generator are separate processes, unpinned)\n');
-  const dir = mkdtempSync(join(tmpdir(), 'ov-bench-transit-'));
-  const dataDir = join(dir, 'data');
-  const env: NodeJS.ProcessEnv = { ...process.env, ONTOREF_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir };
-  for (const k of ['ONTOREF_TOKEN', 'ONTOREF_CONFIG', 'ONTOREF_ADMIN_TOKEN', 'ONTOREF_ADMIN_TOKEN_FILE']) delete env[k];
-  let child: ReturnType<typeof spawn> | undefined;
+  const vault = await startLiveVault('transit', { operatorScope: '*' });
   try {
-    const setup = spawnSync(process.execPath, [cli, 'setup', '--gen-keys', '--unseal-key-file', join(dataDir, 'unseal.key'), '--json'], { env, encoding: 'utf8' });
-    if (setup.status !== 0) throw new Error(`vault setup failed: ${setup.stderr}`);
-    const adminKey = readFileSync((JSON.parse(setup.stdout) as { admin_token_file: string }).admin_token_file, 'utf8').trim();
-    const port = await freePort();
-    const addr = `http://127.0.0.1:${port}`;
-    const out = openSync(join(dir, 'daemon.log'), 'a');
-    const errFile = join(dir, 'daemon.err');
-    const err = openSync(errFile, 'a');
-    const [cmd, args] = pinned(SERVER_CPU, [cli, 'server']);
-    child = spawn(cmd, args, { cwd: dir, env: { ...env, ONTOREF_ADDR: addr }, stdio: ['ignore', out, err] });
-    closeSync(out);
-    closeSync(err);
-    await waitFor(`${addr}/v1/sys/health`, child, errFile);
-    const admin = await exchange(addr, adminKey);
-    const created = ok(await call(addr, 'POST', '/v1/apikeys', admin, { role: 'operator', label: 'bench operator', scope: '*' }), 'apikey', 201) as { key: string };
-    const operator = await exchange(addr, created.key);
+    const { addr, admin, operator } = vault;
     const auth = { authorization: `Bearer ${operator}` };
     ok(await call(addr, 'PUT', '/v1/secrets/bench/app/db', admin, { data: { username: 'bench', password: 'not-a-real-secret-0123456789abcdef' } }), 'secret write');
     ok(await call(addr, 'POST', '/v1/transit/keys/bench', admin, {}), 'transit create');
@@ -125,8 +106,7 @@ export async function benchTransit(): Promise<void> {
     process.stdout.write(`  batch of ${BATCH} encryptions: ${batchMs.toFixed(0)} ms; ${BATCH} single calls in sequence: ${singleMs.toFixed(0)} ms\n`);
     ratio({ label: `batch encrypt x${BATCH} time / ${BATCH} single calls time`, ratio: batchMs / singleMs, max: 1, baseline: `${BATCH} sequential single encryptions, same run` });
   } finally {
-    if (child !== undefined) await stop(child);
-    rmSync(dir, { recursive: true, force: true });
+    await vault.stop();
   }
   benchKeyCache();
 }
