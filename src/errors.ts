@@ -147,6 +147,11 @@ export const ERRORS = {
   OV_SIGNER_IDENTITY_EXISTS: { status: 409, message: 'a signer identity with this name exists' },
   OV_SIGNER_IDENTITY_NOT_FOUND: { status: 404, message: 'signer identity not found' },
   OV_SIGNER_IDENTITY_UNREADABLE: { status: 500, message: 'the stored signer identities cannot be opened' },
+  // PostgreSQL and the cluster of daemons on it
+  OV_STORAGE_UNAVAILABLE: { status: 503, message: 'the database cannot be reached' },
+  OV_CLUSTER_LEASE: { status: 503, message: 'this node has no live cluster lease' },
+  OV_CLUSTER_MEMBERS_LIVE: { status: 409, message: 'a node of the cluster holds a live lease' },
+  OV_STORAGE_EXISTS: { status: 409, message: 'the database already holds a vault' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
