@@ -21,7 +21,7 @@
 import { DURATION_PATTERN, formatDuration, parseDuration } from './util/duration.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { Type, type Static } from 'typebox';
@@ -126,6 +126,13 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
           sqlite_driver: Type.Optional(
             Type.Enum([...SQLITE_DRIVER_CHOICES], { description: 'SQLite driver (default auto: better-sqlite3 where its addon loads, else node:sqlite)' }),
           ),
+          backend: Type.Optional(Type.Enum(['sqlite', 'postgres'], { description: 'storage engine (default sqlite: vault.db in the data dir)' })),
+          url: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL, postgres://user:password@host:port/db (or ONTOREF_PG_URL)' })),
+          node: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,32}$', description: "this daemon's name in a cluster (default the host name, cleaned)" })),
+          timeout: Type.Optional(Type.String({ description: 'how long one database call may take before the request fails with 503 (default 5s)' })),
+          tls_ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA to verify the PostgreSQL server with; setting it turns TLS on' })),
+          tls_cert_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate for PostgreSQL' })),
+          tls_key_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM key of tls_cert_file' })),
         },
         { additionalProperties: false },
       ),
@@ -210,6 +217,21 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
 export type ConfigFile = Static<typeof CONFIG_FILE_SCHEMA>;
 
 /** The resolved configuration: every default applied, durations and sizes in numbers, paths absolute. Deep-frozen. */
+/** Where the vault's rows live: SQLite in the data dir, or a PostgreSQL database shared by a cluster. */
+export interface StorageConfig {
+  readonly backend: 'sqlite' | 'postgres';
+  readonly sqliteDriver: SqliteDriverChoice;
+  /** Set when backend is postgres. */
+  readonly postgres: {
+    readonly url: string;
+    readonly node: string;
+    readonly timeoutMs: number;
+    readonly tlsCaFile: string | null;
+    readonly tlsCertFile: string | null;
+    readonly tlsKeyFile: string | null;
+  } | null;
+}
+
 export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
   readonly dataDir: string;
@@ -225,7 +247,7 @@ export interface Config {
     readonly authFailuresPerAddress: number;
   };
   readonly crypto: { readonly provider: ProviderChoice; readonly signature: SignatureChoice };
-  readonly storage: { readonly sqliteDriver: SqliteDriverChoice };
+  readonly storage: StorageConfig;
   /** Audit retention: what to archive (null: keep everything), where, and how often. */
   readonly audit: AuditRetentionConfig;
   /** Secret values: plaintext cap and read cache size, in bytes (0 disables the cache). */
@@ -680,6 +702,32 @@ export function resolveConfig(
   }
 
   const sqliteDriver: SqliteDriverChoice = !bad('storage.sqlite_driver') && f.storage?.sqlite_driver !== undefined ? f.storage.sqlite_driver : 'auto';
+  const st = !bad('storage') ? f.storage : undefined;
+  const backend = st?.backend ?? 'sqlite';
+  let postgres: StorageConfig['postgres'] = null;
+  if (backend === 'postgres') {
+    const url = env.ONTOREF_PG_URL !== undefined && env.ONTOREF_PG_URL !== '' ? env.ONTOREF_PG_URL : st?.url;
+    let timeoutMs = 5000;
+    if (st?.timeout !== undefined) {
+      const ms = parseDuration(st.timeout);
+      if (ms === undefined || ms < 100 || ms > 60_000) problems.push({ path: 'storage.timeout', message: 'must be between 100ms and 60s' });
+      else timeoutMs = ms;
+    }
+    if (url === undefined) problems.push({ path: 'storage.url', message: 'is required with backend = "postgres" (or set ONTOREF_PG_URL)' });
+    else if (!/^postgres(ql)?:\/\//.test(url)) problems.push({ path: 'storage.url', message: 'must be a postgres:// URL' });
+    if ((st?.tls_cert_file === undefined) !== (st?.tls_key_file === undefined)) problems.push({ path: 'storage.tls_key_file', message: 'must be set together with storage.tls_cert_file' });
+    const file = (v: string | undefined): string | null => (v === undefined ? null : resolve(opts.baseDir, v));
+    postgres = {
+      url: url ?? '',
+      node: st?.node ?? defaultNodeName(),
+      timeoutMs,
+      tlsCaFile: file(st?.tls_ca_file),
+      tlsCertFile: file(st?.tls_cert_file),
+      tlsKeyFile: file(st?.tls_key_file),
+    };
+  } else if (st?.url !== undefined || st?.node !== undefined || st?.tls_ca_file !== undefined) {
+    problems.push({ path: 'storage.backend', message: 'must be "postgres" when storage.url, node or tls files are set' });
+  }
   // TLS: a certificate and its key together; client settings only with them.
   let tls: TlsConfig | null = null;
   const t = !bad('tls') ? f.tls : undefined;
@@ -770,7 +818,7 @@ export function resolveConfig(
     sessions: { defaultTtlMs: defaultTtlMs as number, maxTtlMs: maxTtlMs as number },
     limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },
     crypto: { provider, signature },
-    storage: { sqliteDriver },
+    storage: { backend, sqliteDriver, postgres },
     audit: { retain, archiveDir, archiveIntervalMs },
     secrets: { maxValueBytes, cacheBytes },
     tls,
@@ -844,4 +892,10 @@ export function loadConfig(input: ConfigInput): Config {
     throw new VaultError('OV_CONFIG_INVALID', { file: r.file, count: r.problems.length, problems: formatProblems(r.problems).join('\n') });
   }
   return r.config;
+}
+
+/** The host name, lower-cased, with every character a node name cannot hold made `_`. */
+function defaultNodeName(): string {
+  const name = hostname().toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 32);
+  return name === '' ? 'main' : name;
 }

@@ -15,10 +15,10 @@ import { VaultError } from '../../errors.js';
 
 export interface PgTls {
   /** PEM of the CA that signed the server's certificate; the server is always verified. */
-  readonly ca?: string;
+  readonly ca?: string | undefined;
   /** PEM client certificate and key, when the server asks for one. */
-  readonly cert?: string;
-  readonly key?: string;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 export interface PgConnectOptions {
