@@ -48,7 +48,7 @@ describe('defaults', () => {
       sessions: { defaultTtlMs: 3_600_000, maxTtlMs: 86_400_000 },
       limits: { bodyLimit: 2 * 1024 * 1024, maxRequestRate: null, authFailuresPerKey: 5, authFailuresPerAddress: 20 },
       crypto: { provider: 'auto', signature: 'ML-DSA-65' },
-      storage: { sqliteDriver: 'auto' },
+      storage: { backend: 'sqlite', sqliteDriver: 'auto', postgres: null },
       audit: { retain: null, archiveDir: '/home/op/.local/share/ontoref-vault/audit-archive', archiveIntervalMs: 3_600_000 },
       secrets: { maxValueBytes: 65536, cacheBytes: 32 * 1024 * 1024 },
       tls: null,
@@ -78,7 +78,7 @@ describe('defaults', () => {
       crypto: { provider: 'noble', signature: 'Falcon-512-r3' },
       storage: { sqlite_driver: 'node' },
     });
-    expect(c.storage).toEqual({ sqliteDriver: 'node' });
+    expect(c.storage).toEqual({ backend: 'sqlite', sqliteDriver: 'node', postgres: null });
     expect(c.listen).toEqual({ host: '::1', port: 9000 });
     // Relative paths in the file are relative to the file's directory.
     expect(c.dataDir).toBe('/etc/ov/data');
