@@ -251,11 +251,12 @@ export class SyncPg {
 
 /**
  * Maps a PostgreSQL error (its SQLSTATE) or a network failure to the registry codes the
- * storage contract uses.
+ * storage contract uses. Unreachable, shutting down, too many connections, or a statement
+ * cancelled by `statement_timeout` (57014): the database cannot serve now.
  */
 function pgError(code: string | undefined, message: string): VaultError {
   const cause = new Error(message);
-  if (code === undefined || /^E[A-Z]+$/.test(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300') {
+  if (code === undefined || /^E[A-Z]+$/.test(code) || code.startsWith('08') || code.startsWith('57P') || code === '57014' || code === '53300') {
     return new VaultError('OV_STORAGE_UNAVAILABLE', code === undefined ? {} : { pg: code }, { cause });
   }
   // Integrity violations, values out of range or of the wrong type, and raised trigger
