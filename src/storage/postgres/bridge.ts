@@ -209,6 +209,8 @@ export class SyncPg {
       eval: true,
       workerData: { pgPath: requireCjs.resolve('pg'), port: port2, state, config, searchPath: o.searchPath },
       transferList: [port2],
+      // Not the process's own flags: `--input-type=module` would make this source an ES module.
+      execArgv: [],
       stdout: false,
       stderr: false,
     });
@@ -230,21 +232,22 @@ export class SyncPg {
     port.postMessage({ ...req, id });
     const deadline = Date.now() + this.#opts.timeoutMs + 250;
     for (;;) {
+      const msg = receiveMessageOnPort(port) as { message: Reply } | undefined;
+      if (msg !== undefined) {
+        const reply = msg.message;
+        if (reply.id !== id) continue;
+        if (reply.ok && reply.result !== undefined) return reply.result;
+        throw pgError(reply.code, reply.message ?? 'unknown error');
+      }
       const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(state, 0, 0, left) === 'timed-out') {
+      if (left <= 0) {
         // Whatever the worker was doing is abandoned with its connection.
         this.#drop();
         throw new VaultError('OV_STORAGE_UNAVAILABLE', { reason: 'timeout' });
       }
-      const msg = receiveMessageOnPort(port) as { message: Reply } | undefined;
-      if (msg === undefined) {
-        Atomics.store(state, 0, 0);
-        continue;
-      }
-      const reply = msg.message;
-      if (reply.id !== id) continue;
-      if (reply.ok && reply.result !== undefined) return reply.result;
-      throw pgError(reply.code, reply.message ?? 'unknown error');
+      // Sleep until the worker signals; once it has, the reply may take a moment longer to
+      // be readable on the port, so look again at once.
+      if (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0, left);
     }
   }
 }
