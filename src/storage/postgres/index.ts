@@ -47,6 +47,8 @@ export interface PostgresStorageHandle extends Storage {
   readonly node: string;
   /** The connection, for the cluster layer's own tables (leases, acknowledgements). */
   readonly pg: SyncPg;
+  /** Every node's audit chain in this database (this node's own is `audit`). */
+  readonly auditChains: AuditChains;
   /** The names of every node whose audit chain is in the database, sorted. */
   auditNodes(): string[];
 }
