@@ -5,6 +5,10 @@
  * a prune is pending, before) the end of the last archive. Each kind of problem has its
  * own error code, named in the report, so an operator can tell an edited entry from a
  * missing or misordered file.
+ *
+ * In a database of one chain per node the archives are this node's: a directory's files
+ * of other nodes are passed over, and a file named on its own that holds another node's
+ * chain is out of place (OV_AUDIT_ARCHIVE_ORDER).
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
@@ -84,7 +88,17 @@ export function verifyAuditChain(
       return fail({ code: 'OV_AUDIT_ARCHIVE_MALFORMED', reason: String(e.detail?.['reason'] ?? 'malformed'), file: f.name });
     }
   }
-  if (opts.sortByStart === true) parsed.sort((x, y) => x.a.header.firstSeq - y.a.header.firstSeq);
+  const node = storage === undefined ? parsed[0]?.a.header.node : storage.auditChains?.node;
+  if (opts.sortByStart === true) {
+    const mine = parsed.filter((p) => p.a.header.node === node);
+    parsed.length = 0;
+    parsed.push(...mine.sort((x, y) => x.a.header.firstSeq - y.a.header.firstSeq));
+  }
+  const stranger = parsed.find((p) => p.a.header.node !== node);
+  if (stranger !== undefined) {
+    const whose = (n: string | undefined): string => (n === undefined ? 'a single-node chain' : `the chain of node ${n}`);
+    return fail({ code: 'OV_AUDIT_ARCHIVE_ORDER', reason: `holds ${whose(stranger.a.header.node)}, not ${whose(node)}`, file: stranger.name, seq: stranger.a.header.firstSeq });
+  }
 
   // File order and coverage first: a misplaced file is named as such, not as a broken chain.
   const behind = parsed.findIndex((p, i) => i > 0 && p.a.header.firstSeq < (parsed[i - 1] as { a: ParsedArchive }).a.header.firstSeq);
