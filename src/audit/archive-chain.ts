@@ -17,7 +17,7 @@ import type { PublicKeyInfo } from '../envelope/keys.js';
 import { VaultError, isVaultError, type ErrorCode } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { parseArchive, verifyArchive, type ParsedArchive } from './archive.js';
-import { GENESIS, liveStart, verifyAudit, type AuditProblem, type AuditVerifyResult } from './verify.js';
+import { GENESIS, liveStart, verifyAudit, type AuditFirstBad, type AuditProblem, type AuditVerifyResult } from './verify.js';
 
 export interface ArchiveInput {
   /** How the file is named in reports (its path as given). */
@@ -33,6 +33,8 @@ export interface ChainProblem {
   /** The range no archive holds (OV_AUDIT_ARCHIVE_MISSING). */
   readonly from?: number;
   readonly to?: number;
+  /** The node whose chain has the problem, where the database holds one chain per node. */
+  readonly node?: string;
 }
 
 export interface ArchiveSummary {
@@ -60,9 +62,15 @@ export const PROBLEM_CODES: Readonly<Record<AuditProblem, ErrorCode>> = Object.f
   checkpoint: 'OV_AUDIT_CHECKPOINT_INVALID',
 });
 
+/** `entry 5: modified`; with several chains `node b: entry 5: modified`, and for a named peer head which entry named it. */
+export function problemReason(bad: AuditFirstBad): string {
+  const by = bad.namedBy === undefined ? '' : ` (the head named by node ${bad.namedBy.node} entry ${bad.namedBy.seq})`;
+  return `${bad.node === undefined ? '' : `node ${bad.node}: `}entry ${bad.seq}: ${bad.problem}${by}`;
+}
+
 function fromResult(r: AuditVerifyResult, file?: string): ChainProblem {
-  const bad = r.firstBad ?? { seq: r.lastSeq + 1, problem: 'modified' as const };
-  return { code: PROBLEM_CODES[bad.problem], reason: `entry ${bad.seq}: ${bad.problem}`, seq: bad.seq, ...(file === undefined ? {} : { file }) };
+  const bad: AuditFirstBad = r.firstBad ?? { seq: r.lastSeq + 1, problem: 'modified' };
+  return { code: PROBLEM_CODES[bad.problem], reason: problemReason(bad), seq: bad.seq, ...(file === undefined ? {} : { file }), ...(bad.node === undefined ? {} : { node: bad.node }) };
 }
 
 /**
@@ -151,5 +159,6 @@ export function chainError(p: ChainProblem): VaultError {
   if (p.file !== undefined) detail['file'] = p.file;
   if (p.from !== undefined) detail['from'] = p.from;
   if (p.to !== undefined) detail['to'] = p.to;
+  if (p.node !== undefined) detail['node'] = p.node;
   return new VaultError(p.code, detail);
 }

@@ -22,4 +22,4 @@ export { AUDIT_HASH_LABEL, CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, 
 export { canonicalJson, type JsonValue } from './canonical.js';
 export { ARCHIVE_EXTENSION, ARCHIVE_MAGIC, archiveFileName, encodeArchive, parseArchive, verifyArchive, type ArchiveHeader, type ParsedArchive } from './archive.js';
 export { AuditArchiver, MAX_ARCHIVE_ENTRIES, archiveCutoff, type ArchiveSelection, type AuditArchiverDeps, type PreparedArchive } from './archiver.js';
-export { PROBLEM_CODES, chainError, verifyAuditChain, type ArchiveInput, type ArchiveSummary, type ChainProblem, type ChainReport } from './archive-chain.js';
+export { PROBLEM_CODES, chainError, problemReason, verifyAuditChain, type ArchiveInput, type ArchiveSummary, type ChainProblem, type ChainReport } from './archive-chain.js';
