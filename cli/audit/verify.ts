@@ -129,7 +129,7 @@ export const command = defineCommand({
         first_seq: report.archives[0]?.firstSeq ?? live?.firstSeq ?? 1,
         last_seq: live?.lastSeq ?? report.archives[report.archives.length - 1]?.lastSeq ?? 0,
         covered_through: live?.coveredThrough ?? 0,
-        first_bad: live?.firstBad ?? null,
+        first_bad: firstBadJson(live?.firstBad),
         archives: report.archives.map((a) => ({ file: a.file, first_seq: a.firstSeq, last_seq: a.lastSeq, entries: a.entries, checkpoints: a.checkpoints })),
         overlap: report.overlap,
         problem: report.problem === undefined ? null : problemJson(report.problem),
@@ -170,5 +170,11 @@ function chainProblemOf(r: { firstBad?: AuditFirstBad }, codes: Readonly<Record<
 }
 
 function nodeJson(n: AuditVerifyResult & { node: string }): Record<string, unknown> {
-  return { node: n.node, ok: n.ok, entries: n.entries, checkpoints: n.checkpoints, first_seq: n.firstSeq, last_seq: n.lastSeq, covered_through: n.coveredThrough, first_bad: n.firstBad ?? null };
+  return { node: n.node, ok: n.ok, entries: n.entries, checkpoints: n.checkpoints, first_seq: n.firstSeq, last_seq: n.lastSeq, covered_through: n.coveredThrough, first_bad: firstBadJson(n.firstBad) };
+}
+
+/** `{seq, problem}`, with `node` and `named_by` on per-node chains; null when none. */
+function firstBadJson(b: AuditFirstBad | undefined): Record<string, unknown> | null {
+  if (b === undefined) return null;
+  return { seq: b.seq, problem: b.problem, ...(b.node === undefined ? {} : { node: b.node }), ...(b.namedBy === undefined ? {} : { named_by: b.namedBy }) };
 }
