@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog, type AuditEvent } from '../../src/audit/index.js';
+import { AuditLog, parsePeers, type AuditEvent } from '../../src/audit/index.js';
 import { randomBytes } from '../../src/crypto/bytes.js';
 import { selectProvider } from '../../src/crypto/provider.js';
 import { Keyring } from '../../src/keyring/index.js';
@@ -25,12 +25,10 @@ let sb: Sandbox;
 let url: string;
 let config: string;
 
-const verify = (args: readonly string[] = []): Promise<CliResult> => sb.run(['audit', 'verify', ...args], { env: { ONTOREF_CONFIG: config } });
+const verify = (args: readonly string[] = [], cfg = config): Promise<CliResult> => sb.run(['audit', 'verify', ...args], { env: { ONTOREF_CONFIG: cfg } });
 
-beforeAll(async () => {
-  assertBuilt();
-  sb = makeSandbox('vault-audit-chains-');
-  url = await freshDatabase();
+/** Nodes a and b with 8 entries each, alternating, checkpoints every 3 and at the end; returns a config file naming node a. */
+function populate(name: string): string {
   const a = openPostgresStorage({ url, node: 'a' });
   const b = openPostgresStorage({ url, node: 'b' });
   const root = randomBytes(32);
@@ -52,8 +50,16 @@ beforeAll(async () => {
     a.close();
     b.close();
   }
-  config = sb.path('config.toml');
-  writeFileSync(config, `[storage]\nbackend = "postgres"\nurl = "${url}"\nnode = "a"\n`, { mode: 0o600 });
+  const file = sb.path(name);
+  writeFileSync(file, `[storage]\nbackend = "postgres"\nurl = "${url}"\nnode = "a"\n`, { mode: 0o600 });
+  return file;
+}
+
+beforeAll(async () => {
+  assertBuilt();
+  sb = makeSandbox('vault-audit-chains-');
+  url = await freshDatabase();
+  config = populate('config.toml');
 });
 afterAll(() => {
   sb.cleanup();
@@ -93,5 +99,32 @@ describe('vault audit verify on per-node chains', () => {
     expect(report.ok).toBe(false);
     expect(report.first_bad).toEqual({ seq: 4, problem: 'modified', node: 'b' });
     expect(report.problem).toMatchObject({ code: 'OV_AUDIT_ENTRY_MODIFIED', node: 'b', seq: 4 });
+  });
+
+  it("names a cut tail of b by the checkpoint of a that named b's head", async () => {
+    url = await freshDatabase();
+    const cfg = populate('config-cut.toml');
+    const b = openPostgresStorage({ url, node: 'b' });
+    try {
+      // Cut b from the head a's last checkpoint named, with b's checkpoints from there:
+      // b's chain alone then still verifies.
+      const named = b.auditChains.of('a');
+      const head = named.head()!;
+      const last = parsePeers(named.get(head.seq)!.entry, 'a', head.seq)![0]!.seq;
+      b.pg.exec(
+        `DROP TRIGGER audit_log_append_only ON ov_audit_b.audit_log; DROP TRIGGER audit_checkpoints_append_only ON ov_audit_b.audit_checkpoints;` +
+          `DELETE FROM ov_audit_b.audit_checkpoints WHERE seq >= ${last}; DELETE FROM ov_audit_b.audit_log WHERE seq >= ${last}`,
+      );
+    } finally {
+      b.close();
+    }
+    const j = await verify(['--json'], cfg);
+    expect(j.code).toBe(1);
+    const report = JSON.parse(j.out) as { nodes: { node: string; ok: boolean }[]; first_bad: { node: string; problem: string; named_by: { node: string } } };
+    expect(report.nodes.map((n) => [n.node, n.ok])).toEqual([['a', true], ['b', true]]);
+    expect(report.first_bad).toMatchObject({ node: 'b', problem: 'deleted', named_by: { node: 'a' } });
+    const t = await verify([], cfg);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/node b: entry \d+: deleted \(the head named by node a entry \d+\)/);
   });
 });
