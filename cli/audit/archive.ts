@@ -48,13 +48,17 @@ export const command = defineCommand({
     before: { type: 'string', arg: 'T', required: true, help: 'archive entries older than T: a duration back from now (30d) or an RFC 3339 time' },
     output: { type: 'string', short: 'o', arg: 'FILE', required: true, help: 'write the archive to FILE (mode 0600)' },
     force: { type: 'boolean', help: 'overwrite FILE if it exists' },
-    json: { type: 'boolean', help: 'print {file, first_seq, last_seq, entries, pruned}' },
+    json: { type: 'boolean', help: 'print {file, first_seq, last_seq, entries, pruned} (and node, on a cluster)' },
   },
   details: [
     'Needs the daemon admin. The archive ends on the last signed checkpoint before T, so both',
     'of its ends are signed; it holds at most 15 MiB (run again for more). The daemon prunes',
     'the range only after FILE is written and synced. Check archives and the live log together',
     'with `vault audit verify FILE... ` or `vault audit verify --archives DIR`.',
+    '',
+    'On a cluster (PostgreSQL storage) each daemon has its own audit chain: this archives the',
+    'chain of the daemon it asks, and the file names that node, so the archives of several',
+    'nodes can share a directory.',
     '',
     'Exit codes: 0 archived, or nothing older than T to archive; 1 a local error (bad --before,',
     'FILE exists without --force); 2 the daemon refused.',
@@ -81,9 +85,10 @@ export const command = defineCommand({
     syncDir(file);
     const r = await client.pruneAudit(end.seq, Buffer.from(end.hash).toString('hex'));
     if (v.json) {
-      await printJson(ctx, { file, first_seq: a.header.firstSeq, last_seq: a.header.lastSeq, entries: a.header.entries, pruned: r.pruned });
+      await printJson(ctx, { file, first_seq: a.header.firstSeq, last_seq: a.header.lastSeq, entries: a.header.entries, pruned: r.pruned, ...(a.header.node === undefined ? {} : { node: a.header.node }) });
     } else {
-      await ctx.out(`archived entries ${a.header.firstSeq}-${a.header.lastSeq} (${a.header.entries}) to ${clean(file)}; ${r.pruned} pruned from the live log\n`);
+      const of = a.header.node === undefined ? '' : ` of node ${a.header.node}`;
+      await ctx.out(`archived entries ${a.header.firstSeq}-${a.header.lastSeq}${of} (${a.header.entries}) to ${clean(file)}; ${r.pruned} pruned from the live log\n`);
     }
     return 0;
   },

@@ -7,13 +7,20 @@
  * (docs/adr/0012-audit-archives.md). The checkpoint keys come from the keyring's stored
  * public keys, or, for a verifier that must not trust the database it checks, from
  * public key files pinned out of band (`--key`).
+ *
+ * With `[storage] backend = "postgres"` in the config (and no --data-dir) it reads that
+ * database instead, where each node of a cluster has its own chain: every chain is
+ * checked, and every head one chain's checkpoints name of another
+ * (docs/adr/0018-audit-chains-per-node.md); a problem names its node. Archives given are
+ * this node's.
  * @module
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ArchiveInput, AuditProblem, ChainProblem } from '../../src/audit/index.js';
+import type { ArchiveInput, AuditFirstBad, AuditVerifyResult, ChainProblem } from '../../src/audit/index.js';
 import type { ErrorCode } from '../../src/errors.js';
 import type { PublicKeyInfo } from '../../src/envelope/keys.js';
+import type { Storage } from '../../src/storage/types.js';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { quotePath } from '../io.js';
@@ -38,7 +45,7 @@ function readArchives(paths: readonly string[], extension: string): { inputs: Ar
 }
 
 function problemJson(p: ChainProblem): Record<string, unknown> {
-  return { code: p.code, reason: p.reason, seq: p.seq ?? null, file: p.file ?? null, ...(p.from === undefined ? {} : { from: p.from, to: p.to }) };
+  return { code: p.code, reason: p.reason, seq: p.seq ?? null, file: p.file ?? null, ...(p.from === undefined ? {} : { from: p.from, to: p.to }), ...(p.node === undefined ? {} : { node: p.node }) };
 }
 
 export const command = defineCommand({
@@ -48,10 +55,13 @@ export const command = defineCommand({
   options: {
     'data-dir': { type: 'string', arg: 'DIR', help: 'the vault data dir (default: ONTOREF_DATA_DIR, the config, or ~/.local/share/ontoref-vault)' },
     key: { type: 'string', multiple: true, arg: 'PUB_FILE', help: 'verify checkpoints with this signature public key instead of the stored ones' },
-    json: { type: 'boolean', help: 'print {ok, entries, checkpoints, first_seq, last_seq, covered_through, first_bad, archives, overlap, problem, data_dir}' },
+    json: { type: 'boolean', help: 'print {ok, entries, checkpoints, first_seq, last_seq, covered_through, first_bad, archives, overlap, problem, data_dir} (on PostgreSQL also node, nodes, peer_heads)' },
   },
   details: [
-    'Runs while the daemon runs (the database is opened read-only). Entries after the last',
+    'Runs while the daemon runs (the database is opened read-only). With [storage] backend =',
+    '"postgres" in the config it checks every node\'s chain in that database, and that each',
+    'head a node\'s checkpoints name of another node is in that node\'s chain; a problem',
+    'names its node. Entries after the last',
     'checkpoint are only hash-chained: a cut of that tail cannot be detected by anyone.',
     'The daemon signs a checkpoint on seal and on shutdown.',
     '',
@@ -67,14 +77,19 @@ export const command = defineCommand({
   async run(ctx) {
     const v = ctx.values;
     let dir: string;
+    let clustered: (() => Promise<Storage>) | undefined;
     if (v['data-dir'] !== undefined) {
       dir = resolve(v['data-dir']);
     } else {
       const { checkConfig, envDataDir } = await import('../../src/config.js');
-      dir = checkConfig({ env: envRecord(ctx) }).config?.dataDir ?? envDataDir(envRecord(ctx));
+      const config = checkConfig({ env: envRecord(ctx) }).config;
+      dir = config?.dataDir ?? envDataDir(envRecord(ctx));
+      if (config?.storage.backend === 'postgres') {
+        clustered = async () => (await import('../../src/daemon.js')).openConfiguredStorage(config, { readonly: true });
+      }
     }
     const dbPath = join(dir, 'vault.db');
-    if (!existsSync(dbPath)) {
+    if (clustered === undefined && !existsSync(dbPath)) {
       throw new CliError('OV_IO', {
         reason: `no vault.db in ${quotePath(dir)}`,
         hints: ["pass --data-dir DIR, or set ONTOREF_DATA_DIR; 'vault setup --gen-keys' creates a vault"],
@@ -91,13 +106,13 @@ export const command = defineCommand({
     }
     const { openStorage } = await import('../../src/storage/sqlite.js');
     const { keyringPublicKeys } = await import('../../src/keyring/index.js');
-    const storage = openStorage(dbPath, { readonly: true });
+    const storage = clustered === undefined ? openStorage(dbPath, { readonly: true }) : await clustered();
     let report;
     try {
       const keys = pinned.length > 0 ? pinned : keyringPublicKeys(storage);
       if (inputs.length === 0) {
         const live = audit.verifyAudit(storage, keys, provider);
-        report = { ok: live.ok, archives: [], live, overlap: 0, ...(live.ok ? {} : { problem: chainProblemOf(live, audit.PROBLEM_CODES) }) };
+        report = { ok: live.ok, archives: [], live, overlap: 0, ...(live.ok ? {} : { problem: chainProblemOf(live, audit.PROBLEM_CODES, audit.problemReason) }) };
       } else {
         report = audit.verifyAuditChain(inputs, storage, keys, provider, { sortByStart: directory });
       }
@@ -114,11 +129,12 @@ export const command = defineCommand({
         first_seq: report.archives[0]?.firstSeq ?? live?.firstSeq ?? 1,
         last_seq: live?.lastSeq ?? report.archives[report.archives.length - 1]?.lastSeq ?? 0,
         covered_through: live?.coveredThrough ?? 0,
-        first_bad: live?.firstBad ?? null,
+        first_bad: firstBadJson(live?.firstBad),
         archives: report.archives.map((a) => ({ file: a.file, first_seq: a.firstSeq, last_seq: a.lastSeq, entries: a.entries, checkpoints: a.checkpoints })),
         overlap: report.overlap,
         problem: report.problem === undefined ? null : problemJson(report.problem),
         data_dir: dir,
+        ...(live?.nodes === undefined ? {} : { node: live.node, nodes: live.nodes.map(nodeJson), peer_heads: live.peerHeads ?? null }),
       });
       return report.ok ? 0 : 1;
     }
@@ -131,6 +147,11 @@ export const command = defineCommand({
     }
     const tail = live.lastSeq - live.coveredThrough;
     const lines: string[] = [];
+    if (live.nodes !== undefined) {
+      for (const n of live.nodes) lines.push(`node ${n.node}: ${n.entries} entries, ${n.checkpoints} checkpoints, signed through entry ${n.coveredThrough} of ${n.lastSeq}\n`);
+      const ph = live.peerHeads ?? { checked: 0, archived: 0 };
+      lines.push(`peer heads named in checkpoints: ${ph.checked} found in their chains${ph.archived > 0 ? `, ${ph.archived} in archived ranges (not checked here)` : ''}\n`);
+    }
     for (const a of report.archives) lines.push(`archive ok: ${a.file}: entries ${a.firstSeq}-${a.lastSeq}, ${a.checkpoints} checkpoints\n`);
     if (report.overlap > 0) lines.push(`the live log still holds the last ${report.overlap} archived entries (a prune not done yet); they match the archive\n`);
     const from = live.firstSeq > 1 && report.archives.length === 0 ? ` from entry ${live.firstSeq} (entries 1-${live.firstSeq - 1} are archived; give the archives to verify them)` : '';
@@ -143,7 +164,17 @@ export const command = defineCommand({
   },
 });
 
-function chainProblemOf(r: { firstBad?: { seq: number; problem: AuditProblem } }, codes: Readonly<Record<AuditProblem, ErrorCode>>): ChainProblem {
+function chainProblemOf(r: { firstBad?: AuditFirstBad }, codes: Readonly<Record<AuditFirstBad['problem'], ErrorCode>>, reason: (b: AuditFirstBad) => string): ChainProblem {
   const bad = r.firstBad ?? { seq: 0, problem: 'modified' as const };
-  return { code: codes[bad.problem], reason: `entry ${bad.seq}: ${bad.problem}`, seq: bad.seq };
+  return { code: codes[bad.problem], reason: reason(bad), seq: bad.seq, ...(bad.node === undefined ? {} : { node: bad.node }) };
+}
+
+function nodeJson(n: AuditVerifyResult & { node: string }): Record<string, unknown> {
+  return { node: n.node, ok: n.ok, entries: n.entries, checkpoints: n.checkpoints, first_seq: n.firstSeq, last_seq: n.lastSeq, covered_through: n.coveredThrough, first_bad: firstBadJson(n.firstBad) };
+}
+
+/** `{seq, problem}`, with `node` and `named_by` on per-node chains; null when none. */
+function firstBadJson(b: AuditFirstBad | undefined): Record<string, unknown> | null {
+  if (b === undefined) return null;
+  return { seq: b.seq, problem: b.problem, ...(b.node === undefined ? {} : { node: b.node }), ...(b.namedBy === undefined ? {} : { named_by: b.namedBy }) };
 }

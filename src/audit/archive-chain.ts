@@ -5,6 +5,10 @@
  * a prune is pending, before) the end of the last archive. Each kind of problem has its
  * own error code, named in the report, so an operator can tell an edited entry from a
  * missing or misordered file.
+ *
+ * In a database of one chain per node the archives are this node's: a directory's files
+ * of other nodes are passed over, and a file named on its own that holds another node's
+ * chain is out of place (OV_AUDIT_ARCHIVE_ORDER).
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
@@ -13,7 +17,7 @@ import type { PublicKeyInfo } from '../envelope/keys.js';
 import { VaultError, isVaultError, type ErrorCode } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { parseArchive, verifyArchive, type ParsedArchive } from './archive.js';
-import { GENESIS, liveStart, verifyAudit, type AuditProblem, type AuditVerifyResult } from './verify.js';
+import { GENESIS, liveStart, verifyAudit, type AuditFirstBad, type AuditProblem, type AuditVerifyResult } from './verify.js';
 
 export interface ArchiveInput {
   /** How the file is named in reports (its path as given). */
@@ -29,6 +33,8 @@ export interface ChainProblem {
   /** The range no archive holds (OV_AUDIT_ARCHIVE_MISSING). */
   readonly from?: number;
   readonly to?: number;
+  /** The node whose chain has the problem, where the database holds one chain per node. */
+  readonly node?: string;
 }
 
 export interface ArchiveSummary {
@@ -56,9 +62,15 @@ export const PROBLEM_CODES: Readonly<Record<AuditProblem, ErrorCode>> = Object.f
   checkpoint: 'OV_AUDIT_CHECKPOINT_INVALID',
 });
 
+/** `entry 5: modified`; with several chains `node b: entry 5: modified`, and for a named peer head which entry named it. */
+export function problemReason(bad: AuditFirstBad): string {
+  const by = bad.namedBy === undefined ? '' : ` (the head named by node ${bad.namedBy.node} entry ${bad.namedBy.seq})`;
+  return `${bad.node === undefined ? '' : `node ${bad.node}: `}entry ${bad.seq}: ${bad.problem}${by}`;
+}
+
 function fromResult(r: AuditVerifyResult, file?: string): ChainProblem {
-  const bad = r.firstBad ?? { seq: r.lastSeq + 1, problem: 'modified' as const };
-  return { code: PROBLEM_CODES[bad.problem], reason: `entry ${bad.seq}: ${bad.problem}`, seq: bad.seq, ...(file === undefined ? {} : { file }) };
+  const bad: AuditFirstBad = r.firstBad ?? { seq: r.lastSeq + 1, problem: 'modified' };
+  return { code: PROBLEM_CODES[bad.problem], reason: problemReason(bad), seq: bad.seq, ...(file === undefined ? {} : { file }), ...(bad.node === undefined ? {} : { node: bad.node }) };
 }
 
 /**
@@ -84,7 +96,17 @@ export function verifyAuditChain(
       return fail({ code: 'OV_AUDIT_ARCHIVE_MALFORMED', reason: String(e.detail?.['reason'] ?? 'malformed'), file: f.name });
     }
   }
-  if (opts.sortByStart === true) parsed.sort((x, y) => x.a.header.firstSeq - y.a.header.firstSeq);
+  const node = storage === undefined ? parsed[0]?.a.header.node : storage.auditChains?.node;
+  if (opts.sortByStart === true) {
+    const mine = parsed.filter((p) => p.a.header.node === node);
+    parsed.length = 0;
+    parsed.push(...mine.sort((x, y) => x.a.header.firstSeq - y.a.header.firstSeq));
+  }
+  const stranger = parsed.find((p) => p.a.header.node !== node);
+  if (stranger !== undefined) {
+    const whose = (n: string | undefined): string => (n === undefined ? 'a single-node chain' : `the chain of node ${n}`);
+    return fail({ code: 'OV_AUDIT_ARCHIVE_ORDER', reason: `holds ${whose(stranger.a.header.node)}, not ${whose(node)}`, file: stranger.name, seq: stranger.a.header.firstSeq });
+  }
 
   // File order and coverage first: a misplaced file is named as such, not as a broken chain.
   const behind = parsed.findIndex((p, i) => i > 0 && p.a.header.firstSeq < (parsed[i - 1] as { a: ParsedArchive }).a.header.firstSeq);
@@ -137,5 +159,6 @@ export function chainError(p: ChainProblem): VaultError {
   if (p.file !== undefined) detail['file'] = p.file;
   if (p.from !== undefined) detail['from'] = p.from;
   if (p.to !== undefined) detail['to'] = p.to;
+  if (p.node !== undefined) detail['node'] = p.node;
   return new VaultError(p.code, detail);
 }

@@ -10,8 +10,10 @@
  * Entry lines in seq order; each checkpoint line follows the entry it signs; the last
  * line is the checkpoint at `last_seq`. The header names the range and where it starts:
  * `prev_hash` (the hash before `first_seq`, 32 zero bytes at genesis) and `start`, the
- * signed checkpoint the previous archive ended on (null at genesis). Everything here is
- * pure: bytes in, bytes or a verdict out.
+ * signed checkpoint the previous archive ended on (null at genesis). An archive of one
+ * node's chain in a database of several (docs/adr/0018-audit-chains-per-node.md) also
+ * names that `node` in its header and file name; a single-node archive has neither, so
+ * its bytes are as before. Everything here is pure: bytes in, bytes or a verdict out.
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
@@ -35,7 +37,12 @@ export interface ArchiveHeader {
   readonly lastSeq: number;
   readonly entries: number;
   readonly start: ChainStart;
+  /** The node whose chain this is, when the database holds one chain per node. */
+  readonly node?: string;
 }
+
+/** A node name as archive headers and file names carry it. */
+const NODE = /^[a-z0-9_]{1,32}$/;
 
 export interface ParsedArchive {
   readonly header: ArchiveHeader;
@@ -48,17 +55,17 @@ function checkpointJson(c: AuditCheckpointRecord): string {
   return canonicalJson({ seq: c.seq, hash: toHex(c.hash), alg: c.alg, key_version: c.keyVersion, signature: Buffer.from(c.signature).toString('base64'), time: c.time });
 }
 
-/** File name for the range: zero-padded so names sort in chain order. */
-export function archiveFileName(firstSeq: number, lastSeq: number): string {
+/** File name for the range: zero-padded so names sort in chain order; a node's chain is named, so nodes may share a directory. */
+export function archiveFileName(firstSeq: number, lastSeq: number, node?: string): string {
   const pad = (n: number): string => String(n).padStart(16, '0');
-  return `audit-${pad(firstSeq)}-${pad(lastSeq)}${ARCHIVE_EXTENSION}`;
+  return `audit-${node === undefined ? '' : `${node}-`}${pad(firstSeq)}-${pad(lastSeq)}${ARCHIVE_EXTENSION}`;
 }
 
 /**
  * The archive of `entries` (dense, in seq order, chained from `start`) with the
  * `checkpoints` among them; the last checkpoint must sign the last entry.
  */
-export function encodeArchive(start: ChainStart, entries: readonly AuditEntryRecord[], checkpoints: readonly AuditCheckpointRecord[]): Uint8Array {
+export function encodeArchive(start: ChainStart, entries: readonly AuditEntryRecord[], checkpoints: readonly AuditCheckpointRecord[], node?: string): Uint8Array {
   const last = entries[entries.length - 1];
   const end = checkpoints[checkpoints.length - 1];
   if (last === undefined || end === undefined || end.seq !== last.seq) throw new VaultError('OV_AUDIT_FAILED', { reason: 'an archive ends on a checkpoint' });
@@ -68,6 +75,7 @@ export function encodeArchive(start: ChainStart, entries: readonly AuditEntryRec
     entries: entries.length,
     prev_hash: toHex(start.hash),
     start: start.checkpoint === undefined ? null : (JSON.parse(checkpointJson(start.checkpoint)) as Record<string, string | number>),
+    ...(node === undefined ? {} : { node }),
   });
   const lines: string[] = [`${ARCHIVE_MAGIC} ${header}`];
   let c = 0;
@@ -127,8 +135,10 @@ export function parseArchive(bytes: Uint8Array): ParsedArchive {
   } catch {
     malformed('header is not JSON', 1);
   }
-  if (typeof h !== 'object' || h === null || Object.keys(h).sort().join(',') !== 'entries,first_seq,last_seq,prev_hash,start') malformed('header members', 1);
-  const { first_seq: firstSeq, last_seq: lastSeq, entries: count, prev_hash: prevHash, start } = h;
+  const members = typeof h === 'object' && h !== null ? Object.keys(h).sort().join(',') : '';
+  if (members !== 'entries,first_seq,last_seq,prev_hash,start' && members !== 'entries,first_seq,last_seq,node,prev_hash,start') malformed('header members', 1);
+  const { first_seq: firstSeq, last_seq: lastSeq, entries: count, prev_hash: prevHash, start, node } = h;
+  if (node !== undefined && (typeof node !== 'string' || !NODE.test(node))) malformed('header node', 1);
   if (!uint(firstSeq, 1) || !uint(lastSeq, firstSeq) || !uint(count, 1) || typeof prevHash !== 'string' || !HEX64.test(prevHash)) malformed('header fields', 1);
   const startHash = new Uint8Array(Buffer.from(prevHash, 'hex'));
   let chainStart: ChainStart;
@@ -169,7 +179,7 @@ export function parseArchive(bytes: Uint8Array): ParsedArchive {
   }
   if (entries.length !== count) malformed('entry count differs from the header');
   if (!lines[lines.length - 1]?.startsWith('c ') || checkpoints[checkpoints.length - 1]?.seq !== lastSeq) malformed('does not end on a checkpoint at last_seq');
-  return { header: { firstSeq, lastSeq, entries: count, start: chainStart }, entries, checkpoints };
+  return { header: { firstSeq, lastSeq, entries: count, start: chainStart, ...(node === undefined ? {} : { node }) }, entries, checkpoints };
 }
 
 /**

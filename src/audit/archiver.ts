@@ -126,7 +126,7 @@ export class AuditArchiver {
         entries.push(e);
       }
       const checkpoints = storage.audit.checkpoints().filter((c) => c.seq > start.seq && c.seq <= end.seq);
-      bytes = encodeArchive(start, entries, checkpoints);
+      bytes = encodeArchive(start, entries, checkpoints, storage.auditChains?.node);
       if (bytes.length <= maxBytes || end === eligible[0]) break;
       // Scale the span by the bytes per entry just measured, with a margin.
       span = Math.min(end.seq - start.seq - 1, Math.floor(((end.seq - start.seq) * maxBytes * 0.9) / bytes.length));
@@ -167,7 +167,7 @@ export class AuditArchiver {
       const a = this.prepare(sel);
       if (a === undefined) break;
       if (written.length === 0) ensureArchiveDir(dir);
-      const file = join(dir, archiveFileName(a.firstSeq, a.lastSeq));
+      const file = join(dir, archiveFileName(a.firstSeq, a.lastSeq, this.#d.storage.auditChains?.node));
       writeArchiveFile(file, a.bytes);
       await this.prune(a.end.seq, a.end.hash);
       written.push(file);

@@ -16,9 +16,10 @@ export {
   type AuditLogOptions,
 } from './log.js';
 export { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE, type AuditPage, type AuditReadQuery } from './reader.js';
-export { GENESIS, liveStart, verifyAudit, verifyChain, type AuditProblem, type AuditVerifyResult, type ChainStart } from './verify.js';
+export { GENESIS, liveStart, verifyAudit, verifyChain, verifyChains, type AuditFirstBad, type AuditNodeResult, type AuditProblem, type AuditVerifyResult, type ChainStart } from './verify.js';
+export { MAX_PEERS, PEERS_PATH, parsePeers, peerHeads, peersEvent, type PeerClaim, type PeerHead } from './peers.js';
 export { AUDIT_HASH_LABEL, CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
 export { canonicalJson, type JsonValue } from './canonical.js';
 export { ARCHIVE_EXTENSION, ARCHIVE_MAGIC, archiveFileName, encodeArchive, parseArchive, verifyArchive, type ArchiveHeader, type ParsedArchive } from './archive.js';
 export { AuditArchiver, MAX_ARCHIVE_ENTRIES, archiveCutoff, type ArchiveSelection, type AuditArchiverDeps, type PreparedArchive } from './archiver.js';
-export { PROBLEM_CODES, chainError, verifyAuditChain, type ArchiveInput, type ArchiveSummary, type ChainProblem, type ChainReport } from './archive-chain.js';
+export { PROBLEM_CODES, chainError, problemReason, verifyAuditChain, type ArchiveInput, type ArchiveSummary, type ChainProblem, type ChainReport } from './archive-chain.js';

@@ -47,6 +47,7 @@ import { signDetached } from '../envelope/signature.js';
 import { VaultError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
+import { peerHeads, peersEvent } from './peers.js';
 import { readAuditPage, type AuditPage, type AuditReadQuery } from './reader.js';
 import { checkClock, entryFields, entryText, failed, type AuditEvent, type EntryFields } from './event.js';
 
@@ -342,7 +343,7 @@ export class AuditLog {
         const head = this.#storage.audit.head();
         if (head === undefined || this.#storage.audit.lastCheckpointSeq() >= head.seq) return;
         seq = head.seq;
-        this.#writeCheckpoint(key, head.seq, head.hash, checkClock(this.#now()));
+        this.#signHead(key, head.seq, head.hash, checkClock(this.#now()));
       });
       // Not awaited by anyone: the next batch's flush makes it durable (or a crash loses it
       // and the first batch after restart signs again: the rule is "at least N since").
@@ -398,18 +399,18 @@ export class AuditLog {
       const entry = entryText(fields, seq, time);
       const hash = entryHash(seq, prevHash, entry);
       this.#storage.audit.append({ seq, time, entry, hash });
+      seqs.push(seq);
+      prevHash = hash;
       if (!inline) checkpointDue ||= seq - last >= this.#every;
       else if (seq - last >= this.#every) {
         const key = this.#signer();
         // Sealed: no signing key. The chain is still written; the next append after
         // unseal catches up, since the condition is "at least N since the last one".
         if (key !== undefined) {
-          this.#writeCheckpoint(key, seq, hash, time);
+          ({ seq, hash: prevHash } = this.#signHead(key, seq, hash, time));
           last = seq;
         }
       }
-      prevHash = hash;
-      seqs.push(seq);
     }
     return { seqs, checkpointDue: checkpointDue && this.#signer() !== undefined };
   }
@@ -428,7 +429,7 @@ export class AuditLog {
       this.#storage.transaction(() => {
         const head = this.#storage.audit.head();
         if (head === undefined || this.#storage.audit.lastCheckpointSeq() === head.seq) return;
-        this.#writeCheckpoint(key, head.seq, head.hash, checkClock(this.#now()));
+        this.#signHead(key, head.seq, head.hash, checkClock(this.#now()));
       });
       this.#coverLazy();
       this.#storage.sync();
@@ -467,6 +468,25 @@ export class AuditLog {
   /** One page of stored entries, as they are (./reader.ts). */
   read(q: AuditReadQuery): AuditPage {
     return readAuditPage(this.#storage, q);
+  }
+
+  /**
+   * Signs a checkpoint over the head `seq`/`hash` inside the caller's transaction. When the
+   * database holds other nodes' chains, one entry naming their heads (./peers.ts) is
+   * chained first and the checkpoint signs it instead, so the peer heads are under the
+   * signature. Returns the head the checkpoint signs.
+   */
+  #signHead(key: SecretKeyInfo, seq: number, hash: Uint8Array, time: number): { seq: number; hash: Uint8Array } {
+    const chains = this.#storage.auditChains;
+    const heads = chains === undefined ? [] : peerHeads(chains);
+    if (heads.length > 0) {
+      seq++;
+      const entry = entryText(entryFields(peersEvent(heads)), seq, time);
+      hash = entryHash(seq, hash, entry);
+      this.#storage.audit.append({ seq, time, entry, hash });
+    }
+    this.#writeCheckpoint(key, seq, hash, time);
+    return { seq, hash };
   }
 
   #writeCheckpoint(key: SecretKeyInfo, seq: number, hash: Uint8Array, time: number): void {

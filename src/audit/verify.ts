@@ -28,16 +28,39 @@
  * snapshots per statement), the later entry scan then sees every entry a checkpoint names.
  * Entries appended during the scan may or may not be included; the result says up to
  * which seq the log was verified.
+ *
+ * A database with one chain per node (PostgreSQL, docs/adr/0018-audit-chains-per-node.md)
+ * has every chain verified this way, in node order, and then every peer head a chain
+ * names (./peers.ts) looked up in that peer's chain: the same hash at that seq, or the
+ * seq archived away. A head missing from the peer's chain is `deleted` there (its tail was
+ * cut), a different hash `modified`; the problem names the peer's node and seq, and the
+ * node and seq of the entry that named it.
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/types.js';
 import type { PublicKeyInfo } from '../envelope/keys.js';
 import { verifyDetached } from '../envelope/signature.js';
-import type { AuditCheckpointRecord, AuditEntryRecord, Storage } from '../storage/types.js';
+import type { AuditChains, AuditCheckpointRecord, AuditEntryRecord, AuditStore, Storage } from '../storage/types.js';
 import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
+import { parsePeers, type PeerClaim } from './peers.js';
 
 export type AuditProblem = 'modified' | 'deleted' | 'reordered' | 'checkpoint';
+
+/** The first problem found: a seq and its kind, and on a database of several chains, whose. */
+export interface AuditFirstBad {
+  seq: number;
+  problem: AuditProblem;
+  /** The node whose chain has the problem (only where the database holds per-node chains). */
+  node?: string;
+  /** A peer head that does not match: the node and seq of the entry that named it. */
+  namedBy?: { node: string; seq: number };
+}
+
+/** One node's chain in a verification of several. */
+export interface AuditNodeResult extends AuditVerifyResult {
+  node: string;
+}
 
 export interface AuditVerifyResult {
   ok: boolean;
@@ -53,7 +76,15 @@ export interface AuditVerifyResult {
   lastHash: Uint8Array;
   /** Seq of the last verified checkpoint (0 if none): entries after it are only hash-chained. */
   coveredThrough: number;
-  firstBad?: { seq: number; problem: AuditProblem };
+  firstBad?: AuditFirstBad;
+  /**
+   * Per-node chains only: this node's name (the seq fields above are its chain's; entries
+   * and checkpoints count every chain), each chain's own result, and the peer heads the
+   * chains name: how many were found in their chain, and how many lie in archived ranges.
+   */
+  node?: string;
+  nodes?: AuditNodeResult[];
+  peerHeads?: { checked: number; archived: number };
 }
 
 /** Where a chain (the live log, an archive) starts: genesis, or a signed boundary. */
@@ -110,6 +141,7 @@ export function verifyChain(
   start: ChainStart,
   publicKeys: readonly PublicKeyInfo[],
   provider: CryptoProvider,
+  claims?: { readonly by: string; readonly out: PeerClaim[] },
 ): AuditVerifyResult {
   let cp = 0;
   let entries = 0;
@@ -140,6 +172,10 @@ export function verifyChain(
     entries++;
     expected++;
     prevHash = row.hash;
+    if (claims !== undefined) {
+      const named = parsePeers(row.entry, claims.by, row.seq);
+      if (named !== undefined) claims.out.push(...named);
+    }
     for (let c = checkpoints[cp]; c !== undefined && c.seq <= row.seq; c = checkpoints[++cp]) {
       if (!signatureValid(c, publicKeys, provider)) return result({ seq: c.seq, problem: 'checkpoint' });
       if (!constantTimeEqual(c.hash, row.hash)) return result({ seq: c.seq, problem: 'modified' });
@@ -157,7 +193,11 @@ export function verifyChain(
 
 /** The live log's start: the last archived boundary, or genesis. */
 export function liveStart(storage: Storage): ChainStart {
-  const archives = storage.audit.archives();
+  return storeStart(storage.audit);
+}
+
+function storeStart(audit: AuditStore): ChainStart {
+  const archives = audit.archives();
   const last = archives[archives.length - 1];
   return last === undefined ? GENESIS : { seq: last.checkpoint.seq, hash: last.checkpoint.hash, checkpoint: last.checkpoint };
 }
@@ -169,8 +209,66 @@ export function liveStart(storage: Storage): ChainStart {
  * Storage errors propagate as VaultError.
  */
 export function verifyAudit(storage: Storage, publicKeys: PublicKeyInfo[], provider: CryptoProvider): AuditVerifyResult {
+  const chains = storage.auditChains;
+  return chains === undefined ? verifyStore(storage.audit, publicKeys, provider) : verifyChains(chains, publicKeys, provider);
+}
+
+function verifyStore(audit: AuditStore, publicKeys: PublicKeyInfo[], provider: CryptoProvider, claims?: { by: string; out: PeerClaim[] }): AuditVerifyResult {
   // Checkpoints before entries: see the module comment.
-  const checkpoints = storage.audit.checkpoints();
-  const start = liveStart(storage);
-  return verifyChain(storage.audit.entries(start.seq + 1), checkpoints, start, publicKeys, provider);
+  const checkpoints = audit.checkpoints();
+  const start = storeStart(audit);
+  return verifyChain(audit.entries(start.seq + 1), checkpoints, start, publicKeys, provider, claims);
+}
+
+/** Every node's chain, then every peer head they name (see the module comment). */
+export function verifyChains(chains: AuditChains, publicKeys: PublicKeyInfo[], provider: CryptoProvider): AuditVerifyResult {
+  const nodes = chains.nodes();
+  if (!nodes.includes(chains.node)) nodes.push(chains.node);
+  const results: AuditNodeResult[] = [];
+  const claims: PeerClaim[] = [];
+  let firstBad: AuditFirstBad | undefined;
+  for (const node of nodes) {
+    const r = verifyStore(chains.of(node), publicKeys, provider, { by: node, out: claims });
+    results.push({ node, ...r });
+    if (r.firstBad !== undefined) firstBad ??= { ...r.firstBad, node };
+  }
+  let checked = 0;
+  let archived = 0;
+  for (const c of claims) {
+    const problem = nodes.includes(c.node) ? peerProblem(chains.of(c.node), c) : 'deleted';
+    if (problem === 'archived') archived++;
+    else if (problem === undefined) checked++;
+    else firstBad ??= { seq: c.seq, problem, node: c.node, namedBy: { node: c.by, seq: c.at } };
+  }
+  const own = results.find((r) => r.node === chains.node) as AuditNodeResult;
+  const sum = (f: (r: AuditNodeResult) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const out: AuditVerifyResult = {
+    ok: firstBad === undefined,
+    entries: sum((r) => r.entries),
+    checkpoints: sum((r) => r.checkpoints),
+    firstSeq: own.firstSeq,
+    lastSeq: own.lastSeq,
+    lastHash: own.lastHash,
+    coveredThrough: own.coveredThrough,
+    node: chains.node,
+    nodes: results,
+    peerHeads: { checked, archived },
+  };
+  if (firstBad !== undefined) out.firstBad = firstBad;
+  return out;
+}
+
+/**
+ * Whether a peer's chain holds the head `c` names: undefined when it does, 'archived'
+ * when that seq lies before the peer's live log (its archives hold it), the problem
+ * otherwise. Rows appended since the peer's chain was scanned are read too, so a head
+ * named while the verifier ran is found.
+ */
+function peerProblem(audit: AuditStore, c: PeerClaim): AuditProblem | 'archived' | undefined {
+  const row = audit.get(c.seq);
+  if (row !== undefined) return constantTimeEqual(row.hash, c.hash) ? undefined : 'modified';
+  const start = storeStart(audit);
+  if (c.seq < start.seq) return 'archived';
+  if (c.seq === start.seq) return constantTimeEqual(start.hash, c.hash) ? undefined : 'modified';
+  return 'deleted';
 }

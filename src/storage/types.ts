@@ -319,8 +319,28 @@ export interface Storage {
    * nothing on disk, `OV_IO` when the copy cannot be written (no partial file is left).
    */
   snapshot(into: string): SnapshotInfo;
+  /**
+   * The other audit chains in the same database (a cluster on PostgreSQL, where each node
+   * appends to its own chain); absent on a single-node backend such as SQLite.
+   */
+  readonly auditChains?: AuditChains;
   /** Idempotent. Using the stores, `transaction` or `sync` after close throws. */
   close(): void;
+}
+
+/**
+ * Read access to every node's audit chain in one database (docs/adr/0018-audit-chains-per-node.md).
+ */
+export interface AuditChains {
+  /** This storage's own node: `of(node)` is `Storage.audit`. */
+  readonly node: string;
+  /** Every node whose chain exists, sorted (this node included). */
+  nodes(): string[];
+  /**
+   * A node's audit store, read-only for any node but this one (its writes throw). Throws
+   * `OV_INVALID_ARGUMENT` for a name that is not a node name.
+   */
+  of(node: string): AuditStore;
 }
 
 /** What {@link Storage.snapshot} read from the copy it wrote. */

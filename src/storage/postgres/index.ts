@@ -18,16 +18,16 @@ import { SqliteSessionPersistence } from '../sqlite/sessions.js';
 import { SqliteTransitStore } from '../sqlite/transit.js';
 import { SqliteValidatorStore } from '../sqlite/validators.js';
 import type { TransitStore } from '../transit-types.js';
-import type { ApiKeyStore, AuditStore, KeyringStore, MetaStore, SessionPersistence, SnapshotInfo, Storage } from '../types.js';
+import type { ApiKeyStore, AuditChains, AuditStore, KeyringStore, MetaStore, SessionPersistence, SnapshotInfo, Storage } from '../types.js';
 import type { ValidatorStore } from '../validators-types.js';
-import { SyncPg, type PgTls } from './bridge.js';
+import { NODE_NAME, PgAuditChains } from './audit-nodes.js';
+import { SyncPg, type PgConnectOptions, type PgTls } from './bridge.js';
 import { PgDb } from './db.js';
 import { auditSchema, MIGRATE_LOCK, nodeAuditSql, SHARED_SCHEMA_SQL } from './schema.js';
 
 export type { PgTls } from './bridge.js';
 
-/** A node name: also part of a schema name, so lower-case letters, digits and `_`. */
-export const NODE_NAME = /^[a-z0-9_]{1,32}$/;
+export { NODE_NAME } from './audit-nodes.js';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database` */
@@ -47,6 +47,8 @@ export interface PostgresStorageHandle extends Storage {
   readonly node: string;
   /** The connection, for the cluster layer's own tables (leases, acknowledgements). */
   readonly pg: SyncPg;
+  /** Every node's audit chain in this database (this node's own is `audit`). */
+  readonly auditChains: AuditChains;
   /** The names of every node whose audit chain is in the database, sorted. */
   auditNodes(): string[];
 }
@@ -62,16 +64,11 @@ export function openPostgresStorage(opts: PostgresOptions): PostgresStorageHandl
   if (!NODE_NAME.test(node)) throw new VaultError('OV_INVALID_ARGUMENT', { option: 'node' });
   const timeoutMs = opts.timeoutMs ?? 5000;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 100) throw new VaultError('OV_INVALID_ARGUMENT', { option: 'timeoutMs' });
-  const pg = new SyncPg({
-    url: opts.url,
-    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
-    searchPath: auditSchema(node),
-    timeoutMs,
-    applicationName: `ontoref-vault/${node}`,
-  });
+  const connect = { url: opts.url, ...(opts.tls === undefined ? {} : { tls: opts.tls }), timeoutMs };
+  const pg = new SyncPg({ ...connect, searchPath: auditSchema(node), applicationName: `ontoref-vault/${node}` });
   try {
     const version = migrate(pg, node, opts.readonly === true);
-    return new PgStorage(pg, node, version, opts.readonly === true);
+    return new PgStorage(pg, node, version, opts.readonly === true, connect);
   } catch (e) {
     pg.close();
     throw e;
@@ -132,13 +129,15 @@ class PgStorage implements PostgresStorageHandle {
   readonly secrets: SecretStore;
   readonly validators: ValidatorStore;
   readonly transit: TransitStore;
+  readonly auditChains: AuditChains;
   readonly schemaVersion: number;
   readonly node: string;
   readonly pg: SyncPg;
   readonly #db: PgDb;
   readonly #readonly: boolean;
+  readonly #chains: PgAuditChains;
 
-  constructor(pg: SyncPg, node: string, version: number, readonly: boolean) {
+  constructor(pg: SyncPg, node: string, version: number, readonly: boolean, connect: Omit<PgConnectOptions, 'searchPath' | 'applicationName'>) {
     const db = new PgDb(pg, readonly);
     this.pg = pg;
     this.#db = db;
@@ -153,6 +152,8 @@ class PgStorage implements PostgresStorageHandle {
     this.secrets = new SqliteSecretStore(db);
     this.validators = new SqliteValidatorStore(db);
     this.transit = new SqliteTransitStore(db);
+    this.#chains = new PgAuditChains(node, pg, this.audit, connect);
+    this.auditChains = this.#chains;
   }
 
   transaction<T>(fn: () => T): T {
@@ -173,11 +174,11 @@ class PgStorage implements PostgresStorageHandle {
   }
 
   auditNodes(): string[] {
-    const rows = this.pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ov\\_audit\\_%' ORDER BY nspname").rows;
-    return rows.map((r) => String(r[0]).slice('ov_audit_'.length));
+    return this.#chains.nodes();
   }
 
   close(): void {
+    this.#chains.close();
     this.pg.close();
   }
 }
