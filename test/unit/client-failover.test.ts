@@ -212,11 +212,11 @@ describe('what moves a request on to the next address', () => {
   it('a timeout: the GET goes on, the POST (the daemon had its bytes) does not', async () => {
     const hang = await silent();
     const live = await healthy();
-    const e = await caught(login(new VaultClient({ addr: `${hang.url},${live.url}`, timeoutMs: 200 })));
+    const e = await caught(login(new VaultClient({ addr: `${hang.url},${live.url}`, timeoutMs: 1500 })));
     expect(e.code).toBe('OV_DAEMON_UNREACHABLE');
     expect(e.detail?.['reason']).toBe('timeout');
     expect(live.seen).toEqual([]);
-    expect((await new VaultClient({ addr: `${hang.url},${live.url}`, timeoutMs: 200 }).sealStatus()).sealed).toBe(false);
+    expect((await new VaultClient({ addr: `${hang.url},${live.url}`, timeoutMs: 1500 }).sealStatus()).sealed).toBe(false);
     expect(live.seen).toEqual(['GET /v1/sys/seal-status']);
   });
 
