@@ -182,7 +182,7 @@ describe('address lists', () => {
 });
 
 describe('what moves a request on to the next address', () => {
-  it('connection refused: GET and POST both go on; the answering address is tried first afterwards', async () => {
+  it('connection refused: GET and POST both go on to the next address', async () => {
     const live = await healthy();
     const dead = await deadAddr();
     const c = new VaultClient({ addr: `${dead},${live.url}` });
