@@ -99,6 +99,12 @@ export function withHints<E extends VaultError>(e: E, hints: readonly string[]):
 }
 
 function hintsFor(e: VaultError): readonly string[] {
+  const tried = e.detail?.['tried'];
+  // A request that failed over: every address it tried, and what each came to.
+  return typeof tried === 'string' ? [`tried ${tried}`, ...ownHints(e)] : ownHints(e);
+}
+
+function ownHints(e: VaultError): readonly string[] {
   const own = attached.get(e);
   if (own !== undefined) return own;
   if (e instanceof CliError && e.hints.length > 0) return e.hints;

@@ -19,6 +19,7 @@
  * @module
  */
 import { DURATION_PATTERN, formatDuration, parseDuration } from './util/duration.js';
+import { splitAddrList } from './util/addr.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir, hostname } from 'node:os';
@@ -385,8 +386,25 @@ export function parseListen(text: string): { host: string; port: number } | unde
   return { host: (m[1] ?? m[2]) as string, port };
 }
 
-/** The listen address an `ONTOREF_ADDR` URL names; a problem message when it cannot be one. */
+/**
+ * The listen address an `ONTOREF_ADDR` URL names; a problem message when it cannot be one.
+ * A comma-separated list (the clients' failover list) gives the first address: every
+ * entry must still be a URL, so a typo is caught here as well as in the clients.
+ */
 function listenFromAddr(addr: string): { host: string; port: number } | string {
+  const parts = splitAddrList(addr);
+  if (!Array.isArray(parts)) return (parts as { problem: string }).problem;
+  const list = parts as readonly string[];
+  let first: { host: string; port: number } | undefined;
+  for (const [i, one] of list.entries()) {
+    const l = listenFromOneAddr(one);
+    if (typeof l === 'string') return list.length === 1 ? l : `address ${i + 1} of the list: ${l}`;
+    first ??= l;
+  }
+  return first as { host: string; port: number };
+}
+
+function listenFromOneAddr(addr: string): { host: string; port: number } | string {
   let url: URL;
   try {
     url = new URL(addr);

@@ -152,7 +152,8 @@ export async function tlsOptions(ctx: CommandContext<unknown>): Promise<TlsClien
 }
 
 /**
- * A client for ONTOREF_ADDR. With `auth` (the default) it carries the resolved session
+ * A client for ONTOREF_ADDR (one address, or several separated by commas that each
+ * request tries in turn). With `auth` (the default) it carries the resolved session
  * token; without one the request still goes out and the daemon's 401 explains the rest
  * (with the `vault login` hint).
  */
@@ -162,12 +163,19 @@ export async function connect(ctx: CommandContext<unknown>, opts: { auth?: boole
   const token = opts.auth === false ? undefined : (await resolveToken(ctx)).token;
   try {
     // TLS files are read only for an https address, so plain-http start-up does no more work.
-    const tls = /^https:/i.test(addr) ? await tlsOptions(ctx) : undefined;
+    const tls = /^\s*https:/i.test(addr) ? await tlsOptions(ctx) : undefined;
     return new VaultClient({ addr, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) });
   } catch (e) {
     const field = (e as { detail?: Record<string, unknown> }).detail?.['field'];
     if (e instanceof CliError) throw e;
-    if (field === 'addr') throw new CliError('OV_INVALID_ARGUMENT', { reason: 'ONTOREF_ADDR must be an http:// or https:// URL', hints: [`unset it to use the default, http://127.0.0.1:8420`] });
+    if (field === 'addr') {
+      // The reason is the client's own wording (a position in the list, never the text).
+      const why = (e as { detail?: Record<string, unknown> }).detail?.['reason'];
+      throw new CliError('OV_INVALID_ARGUMENT', {
+        reason: `ONTOREF_ADDR must be an http:// or https:// URL, or several separated by commas${typeof why === 'string' ? ` (${why})` : ''}`,
+        hints: [`unset it to use the default, http://127.0.0.1:8420`],
+      });
+    }
     if (field === 'token') throw new CliError('OV_INVALID_ARGUMENT', { reason: 'the session token has an invalid form', hints: ["run 'vault login' to start a new session"] });
     throw e;
   }

@@ -26,7 +26,7 @@ function xdg(ctx: CommandContext<unknown>, name: string, fallback: string): stri
   return x !== undefined && isAbsolute(x) ? x : join(home(ctx), fallback);
 }
 
-/** ONTOREF_ADDR, default http://127.0.0.1:8420. */
+/** ONTOREF_ADDR (one address or a comma-separated list), default http://127.0.0.1:8420. */
 export function daemonAddr(ctx: CommandContext<unknown>): string {
   return v(ctx, 'ONTOREF_ADDR') ?? DEFAULT_ADDR;
 }

@@ -7,6 +7,7 @@
  * alive; redirects are never followed (the caller refuses them).
  * @module
  */
+import type { ClientRequest } from 'node:http';
 import { malformedResponse } from './errors.js';
 
 // Not `import ... from 'node:http'`: on Node 24 the ES module view of node:http evaluates
@@ -46,6 +47,43 @@ function headersOf(raw: readonly string[]): ResponseHeaders {
 
 export type HttpExchange = (url: URL, req: HttpRequest) => Promise<HttpAnswer>;
 
+/**
+ * How far a failed exchange got: `connect` (no connection was made, so the server saw no
+ * byte of the request), `connected` (the request may have been sent, no answer byte came)
+ * or `answer` (the answer had begun). The failover rules (./failover.ts) depend on it.
+ */
+export type Stage = 'connect' | 'connected' | 'answer';
+
+/** A network failure of one exchange, with the stage it reached; the cause is the runtime's error. */
+export class ExchangeFailure extends Error {
+  readonly stage: Stage;
+  constructor(stage: Stage, cause: unknown) {
+    super('exchange failed', { cause });
+    this.name = 'ExchangeFailure';
+    this.stage = stage;
+  }
+}
+
+/**
+ * Tracks the stage of a node:http(s) request: a reused keep-alive socket is connected
+ * already; a new one is once it emits `connectEvent` (`connect`, or `secureConnect` for
+ * TLS, before which no request byte leaves).
+ */
+export function trackStage(req: ClientRequest, connectEvent: 'connect' | 'secureConnect'): { stage: Stage } {
+  const t: { stage: Stage } = { stage: 'connect' };
+  req.once('socket', (s) => {
+    if (req.reusedSocket || !s.connecting) t.stage = 'connected';
+    else
+      s.once(connectEvent, () => {
+        if (t.stage === 'connect') t.stage = 'connected';
+      });
+  });
+  req.once('response', () => {
+    t.stage = 'answer';
+  });
+  return t;
+}
+
 /** A function that sends one request over its own keep-alive agent. */
 export function httpExchange(): HttpExchange {
   const agent = new Agent({ keepAlive: true });
@@ -54,7 +92,8 @@ export function httpExchange(): HttpExchange {
       const headers: Record<string, string> = { ...r.headers };
       if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
       const req = request(url, { method: r.method, headers, agent, signal: r.signal });
-      req.once('error', reject);
+      const t = trackStage(req, 'connect');
+      req.once('error', (e) => reject(new ExchangeFailure(t.stage, e)));
       req.once('response', (res) => {
         const status = res.statusCode ?? 502;
         const chunks: Buffer[] = [];
@@ -69,9 +108,9 @@ export function httpExchange(): HttpExchange {
           }
           chunks.push(c);
         });
-        res.once('error', reject);
+        res.once('error', (e) => reject(new ExchangeFailure('answer', e)));
         res.once('close', () => {
-          if (!ended) reject(new Error('connection closed before the answer was complete'));
+          if (!ended) reject(new ExchangeFailure('answer', new Error('connection closed before the answer was complete')));
         });
         res.once('end', () => {
           ended = true;

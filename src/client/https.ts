@@ -9,6 +9,7 @@
 import { Agent, request } from 'node:https';
 import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
+import { ExchangeFailure, trackStage } from './http.js';
 
 export interface TlsClientOptions {
   /** Extra trusted CA certificates (PEM), on top of the default and system roots. */
@@ -85,7 +86,8 @@ export function httpsFetch(opts: TlsClientOptions = {}): HttpsFetch {
         agent,
         ...(init.signal ? { signal: init.signal } : {}),
       });
-      req.once('error', reject);
+      const t = trackStage(req, 'secureConnect');
+      req.once('error', (e) => reject(new ExchangeFailure(t.stage, e)));
       req.once('response', (res) => {
         const sock = res.socket as tls.TLSSocket;
         const key = sock.getEphemeralKeyInfo?.() as { name?: unknown } | null | undefined;

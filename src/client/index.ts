@@ -9,7 +9,8 @@
  * OV_DAEMON_RESPONSE rather than a surprise later. A daemon error
  * `{"error": {"code", "message"}}` becomes a {@link DaemonError} with the registry code;
  * no connection, a DNS failure or a timeout is OV_DAEMON_UNREACHABLE
- * (src/client/errors.ts). The calls live in one module per resource; this class only
+ * (src/client/errors.ts). Given several addresses, a request fails over between them
+ * (src/client/failover.ts). The calls live in one module per resource; this class only
  * gathers them behind one object.
  * @module
  */
@@ -38,20 +39,23 @@ import type { TlsInfo } from './https.js';
 export type { SecretField, SecretInput } from './secrets.js';
 export type { AuditListOptions } from './audit.js';
 export type { Health } from './sys.js';
-export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr } from './transport.js';
+export { DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES, parseAddr, parseAddrList } from './transport.js';
 export type { JsonResponse, Method, RawResponse, RequestOptions, ResponseHeaders, VaultClientOptions } from './transport.js';
 export type { TlsClientOptions, TlsInfo } from './https.js';
 export { MAX_BULK_ITEMS, ValidatorsClient, type ValidatorKeyMaterial } from './validators.js';
 export { TransitClient, toBase64, type BatchEntry, type DecryptItem, type EncryptItem, type ExportKind, type HmacItem, type RewrapItem, type SignItem, type VerifyItem } from './transit.js';
 
 export class VaultClient {
-  /** The normalised base URL (always ends with `/`). */
+  /** The normalised base URL (always ends with `/`); for a list, the addresses joined by commas. */
   readonly addr: string;
+  /** Each address the client may try, normalised, in list order. */
+  readonly addrs: readonly string[];
   readonly #t: Transport;
 
   constructor(opts: VaultClientOptions = {}) {
     this.#t = new Transport(opts);
     this.addr = this.#t.addr;
+    this.addrs = this.#t.addrs;
     bindTransport(this, this.#t);
   }
 

@@ -19,11 +19,13 @@ import { PLAIN_SCHEMAS, type PlainSchemaName } from '../api/plain-schemas.js';
 import { VaultError } from '../errors.js';
 import { DEFAULT_ADDR } from '../util/addr.js';
 import { checkAnswer } from './check.js';
-import { errorFromResponse, malformedResponse, unreachableError } from './errors.js';
-import { httpExchange, type HttpAnswer, type HttpExchange, type ResponseHeaders } from './http.js';
+import { DaemonError, errorFromResponse, malformedResponse, unreachableError } from './errors.js';
+import { addrLabel, attemptOrder, isIdempotent, moveOnAfterAnswer, moveOnAfterNetwork, outcomeOf, parseAddrList, rememberAnswer, withTried, type MoveOn } from './failover.js';
+import { ExchangeFailure, httpExchange, type HttpAnswer, type HttpExchange, type ResponseHeaders } from './http.js';
 import type { HttpsFetch, TlsClientOptions, TlsInfo } from './https.js';
 
 export type { ResponseHeaders } from './http.js';
+export { parseAddr, parseAddrList } from './failover.js';
 
 /** Long enough for an argon2id-backed unseal or key exchange on a slow machine. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -31,7 +33,11 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface VaultClientOptions {
-  /** Base URL of the daemon, `http://host:port` or `https://...` (default `http://127.0.0.1:8420`). */
+  /**
+   * Base URL of the daemon, `http://host:port` or `https://...` (default
+   * `http://127.0.0.1:8420`), or several separated by commas, all of one scheme: each
+   * request tries them in turn as src/client/failover.ts describes.
+   */
   readonly addr?: string;
   /** Session token sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
@@ -39,7 +45,7 @@ export interface VaultClientOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** For `https://` addresses: extra CAs, a client certificate, offered groups. */
   readonly tls?: TlsClientOptions;
-  /** Per request, connection to last body byte (default {@link DEFAULT_TIMEOUT_MS}). */
+  /** Per attempt at one address, connection to last body byte (default {@link DEFAULT_TIMEOUT_MS}). */
   readonly timeoutMs?: number;
 }
 
@@ -81,28 +87,6 @@ export interface JsonResponse<T> {
   readonly status: number;
   readonly body: T;
   readonly headers: ResponseHeaders;
-}
-
-/**
- * Checks and normalises a daemon address: http or https, no credentials, query or
- * fragment; a trailing slash or path prefix is kept as the base. OV_INVALID_ARGUMENT
- * (field `addr`) otherwise.
- */
-export function parseAddr(addr: string): URL {
-  let url: URL;
-  try {
-    url = new URL(addr);
-  } catch {
-    throw new VaultError('OV_INVALID_ARGUMENT', { field: 'addr', reason: 'not a URL' });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new VaultError('OV_INVALID_ARGUMENT', { field: 'addr', reason: 'scheme must be http or https' });
-  }
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new VaultError('OV_INVALID_ARGUMENT', { field: 'addr', reason: 'no credentials, query or fragment allowed' });
-  }
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url;
 }
 
 /** Extra headers: a token-like name and a value of visible ASCII and spaces (no line breaks). */
@@ -156,10 +140,15 @@ function parseJson(bytes: Uint8Array, status: number): unknown {
 }
 
 
+/** One attempt at one address: its answer, or its error and what that error allows. */
+type Attempt = { readonly ok: HttpAnswer } | { readonly error: VaultError; readonly moveOn: MoveOn };
+
 export class Transport {
-  /** The normalised base URL (always ends with `/`). */
+  /** The normalised base URL (always ends with `/`); the addresses joined by commas for a list. */
   readonly addr: string;
-  readonly #base: URL;
+  /** Each address of the list, normalised. */
+  readonly addrs: readonly string[];
+  readonly #bases: readonly URL[];
   readonly #token: string | undefined;
   readonly #fetch: typeof globalThis.fetch | undefined;
   readonly #tls: TlsClientOptions | undefined;
@@ -169,8 +158,9 @@ export class Transport {
   readonly #timeoutMs: number;
 
   constructor(opts: VaultClientOptions = {}) {
-    this.#base = parseAddr(opts.addr ?? DEFAULT_ADDR);
-    this.addr = this.#base.href;
+    this.#bases = parseAddrList(opts.addr ?? DEFAULT_ADDR);
+    this.addrs = Object.freeze(this.#bases.map((u) => u.href));
+    this.addr = this.addrs.join(',');
     this.#token = opts.token === undefined ? undefined : checkToken(opts.token);
     this.#tls = opts.tls;
     // Without a fetch of the caller's: node:http, or node:https (loaded on first use).
@@ -186,10 +176,10 @@ export class Transport {
     return this.#token !== undefined;
   }
 
-  /** The options of the same daemon with another token. */
+  /** The options of the same daemon (or list) with another token. */
   optionsWithToken(token: string | undefined): VaultClientOptions {
     return {
-      addr: this.#base.href,
+      addr: this.addr,
       ...(this.#fetch === undefined ? {} : { fetch: this.#fetch }),
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
       timeoutMs: this.#timeoutMs,
@@ -203,7 +193,7 @@ export class Transport {
   }
 
   async #send(url: URL, r: Parameters<HttpExchange>[1]): Promise<HttpAnswer> {
-    if (this.#fetch === undefined && this.#base.protocol === 'http:') {
+    if (this.#fetch === undefined && url.protocol === 'http:') {
       this.#http ??= httpExchange();
       return this.#http(url, r);
     }
@@ -219,8 +209,12 @@ export class Transport {
       redirect: 'manual',
       signal: r.signal,
     });
-    const bytes = r.method === 'HEAD' ? new Uint8Array(0) : await readCapped(res, r.maxBytes);
-    return { status: res.status, headers: res.headers, bytes };
+    if (r.method === 'HEAD') return { status: res.status, headers: res.headers, bytes: new Uint8Array(0) };
+    try {
+      return { status: res.status, headers: res.headers, bytes: await readCapped(res, r.maxBytes) };
+    } catch (e) {
+      throw e instanceof VaultError || e instanceof ExchangeFailure ? e : new ExchangeFailure('answer', e);
+    }
   }
 
   /**
@@ -266,7 +260,7 @@ export class Transport {
     extraHeaders: Readonly<Record<string, string>> | undefined,
     okStatuses: readonly number[] | undefined,
   ): Promise<HttpAnswer> {
-    const url = new URL(path.replace(/^\/+/, ''), this.#base);
+    const rel = path.replace(/^\/+/, '');
     const headers: Record<string, string> = { accept: 'application/json' };
     for (const [k, v] of Object.entries(extraHeaders ?? {})) {
       const name = k.toLowerCase();
@@ -281,6 +275,44 @@ export class Transport {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(jsonBody);
     }
+    const bases = this.#bases;
+    if (bases.length === 1) {
+      const a = await this.#attempt(bases[0] as URL, rel, method, headers, body, okStatuses);
+      if ('ok' in a) return a.ok;
+      throw a.error;
+    }
+    const idempotent = isIdempotent(method, rel);
+    const tried: string[] = [];
+    let last: VaultError | undefined;
+    let lastAnswer: VaultError | undefined;
+    for (const i of attemptOrder(this.addr, bases.length)) {
+      const base = bases[i] as URL;
+      const a = await this.#attempt(base, rel, method, headers, body, okStatuses);
+      if ('ok' in a) {
+        rememberAnswer(this.addr, i);
+        return a.ok;
+      }
+      tried.push(`${addrLabel(base)} ${outcomeOf(a.error)}`);
+      if (a.moveOn === 'none' || (a.moveOn === 'idempotent' && !idempotent)) {
+        if (a.error instanceof DaemonError) rememberAnswer(this.addr, i);
+        throw withTried(a.error, tried, bases.map(addrLabel));
+      }
+      last = a.error;
+      if (a.error instanceof DaemonError) lastAnswer = a.error;
+    }
+    // Every address failed: a daemon's answer says more than a failure to reach another.
+    throw withTried(lastAnswer ?? (last as VaultError), tried, bases.map(addrLabel));
+  }
+
+  async #attempt(
+    base: URL,
+    rel: string,
+    method: Method,
+    headers: Readonly<Record<string, string>>,
+    body: string | undefined,
+    okStatuses: readonly number[] | undefined,
+  ): Promise<Attempt> {
+    const url = new URL(rel, base);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -295,24 +327,26 @@ export class Transport {
         res = await this.#send(url, { method, headers, body, signal: controller.signal, maxBytes: MAX_RESPONSE_BYTES });
       } catch (e) {
         // A VaultError is the client's own verdict (an answer too large); anything else is the network.
-        if (e instanceof VaultError) throw e;
-        throw unreachableError(this.#base.origin, e, timedOut);
+        if (e instanceof VaultError) return { error: e, moveOn: 'none' };
+        const stage = e instanceof ExchangeFailure ? e.stage : undefined;
+        const cause = e instanceof ExchangeFailure ? e.cause : e;
+        const error = unreachableError(base.origin, cause, timedOut);
+        return { error, moveOn: moveOnAfterNetwork(error, stage, timedOut) };
       }
       const bytes = res.bytes;
       const ok = (res.status >= 200 && res.status < 300) || (okStatuses ?? []).includes(res.status);
-      if (!ok) {
-        if (res.status >= 300 && res.status < 400) throw malformedResponse(res.status, 'redirect refused');
-        let parsed: unknown;
-        if (isJson(res.headers) && bytes.length > 0) {
-          try {
-            parsed = parseJson(bytes, res.status);
-          } catch {
-            parsed = undefined;
-          }
+      if (ok) return { ok: res };
+      if (res.status >= 300 && res.status < 400) return { error: malformedResponse(res.status, 'redirect refused'), moveOn: 'none' };
+      let parsed: unknown;
+      if (isJson(res.headers) && bytes.length > 0) {
+        try {
+          parsed = parseJson(bytes, res.status);
+        } catch {
+          parsed = undefined;
         }
-        throw errorFromResponse(res.status, parsed);
       }
-      return res;
+      const error = errorFromResponse(res.status, parsed);
+      return { error, moveOn: moveOnAfterAnswer(error) };
     } finally {
       clearTimeout(timer);
     }
