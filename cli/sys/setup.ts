@@ -156,21 +156,36 @@ export const command = defineCommand({
     }
 
     let dataDir: string;
+    const { checkConfig, envDataDir } = await import('../../src/config.js');
     if (v['data-dir'] !== undefined) {
       dataDir = resolve(v['data-dir']);
     } else {
-      const { checkConfig, envDataDir } = await import('../../src/config.js');
       dataDir = checkConfig({ env: envRecord(ctx) }).config?.dataDir ?? envDataDir(envRecord(ctx));
     }
     const tokenFile = adminTokenFile(ctx, dataDir);
+    // The config of the data dir being set up says where its rows go (vault.db or PostgreSQL).
+    const { postgresOptions } = await import('../../src/setup.js');
+    const postgres = postgresOptions(checkConfig({ env: { ...envRecord(ctx), ONTOREF_DATA_DIR: dataDir } }));
 
     const provider = await ctx.provider();
     const { setupVault } = await import('../../src/setup.js');
     let r;
     try {
-      r = await setupVault({ dataDir, provider, mode, falcon: v.falcon, force: v.force, adminTokenFile: tokenFile, now: Date.now() });
+      r = await setupVault({ dataDir, provider, mode, falcon: v.falcon, force: v.force, adminTokenFile: tokenFile, ...(postgres === undefined ? {} : { postgres }), now: Date.now() });
     } catch (e) {
       if (isVaultError(e, 'OV_DATADIR_LOCKED')) throw dataDirLocked(e, dataDir);
+      if (isVaultError(e, 'OV_STORAGE_EXISTS')) {
+        throw new CliError('OV_STORAGE_EXISTS', {
+          reason: String(e.detail?.['database'] ?? 'the configured database'),
+          hints: ['nothing was changed', 'pass --force to drop that vault (every table and audit schema) and create a new one'],
+        });
+      }
+      if (isVaultError(e, 'OV_CLUSTER_MEMBERS_LIVE')) {
+        throw new CliError('OV_CLUSTER_MEMBERS_LIVE', {
+          reason: `live lease held by ${String(e.detail?.['nodes'] ?? 'a node')}`,
+          hints: ['nothing was changed', 'stop every daemon of the cluster and wait for its lease to end'],
+        });
+      }
       if (isVaultError(e, 'OV_ALREADY_INITIALIZED')) {
         const why = e.detail?.['reason'];
         throw new CliError('OV_ALREADY_INITIALIZED', {
@@ -193,8 +208,9 @@ export const command = defineCommand({
     const tls = v.tls ? await (await import('../tls/apply.js')).applyTls(ctx, dataDir, configPathFor(ctx, dataDir), v['tls-san'], v['tls-alg']) : undefined;
     // Kept apart from the snapshots, it is what `vault snapshot restore --expect-key` checks.
     const { openStorage } = await import('../../src/storage/sqlite.js');
+    const { openPostgresStorage } = await import('../../src/storage/postgres/index.js');
     const { snapshotKeyFingerprint } = await import('../../src/snapshot/index.js');
-    const opened = openStorage(r.database, { readonly: true });
+    const opened = postgres === undefined ? openStorage(r.database, { readonly: true }) : openPostgresStorage({ ...postgres, readonly: true });
     let fingerprint: string | undefined;
     try {
       fingerprint = snapshotKeyFingerprint(opened);
@@ -220,6 +236,7 @@ export const command = defineCommand({
       await printJson(ctx, {
         data_dir: r.dataDir,
         database: r.database,
+        backend: r.backend,
         mode: r.mode,
         ...(r.shares === undefined ? {} : { shares: r.shares, threshold: r.threshold }),
         ...(r.keyFile === undefined ? {} : { unseal_key_file: r.keyFile }),
@@ -231,6 +248,7 @@ export const command = defineCommand({
         ...(fingerprint === undefined ? {} : { signing_key_fingerprint: fingerprint }),
         keyring,
         backups: (r.backups ?? []).map((b) => ({ file: b.file, backup: b.backup })),
+        ...(r.droppedSchemas === undefined ? {} : { dropped_schemas: r.droppedSchemas }),
       });
       return 0;
     }
@@ -248,7 +266,8 @@ export const command = defineCommand({
       );
       await ctx.out(r.shares.map((x) => `${x}\n`).join(''));
     }
-    ctx.info(`vault created in ${r.dataDir}`);
+    if (!v.json && r.droppedSchemas !== undefined) ctx.warn(`dropped the vault in ${clean(r.database)} (audit schemas: ${r.droppedSchemas.map(clean).join(', ') || 'none'})`);
+    ctx.info(r.backend === 'postgres' ? `vault created in ${clean(r.database)} (files in ${r.dataDir})` : `vault created in ${r.dataDir}`);
     ctx.info(`admin key: ${r.adminTokenFile} (id ${clean(r.adminKeyId)}, mode 0600)`);
     ctx.info(`keymanager API token (/eth/v1/*): ${r.keymanagerTokenFile} (mode 0600)`);
     if (fingerprint !== undefined) ctx.info(`signing key fingerprint: ${fingerprint} (keep it apart from snapshots: 'vault snapshot restore --expect-key')`);
