@@ -1,8 +1,8 @@
 /**
  * `vault audit verify`: checks the audit chain offline (no daemon, no root key): every
  * entry's hash and link and every signed checkpoint (docs/adr/0005-audit-chain.md),
- * reading `<data dir>/vault.db` read-only; given archive files (in chain order, or a
- * directory of them), it checks each of them, that each starts where the one before it
+ * reading `<data dir>/vault.db` (or this node's chain in the configured PostgreSQL
+ * database) read-only; given archive files (in chain order, or a directory of them), it checks each of them, that each starts where the one before it
  * ended, and that the live log starts where the last one ends
  * (docs/adr/0012-audit-archives.md). The checkpoint keys come from the keyring's stored
  * public keys, or, for a verifier that must not trust the database it checks, from
@@ -73,8 +73,9 @@ export const command = defineCommand({
       const { checkConfig, envDataDir } = await import('../../src/config.js');
       dir = checkConfig({ env: envRecord(ctx) }).config?.dataDir ?? envDataDir(envRecord(ctx));
     }
-    const dbPath = join(dir, 'vault.db');
-    if (!existsSync(dbPath)) {
+    const { offlineTarget } = await import('../operator/storage.js');
+    const target = await offlineTarget(ctx, dir);
+    if (!target.present) {
       throw new CliError('OV_IO', {
         reason: `no vault.db in ${quotePath(dir)}`,
         hints: ["pass --data-dir DIR, or set ONTOREF_DATA_DIR; 'vault setup --gen-keys' creates a vault"],
@@ -89,9 +90,8 @@ export const command = defineCommand({
       const { loadPublicKey } = await import('../envelope/keys.js');
       for (const f of v.key) pinned.push(await loadPublicKey(ctx, f, 'sig-public'));
     }
-    const { openStorage } = await import('../../src/storage/sqlite.js');
     const { keyringPublicKeys } = await import('../../src/keyring/index.js');
-    const storage = openStorage(dbPath, { readonly: true });
+    const storage = target.open();
     let report;
     try {
       const keys = pinned.length > 0 ? pinned : keyringPublicKeys(storage);
