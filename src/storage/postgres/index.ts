@@ -21,6 +21,7 @@ import type { TransitStore } from '../transit-types.js';
 import type { ApiKeyStore, AuditStore, KeyringStore, MetaStore, SessionPersistence, SnapshotInfo, Storage } from '../types.js';
 import type { ValidatorStore } from '../validators-types.js';
 import { SyncPg, type PgTls } from './bridge.js';
+import { snapshotToSqlite } from './copy.js';
 import { PgDb } from './db.js';
 import { auditSchema, MIGRATE_LOCK, nodeAuditSql, SHARED_SCHEMA_SQL } from './schema.js';
 
@@ -168,8 +169,11 @@ class PgStorage implements PostgresStorageHandle {
     return this.pg.closed ? Promise.reject(new VaultError('OV_IO', { reason: 'closed' })) : Promise.resolve();
   }
 
-  snapshot(): SnapshotInfo {
-    throw new VaultError('OV_SNAPSHOT_UNSUPPORTED', { backend: 'postgres' });
+  /** This node's view of the vault (its own audit chain) as a new SQLite file: ./copy.ts. */
+  snapshot(into: string): SnapshotInfo {
+    if (this.pg.closed) throw new VaultError('OV_IO', { reason: 'closed' });
+    if (this.#db.inTransaction) throw new VaultError('OV_IO', { reason: 'snapshot inside a transaction' });
+    return snapshotToSqlite(this.pg, into);
   }
 
   auditNodes(): string[] {
