@@ -3,7 +3,8 @@
  * and its protection at rest (Shamir shares by default, or an unseal key file, or a
  * passphrase), the keyring, and the daemon admin API key, written once to a 0600 file.
  * Runs offline, before the daemon starts (refused while one holds the data dir lock);
- * refuses an initialised vault unless --force, which moves the old files aside.
+ * refuses an initialised vault unless --force, which moves the old files aside. The data
+ * dir's config decides where the rows go: vault.db, or its PostgreSQL database.
  *
  * Shamir shares are shown exactly once: on stdout (so `> shares.txt` captures them and
  * nothing else, and `vault unseal < shares.txt` reads them back) after a warning box on
@@ -124,8 +125,13 @@ export const command = defineCommand({
     'stop the daemon first. --force never deletes: vault.db (with its -wal and -shm),',
     'admin.token and the unseal key file are renamed to NAME.<UTC time>.bak.',
     '',
+    'With [storage] backend = "postgres" in the data dir\'s config, the vault\'s rows go to',
+    'that database instead of vault.db (the token and key files stay in DIR). A database',
+    'holding a vault is refused; --force drops it (every vault table and audit schema),',
+    'refused in turn while a node of the cluster holds a live lease.',
+    '',
     'Exit codes: 0 created; 1 the vault is already initialised (without --force), the data',
-    'dir is in use, or any other error.',
+    'dir is in use, a node holds a live lease, or any other error.',
   ].join('\n'),
   async run(ctx) {
     const v = ctx.values;
