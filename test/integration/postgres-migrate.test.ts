@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
-import { assertBuilt, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { logSources, SecretSet, setupVault, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { freshDatabase } from '../helpers/pg.js';
 import { databaseDigest, pgQuery, writePgConfig } from '../helpers/pg-vault.js';
@@ -103,6 +103,13 @@ describe('vault operator migrate', () => {
     const r = await sb.run(['operator', 'migrate', '--from', `sqlite:${dir}`, '--to', 'postgres', '--node', 'alpha', '--force'], { env: { ONTOREF_PG_URL: url } });
     expectOk(r);
     expect(r.out).toMatch(/^secret_versions +2$/m);
+  });
+
+  it.runIf(hasScript())('shows its progress on a terminal', async () => {
+    const r = await sb.run(['operator', 'migrate', '--from', `sqlite:${dir}`, '--to', 'postgres', '--node', 'alpha', '--force'], { env: { ONTOREF_PG_URL: url }, tty: true });
+    expectOk(r);
+    expect(r.out).toContain('copying audit_log: ');
+    expect(r.out).toMatch(/every row verified/);
   });
 
   it('serves the migrated vault from PostgreSQL: secrets read back, the audit chain verifies', async () => {
