@@ -234,6 +234,14 @@ export const REGISTRY: readonly RegistryEntry[] = [
   },
   {
     kind: 'group',
+    name: 'operator',
+    summary: 'offline operations on a stopped vault',
+    commands: {
+      migrate: { summary: 'copy a SQLite vault into PostgreSQL and verify every row (offline)', load: async () => (await import('./operator/migrate.js')).command },
+    },
+  },
+  {
+    kind: 'group',
     name: 'envelope',
     summary: 'offline post-quantum envelopes and signatures (files or stdin/stdout)',
     commands: {

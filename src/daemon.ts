@@ -28,7 +28,6 @@
  */
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
-import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
 import { acquireDataDirLock } from './datadir-lock.js';
@@ -37,7 +36,7 @@ import type { LoggerSettings, VaultApp } from './http/context.js';
 import { buildServer } from './http/server.js';
 import { buildSignerServer } from './http/signer-server.js';
 import { readUnsealKeyFile } from './seal/index.js';
-import { DB_FILE } from './setup.js';
+import { DB_FILE, postgresOptions } from './setup.js';
 import { openPostgresStorage, openStorage, type Storage } from './storage/index.js';
 import { VaultError } from './errors.js';
 import {
@@ -257,18 +256,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
 /** The storage the config names: vault.db in the data dir, or the cluster's PostgreSQL database. */
 export function openConfiguredStorage(config: Config, opts: { readonly?: boolean } = {}): Storage {
-  const pg = config.storage.postgres;
-  if (config.storage.backend !== 'postgres' || pg === null) {
+  const pg = postgresOptions({ config, problems: [], file: '' });
+  if (pg === undefined) {
     return openStorage(join(config.dataDir, DB_FILE), opts.readonly === true ? { readonly: true, sqliteDriver: config.storage.sqliteDriver } : { durability: 'async-sync', sqliteDriver: config.storage.sqliteDriver });
   }
-  const read = (f: string | null): string | undefined => {
-    if (f === null) return undefined;
-    try {
-      return readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new VaultError('OV_IO', { op: 'read storage TLS file' }, { cause: e });
-    }
-  };
-  const tls = pg.tlsCaFile === null && pg.tlsCertFile === null ? undefined : { ca: read(pg.tlsCaFile), cert: read(pg.tlsCertFile), key: read(pg.tlsKeyFile) };
-  return openPostgresStorage({ url: pg.url, node: pg.node, timeoutMs: pg.timeoutMs, ...(tls === undefined ? {} : { tls }), readonly: opts.readonly === true });
+  return openPostgresStorage({ ...pg, readonly: opts.readonly === true });
 }

@@ -13,11 +13,18 @@
  * undoes this run's writes (seal configuration, keyring, admin key, files), so a retry
  * starts clean. The shares are returned once and stored nowhere. The vault is left sealed
  * (the root key is wiped); the daemon unseals it.
+ *
+ * With `postgres`, the vault's rows go to that database instead of vault.db (the files stay
+ * in the data dir). A database that already holds a vault is refused with OV_STORAGE_EXISTS
+ * unless `force`, which drops the vault's tables and every node's audit schema (nothing to
+ * move aside: a database is backed up by its own tools) and is itself refused with
+ * OV_CLUSTER_MEMBERS_LIVE while a node of the cluster holds a live lease.
  * @module
  */
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLog } from './audit/index.js';
+import type { ConfigCheck } from './config.js';
 import { generateApiKey } from './auth/apikeys.js';
 import { SCOPE_ALL } from './auth/scope.js';
 import { utf8, wipe } from './crypto/bytes.js';
@@ -28,7 +35,8 @@ import { createSecretFile } from './secret-file.js';
 import { KEYMANAGER_TOKEN_FILE, replaceKeymanagerToken } from './auth/keymanager-token.js';
 import { Keyring, type KeyPolicy } from './keyring/index.js';
 import { SEAL_META_NAME, SealManager, type InitOptions } from './seal/index.js';
-import { openStorage } from './storage/index.js';
+import { openPostgresStorage, openStorage, type PostgresOptions } from './storage/index.js';
+import { connectPg, dropVault, holdsVault, redactPgUrl } from './storage/postgres/admin.js';
 import type { Storage } from './storage/types.js';
 
 export const DB_FILE = 'vault.db';
@@ -51,13 +59,17 @@ export interface SetupOptions {
   readonly force?: boolean;
   /** Where the admin API key goes; default `<dataDir>/admin.token`. */
   readonly adminTokenFile?: string;
+  /** Create the vault in this PostgreSQL database instead of `<dataDir>/vault.db`. */
+  readonly postgres?: PostgresOptions;
   /** Creation time, ms since the epoch. */
   readonly now: number;
 }
 
 export interface SetupResult {
   readonly dataDir: string;
+  /** vault.db's path, or the PostgreSQL URL without its password. */
   readonly database: string;
+  readonly backend: 'sqlite' | 'postgres';
   readonly mode: 'shamir' | 'passphrase' | 'keyfile';
   /** Shamir shares (share i is number i + 1): shown once, never stored. */
   readonly shares?: readonly string[];
@@ -72,6 +84,8 @@ export interface SetupResult {
   readonly keyring: readonly KeyPolicy[];
   /** With `force`: the files that were moved aside first, and where to. */
   readonly backups?: readonly SetupBackup[];
+  /** With `force` on PostgreSQL: the audit schemas that were dropped (one per node). */
+  readonly droppedSchemas?: readonly string[];
 }
 
 /** A file `force` moved aside: `file` is now at `backup`. */
@@ -105,7 +119,7 @@ function backupPlan(dbPath: string | undefined, others: readonly string[], now: 
   }
 }
 
-const OPTION_KEYS = ['dataDir', 'provider', 'mode', 'falcon', 'force', 'adminTokenFile', 'now'];
+const OPTION_KEYS = ['dataDir', 'provider', 'mode', 'falcon', 'force', 'adminTokenFile', 'postgres', 'now'];
 
 function badOption(field: string): VaultError {
   return new VaultError('OV_INVALID_ARGUMENT', { field });
@@ -160,10 +174,43 @@ function isInitialised(dbPath: string): boolean {
 }
 
 /**
+ * The PostgreSQL database a checked config names (TLS files read now), or undefined for
+ * SQLite. A config whose storage section has problems throws OV_CONFIG_INVALID: a vault
+ * must not be created in vault.db when the operator asked for a database.
+ */
+export function postgresOptions(check: ConfigCheck): PostgresOptions | undefined {
+  const bad = check.problems.find((p) => p.path === 'storage' || p.path.startsWith('storage.'));
+  if (bad !== undefined) throw new VaultError('OV_CONFIG_INVALID', { path: bad.path, reason: bad.message });
+  const pg = check.config?.storage.backend === 'postgres' ? check.config.storage.postgres : null;
+  if (pg === null || pg === undefined) return undefined;
+  const read = (f: string | null): string | undefined => {
+    if (f === null) return undefined;
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new VaultError('OV_IO', { op: 'read storage TLS file' }, { cause: e });
+    }
+  };
+  const tls = pg.tlsCaFile === null && pg.tlsCertFile === null ? undefined : { ca: read(pg.tlsCaFile), cert: read(pg.tlsCertFile), key: read(pg.tlsKeyFile) };
+  return { url: pg.url, node: pg.node, timeoutMs: pg.timeoutMs, ...(tls === undefined ? {} : { tls }) };
+}
+
+function pgHoldsVault(opts: PostgresOptions): boolean {
+  const pg = connectPg(opts);
+  try {
+    return holdsVault(pg, SEAL_META_NAME);
+  } finally {
+    pg.close();
+  }
+}
+
+/**
  * Creates a vault. Throws OV_ALREADY_INITIALIZED (nothing changed) when the data dir
  * holds a vault, an admin token file or the requested unseal key file, unless `force`;
  * OV_INVALID_ARGUMENT for bad options (unknown keys included); errors of the seal,
- * keyring and storage layers otherwise, after undoing this run's writes.
+ * keyring and storage layers otherwise, after undoing this run's writes. On PostgreSQL:
+ * OV_STORAGE_EXISTS instead when the database holds a vault, OV_CLUSTER_MEMBERS_LIVE for
+ * `force` while a node holds a live lease, OV_STORAGE_UNAVAILABLE when it cannot be reached.
  */
 export async function setupVault(opts: SetupOptions): Promise<SetupResult> {
   if (typeof opts !== 'object' || opts === null) throw badOption('options');
@@ -201,10 +248,13 @@ async function setupLocked(
 ): Promise<SetupResult> {
 
   // Everything that would be overwritten, checked before any write.
+  const pgOpts = opts.postgres;
   let initialised: boolean;
   try {
-    initialised = isInitialised(dbPath);
+    initialised = pgOpts === undefined ? isInitialised(dbPath) : pgHoldsVault(pgOpts);
   } catch (e) {
+    // Another application's tables, or a database that cannot be reached, are never dropped.
+    if (pgOpts !== undefined) throw e;
     // A database that cannot even be opened (corrupt, newer schema) is still a vault to destroy.
     if (opts.force !== true) throw e;
     initialised = true;
@@ -212,12 +262,22 @@ async function setupLocked(
   const keymanagerPath = join(dataDir, KEYMANAGER_TOKEN_FILE);
   const leftovers = [tokenPath, keymanagerPath, ...(keyFile === undefined ? [] : [keyFile])].filter(exists);
   if (opts.force !== true) {
-    if (initialised) throw new VaultError('OV_ALREADY_INITIALIZED');
+    if (initialised) throw new VaultError(pgOpts === undefined ? 'OV_ALREADY_INITIALIZED' : 'OV_STORAGE_EXISTS', pgOpts === undefined ? {} : { database: redactPgUrl(pgOpts.url) });
     if (leftovers.length > 0) throw new VaultError('OV_ALREADY_INITIALIZED', { reason: leftovers[0] === tokenPath ? 'admin token file exists' : leftovers[0] === keymanagerPath ? 'keymanager token file exists' : 'unseal key file exists' });
   }
   const backups: SetupBackup[] = [];
+  let droppedSchemas: string[] | undefined;
+  if (opts.force === true && pgOpts !== undefined) {
+    // First, so a live cluster refuses before any file moves.
+    const pg = connectPg(pgOpts);
+    try {
+      droppedSchemas = dropVault(pg, opts.now).schemas;
+    } finally {
+      pg.close();
+    }
+  }
   if (opts.force === true) {
-    const plan = backupPlan(initialised ? dbPath : undefined, leftovers, opts.now).filter((p) => exists(p.file));
+    const plan = backupPlan(initialised && pgOpts === undefined ? dbPath : undefined, leftovers, opts.now).filter((p) => exists(p.file));
     for (const p of plan) {
       try {
         renameSync(p.file, p.backup);
@@ -228,7 +288,7 @@ async function setupLocked(
     }
   }
 
-  const storage = openStorage(dbPath);
+  const storage = pgOpts === undefined ? openStorage(dbPath) : openPostgresStorage(pgOpts);
   const seal = new SealManager(storage.meta);
   let keyring: Keyring | undefined;
   let adminKeyId: string | undefined;
@@ -263,7 +323,8 @@ async function setupLocked(
 
     return {
       dataDir,
-      database: dbPath,
+      database: pgOpts === undefined ? dbPath : redactPgUrl(pgOpts.url),
+      backend: pgOpts === undefined ? 'sqlite' : 'postgres',
       mode: sealed.mode,
       ...(sealed.mode === 'shamir' ? { shares: sealed.shares, threshold: sealed.threshold } : {}),
       ...(sealed.mode === 'keyfile' ? { keyFile: sealed.keyFilePath } : {}),
@@ -272,6 +333,7 @@ async function setupLocked(
       keymanagerTokenFile: keymanagerPath,
       keyring: ring.list(),
       ...(opts.force === true ? { backups } : {}),
+      ...(droppedSchemas === undefined ? {} : { droppedSchemas }),
     };
   } catch (e) {
     undo(storage, adminKeyId, createdFiles);

@@ -1,8 +1,8 @@
 /**
  * `vault audit verify`: checks the audit chain offline (no daemon, no root key): every
  * entry's hash and link and every signed checkpoint (docs/adr/0005-audit-chain.md),
- * reading `<data dir>/vault.db` read-only; given archive files (in chain order, or a
- * directory of them), it checks each of them, that each starts where the one before it
+ * reading `<data dir>/vault.db` (or this node's chain in the configured PostgreSQL
+ * database) read-only; given archive files (in chain order, or a directory of them), it checks each of them, that each starts where the one before it
  * ended, and that the live log starts where the last one ends
  * (docs/adr/0012-audit-archives.md). The checkpoint keys come from the keyring's stored
  * public keys, or, for a verifier that must not trust the database it checks, from
@@ -20,7 +20,6 @@ import { join, resolve } from 'node:path';
 import type { ArchiveInput, AuditFirstBad, AuditVerifyResult, ChainProblem } from '../../src/audit/index.js';
 import type { ErrorCode } from '../../src/errors.js';
 import type { PublicKeyInfo } from '../../src/envelope/keys.js';
-import type { Storage } from '../../src/storage/types.js';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
 import { quotePath } from '../io.js';
@@ -77,19 +76,15 @@ export const command = defineCommand({
   async run(ctx) {
     const v = ctx.values;
     let dir: string;
-    let clustered: (() => Promise<Storage>) | undefined;
     if (v['data-dir'] !== undefined) {
       dir = resolve(v['data-dir']);
     } else {
       const { checkConfig, envDataDir } = await import('../../src/config.js');
-      const config = checkConfig({ env: envRecord(ctx) }).config;
-      dir = config?.dataDir ?? envDataDir(envRecord(ctx));
-      if (config?.storage.backend === 'postgres') {
-        clustered = async () => (await import('../../src/daemon.js')).openConfiguredStorage(config, { readonly: true });
-      }
+      dir = checkConfig({ env: envRecord(ctx) }).config?.dataDir ?? envDataDir(envRecord(ctx));
     }
-    const dbPath = join(dir, 'vault.db');
-    if (clustered === undefined && !existsSync(dbPath)) {
+    const { offlineTarget } = await import('../operator/storage.js');
+    const target = await offlineTarget(ctx, dir);
+    if (!target.present) {
       throw new CliError('OV_IO', {
         reason: `no vault.db in ${quotePath(dir)}`,
         hints: ["pass --data-dir DIR, or set ONTOREF_DATA_DIR; 'vault setup --gen-keys' creates a vault"],
@@ -104,9 +99,8 @@ export const command = defineCommand({
       const { loadPublicKey } = await import('../envelope/keys.js');
       for (const f of v.key) pinned.push(await loadPublicKey(ctx, f, 'sig-public'));
     }
-    const { openStorage } = await import('../../src/storage/sqlite.js');
     const { keyringPublicKeys } = await import('../../src/keyring/index.js');
-    const storage = clustered === undefined ? openStorage(dbPath, { readonly: true }) : await clustered();
+    const storage = target.open();
     let report;
     try {
       const keys = pinned.length > 0 ? pinned : keyringPublicKeys(storage);

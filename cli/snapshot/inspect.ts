@@ -3,8 +3,6 @@
  * and data check out against `--expect-key` or the current vault's signing keys. Offline.
  * @module
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { isVaultError } from '../../src/errors.js';
 import { defineCommand } from '../command.js';
 import { CliError } from '../errors.js';
@@ -39,11 +37,11 @@ export const command = defineCommand({
       if (!/^[0-9a-fA-F]{64}$/.test(v['expect-key'])) throw new CliError('OV_INVALID_ARGUMENT', { reason: '--expect-key must be 64 hex digits' });
       trust = { fingerprint: v['expect-key'] };
     } else {
-      const db = join(await dataDirOf(ctx, v['data-dir']), 'vault.db');
-      if (existsSync(db)) {
-        const { openStorage } = await import('../../src/storage/sqlite.js');
+      const { offlineTarget } = await import('../operator/storage.js');
+      const target = await offlineTarget(ctx, await dataDirOf(ctx, v['data-dir']));
+      if (target.present) {
         const { keyringPublicKeys } = await import('../../src/keyring/index.js');
-        const s = openStorage(db, { readonly: true });
+        const s = target.open();
         try {
           trust = { keys: keyringPublicKeys(s) };
         } finally {

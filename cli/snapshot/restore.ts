@@ -25,7 +25,9 @@ export const command = defineCommand({
     'Stop the daemon first: a running daemon, sealed or not, holds the database open.',
     'Nothing is replaced unless the file is a snapshot, its manifest is signed by the',
     'expected key, its data matches the manifest and it is of this vault (or --force).',
-    'vault.db (with its -wal and -shm) is renamed to vault.db.<UTC time>.bak.',
+    'vault.db (with its -wal and -shm) is renamed to vault.db.<UTC time>.bak. A data dir',
+    'whose vault is in PostgreSQL is refused: restore into a SQLite data dir, then',
+    '`vault operator migrate` it.',
     '',
     'Then start the daemon and unseal it with the root key of the snapshot\'s vault: a',
     'keyring that the root key cannot open keeps the daemon sealed. Every validator key is',
@@ -36,6 +38,17 @@ export const command = defineCommand({
   async run(ctx) {
     const v = ctx.values;
     const dataDir = await dataDirOf(ctx, v['data-dir']);
+    // A restore replaces vault.db; a data dir whose rows live in PostgreSQL has none to replace.
+    const { offlineTarget } = await import('../operator/storage.js');
+    if ((await offlineTarget(ctx, dataDir)).postgres !== undefined) {
+      throw new CliError('OV_INVALID_ARGUMENT', {
+        reason: `snapshot restore replaces vault.db, and ${dataDir} keeps its vault in PostgreSQL`,
+        hints: [
+          'nothing was changed',
+          "restore into a data dir without [storage] backend = \"postgres\", then copy it over with 'vault operator migrate --force'",
+        ],
+      });
+    }
     const bytes = await readSnapshotFile(ctx.positionals[0] ?? '');
     const provider = await ctx.provider();
     const { manifestJson, restoreSnapshot } = await import('../../src/snapshot/index.js');

@@ -48,7 +48,7 @@ export const command = defineCommand({
       ctx.streams.stderr.write(`${lines.join('\n')}\n`);
       return EXIT_LOCAL;
     }
-    if (!existsSync(join(config.dataDir, 'vault.db'))) {
+    if (config.storage.backend === 'sqlite' && !existsSync(join(config.dataDir, 'vault.db'))) {
       ctx.warn(`no vault in ${config.dataDir} yet: run 'vault setup --gen-keys' first (the daemon answers 501 until then)`);
     }
     const { selectProvider } = await import('../../src/crypto/provider.js');

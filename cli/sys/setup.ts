@@ -3,7 +3,8 @@
  * and its protection at rest (Shamir shares by default, or an unseal key file, or a
  * passphrase), the keyring, and the daemon admin API key, written once to a 0600 file.
  * Runs offline, before the daemon starts (refused while one holds the data dir lock);
- * refuses an initialised vault unless --force, which moves the old files aside.
+ * refuses an initialised vault unless --force, which moves the old files aside. The data
+ * dir's config decides where the rows go: vault.db, or its PostgreSQL database.
  *
  * Shamir shares are shown exactly once: on stdout (so `> shares.txt` captures them and
  * nothing else, and `vault unseal < shares.txt` reads them back) after a warning box on
@@ -124,8 +125,13 @@ export const command = defineCommand({
     'stop the daemon first. --force never deletes: vault.db (with its -wal and -shm),',
     'admin.token and the unseal key file are renamed to NAME.<UTC time>.bak.',
     '',
+    'With [storage] backend = "postgres" in the data dir\'s config, the vault\'s rows go to',
+    'that database instead of vault.db (the token and key files stay in DIR). A database',
+    'holding a vault is refused; --force drops it (every vault table and audit schema),',
+    'refused in turn while a node of the cluster holds a live lease.',
+    '',
     'Exit codes: 0 created; 1 the vault is already initialised (without --force), the data',
-    'dir is in use, or any other error.',
+    'dir is in use, a node holds a live lease, or any other error.',
   ].join('\n'),
   async run(ctx) {
     const v = ctx.values;
@@ -156,21 +162,36 @@ export const command = defineCommand({
     }
 
     let dataDir: string;
+    const { checkConfig, envDataDir } = await import('../../src/config.js');
     if (v['data-dir'] !== undefined) {
       dataDir = resolve(v['data-dir']);
     } else {
-      const { checkConfig, envDataDir } = await import('../../src/config.js');
       dataDir = checkConfig({ env: envRecord(ctx) }).config?.dataDir ?? envDataDir(envRecord(ctx));
     }
     const tokenFile = adminTokenFile(ctx, dataDir);
+    // The config of the data dir being set up says where its rows go (vault.db or PostgreSQL).
+    const { postgresOptions } = await import('../../src/setup.js');
+    const postgres = postgresOptions(checkConfig({ env: { ...envRecord(ctx), ONTOREF_DATA_DIR: dataDir } }));
 
     const provider = await ctx.provider();
     const { setupVault } = await import('../../src/setup.js');
     let r;
     try {
-      r = await setupVault({ dataDir, provider, mode, falcon: v.falcon, force: v.force, adminTokenFile: tokenFile, now: Date.now() });
+      r = await setupVault({ dataDir, provider, mode, falcon: v.falcon, force: v.force, adminTokenFile: tokenFile, ...(postgres === undefined ? {} : { postgres }), now: Date.now() });
     } catch (e) {
       if (isVaultError(e, 'OV_DATADIR_LOCKED')) throw dataDirLocked(e, dataDir);
+      if (isVaultError(e, 'OV_STORAGE_EXISTS')) {
+        throw new CliError('OV_STORAGE_EXISTS', {
+          reason: String(e.detail?.['database'] ?? 'the configured database'),
+          hints: ['nothing was changed', 'pass --force to drop that vault (every table and audit schema) and create a new one'],
+        });
+      }
+      if (isVaultError(e, 'OV_CLUSTER_MEMBERS_LIVE')) {
+        throw new CliError('OV_CLUSTER_MEMBERS_LIVE', {
+          reason: `live lease held by ${String(e.detail?.['nodes'] ?? 'a node')}`,
+          hints: ['nothing was changed', 'stop every daemon of the cluster and wait for its lease to end'],
+        });
+      }
       if (isVaultError(e, 'OV_ALREADY_INITIALIZED')) {
         const why = e.detail?.['reason'];
         throw new CliError('OV_ALREADY_INITIALIZED', {
@@ -193,8 +214,9 @@ export const command = defineCommand({
     const tls = v.tls ? await (await import('../tls/apply.js')).applyTls(ctx, dataDir, configPathFor(ctx, dataDir), v['tls-san'], v['tls-alg']) : undefined;
     // Kept apart from the snapshots, it is what `vault snapshot restore --expect-key` checks.
     const { openStorage } = await import('../../src/storage/sqlite.js');
+    const { openPostgresStorage } = await import('../../src/storage/postgres/index.js');
     const { snapshotKeyFingerprint } = await import('../../src/snapshot/index.js');
-    const opened = openStorage(r.database, { readonly: true });
+    const opened = postgres === undefined ? openStorage(r.database, { readonly: true }) : openPostgresStorage({ ...postgres, readonly: true });
     let fingerprint: string | undefined;
     try {
       fingerprint = snapshotKeyFingerprint(opened);
@@ -220,6 +242,7 @@ export const command = defineCommand({
       await printJson(ctx, {
         data_dir: r.dataDir,
         database: r.database,
+        backend: r.backend,
         mode: r.mode,
         ...(r.shares === undefined ? {} : { shares: r.shares, threshold: r.threshold }),
         ...(r.keyFile === undefined ? {} : { unseal_key_file: r.keyFile }),
@@ -231,6 +254,7 @@ export const command = defineCommand({
         ...(fingerprint === undefined ? {} : { signing_key_fingerprint: fingerprint }),
         keyring,
         backups: (r.backups ?? []).map((b) => ({ file: b.file, backup: b.backup })),
+        ...(r.droppedSchemas === undefined ? {} : { dropped_schemas: r.droppedSchemas }),
       });
       return 0;
     }
@@ -248,7 +272,8 @@ export const command = defineCommand({
       );
       await ctx.out(r.shares.map((x) => `${x}\n`).join(''));
     }
-    ctx.info(`vault created in ${r.dataDir}`);
+    if (!v.json && r.droppedSchemas !== undefined) ctx.warn(`dropped the vault in ${clean(r.database)} (audit schemas: ${r.droppedSchemas.map(clean).join(', ') || 'none'})`);
+    ctx.info(r.backend === 'postgres' ? `vault created in ${clean(r.database)} (files in ${r.dataDir})` : `vault created in ${r.dataDir}`);
     ctx.info(`admin key: ${r.adminTokenFile} (id ${clean(r.adminKeyId)}, mode 0600)`);
     ctx.info(`keymanager API token (/eth/v1/*): ${r.keymanagerTokenFile} (mode 0600)`);
     if (fingerprint !== undefined) ctx.info(`signing key fingerprint: ${fingerprint} (keep it apart from snapshots: 'vault snapshot restore --expect-key')`);

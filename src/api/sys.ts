@@ -11,6 +11,9 @@ export const HEALTH = Type.Object(
     initialized: Type.Boolean(),
     sealed: Type.Boolean(),
     version: Type.String(),
+    database: Type.Optional(
+      Type.Enum(['ok', 'unreachable'], { description: 'whether the storage answers; unreachable makes the answer 503, with the last known seal state' }),
+    ),
   },
   closed,
 );

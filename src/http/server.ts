@@ -204,7 +204,31 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
 
   const requestRate = config.limits.maxRequestRate === null ? undefined : new RequestRate(config.limits.maxRequestRate);
   await app.register(authPlugin, { ctx, requestRate });
+  // An answer's audit entry goes to the same storage as the request's own rows. When that
+  // storage does not answer, the audit plugin withholds the answer (500 OV_AUDIT_FAILED);
+  // once a read of the audit head confirms the storage is down, the caller is told what it
+  // can act on instead: the route's own 503 if it gave one (health names the database),
+  // else 503 OV_STORAGE_UNAVAILABLE. Either way: retry later.
+  const unavailable = new WeakMap<object, unknown>();
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode === 503) unavailable.set(request, payload);
+    done(null, payload);
+  });
   await app.register(auditPlugin, { ctx });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode !== 500 || request.vault?.errorCode !== 'OV_AUDIT_FAILED' || vault.auditEntries() !== undefined) {
+      done(null, payload);
+      return;
+    }
+    void reply.code(503);
+    if (unavailable.has(request)) {
+      done(null, unavailable.get(request));
+      return;
+    }
+    const e = new VaultError('OV_STORAGE_UNAVAILABLE');
+    request.vault.errorCode = e.code;
+    done(null, JSON.stringify(errorBody({ error: e, unexpected: false })));
+  });
 
   // Unknown keys are rejected everywhere: a route without a query schema accepts no query
   // parameters at all, so a typo (`?verison=2`) is an error, not a silently ignored option.

@@ -138,7 +138,7 @@ describe.skipIf(!RUN)('daemon flow: setup, unseal, sessions, revoke, restart, ro
     addr = daemon.addr;
     const health = await api(addr, 'GET', '/v1/sys/health');
     expect(health.status).toBe(503);
-    expect(health.json).toEqual({ initialized: true, sealed: true, version: expect.any(String) as string });
+    expect(health.json).toEqual({ initialized: true, sealed: true, version: expect.any(String) as string, database: 'ok' });
     const status = await api(addr, 'GET', '/v1/sys/seal-status');
     expect(status.json).toMatchObject({ initialized: true, sealed: true, mode: 'shamir', t: 3, n: 5, progress: 0, nonce: '' });
     expectError(await api(addr, 'POST', '/v1/sessions', { json: { key: vault.adminKey } }), 503, 'OV_SEALED');

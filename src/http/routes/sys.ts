@@ -1,6 +1,7 @@
 /**
  * `/v1/sys/*`: the routes that answer while sealed: health with
- * Vault-like status codes (200 unsealed, 503 sealed, 501 not initialised), seal status,
+ * Vault-like status codes (200 unsealed, 503 sealed or the database unreachable, 501 not
+ * initialised), seal status,
  * unseal (one share, the passphrase, or a reset of the attempt), seal, self-description,
  * Prometheus metrics and the OpenAPI document; and, for the daemon admin once unsealed,
  * snapshots and the audit log (pages of entries, the HMAC it records for a value, archiving
@@ -64,22 +65,33 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
   const { vault } = ctx;
 
   const sealStatus = (s: SealStatus) => ({ ...s, version: ctx.version });
+  let lastInitialized = false;
 
   app.get(
     '/health',
     {
       config: { access: PUBLIC },
       schema: {
-        summary: 'Health: 200 unsealed, 503 sealed, 501 not initialised',
+        summary: 'Health: 200 unsealed, 503 sealed or the database unreachable, 501 not initialised',
         tags: ['sys'],
         response: { 200: HEALTH, 501: HEALTH, 503: HEALTH },
       },
     },
     async (_request, reply) => {
-      const s = vault.seal.status();
       const sealed = vault.keyring() === undefined;
-      const code = !s.initialized ? 501 : sealed ? 503 : 200;
-      return reply.code(code).send({ initialized: s.initialized, sealed, version: ctx.version });
+      // The seal state is read from storage: a database that does not answer is reported
+      // as such (503), with the state it last had, rather than failing the health check.
+      let initialized: boolean;
+      try {
+        initialized = vault.seal.status().initialized;
+        lastInitialized = initialized;
+      } catch (e) {
+        if (!isVaultError(e, 'OV_STORAGE_UNAVAILABLE')) throw e;
+        return reply.code(503).send({ initialized: lastInitialized, sealed, version: ctx.version, database: 'unreachable' });
+      }
+      const database = vault.auditEntries() === undefined ? 'unreachable' : 'ok';
+      const code = !initialized ? 501 : sealed || database !== 'ok' ? 503 : 200;
+      return reply.code(code).send({ initialized, sealed, version: ctx.version, database });
     },
   );
 

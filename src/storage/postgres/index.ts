@@ -22,6 +22,7 @@ import type { ApiKeyStore, AuditChains, AuditStore, KeyringStore, MetaStore, Ses
 import type { ValidatorStore } from '../validators-types.js';
 import { NODE_NAME, PgAuditChains } from './audit-nodes.js';
 import { SyncPg, type PgConnectOptions, type PgTls } from './bridge.js';
+import { snapshotToSqlite } from './copy.js';
 import { PgDb } from './db.js';
 import { auditSchema, MIGRATE_LOCK, nodeAuditSql, SHARED_SCHEMA_SQL } from './schema.js';
 
@@ -169,8 +170,11 @@ class PgStorage implements PostgresStorageHandle {
     return this.pg.closed ? Promise.reject(new VaultError('OV_IO', { reason: 'closed' })) : Promise.resolve();
   }
 
-  snapshot(): SnapshotInfo {
-    throw new VaultError('OV_SNAPSHOT_UNSUPPORTED', { backend: 'postgres' });
+  /** This node's view of the vault (its own audit chain) as a new SQLite file: ./copy.ts. */
+  snapshot(into: string): SnapshotInfo {
+    if (this.pg.closed) throw new VaultError('OV_IO', { reason: 'closed' });
+    if (this.#db.inTransaction) throw new VaultError('OV_IO', { reason: 'snapshot inside a transaction' });
+    return snapshotToSqlite(this.pg, into);
   }
 
   auditNodes(): string[] {

@@ -26,7 +26,7 @@ describe('GET /v1/sys/health', () => {
     try {
       const r = await v.app.inject({ method: 'GET', url: '/v1/sys/health' });
       expect(r.statusCode).toBe(501);
-      expect(r.json()).toEqual({ initialized: false, sealed: true, version: packageVersion() });
+      expect(r.json()).toEqual({ initialized: false, sealed: true, version: packageVersion(), database: 'ok' });
       const head = await v.app.inject({ method: 'HEAD', url: '/v1/sys/health' });
       expect(head.statusCode).toBe(501);
       expect(head.body).toBe('');
@@ -43,11 +43,11 @@ describe('GET /v1/sys/health', () => {
     try {
       const sealed = await v.app.inject({ method: 'GET', url: '/v1/sys/health' });
       expect(sealed.statusCode).toBe(503);
-      expect(sealed.json()).toEqual({ initialized: true, sealed: true, version: packageVersion() });
+      expect(sealed.json()).toEqual({ initialized: true, sealed: true, version: packageVersion(), database: 'ok' });
       await unseal(v);
       const ok = await v.app.inject({ method: 'GET', url: '/v1/sys/health' });
       expect(ok.statusCode).toBe(200);
-      expect(ok.json()).toEqual({ initialized: true, sealed: false, version: packageVersion() });
+      expect(ok.json()).toEqual({ initialized: true, sealed: false, version: packageVersion(), database: 'ok' });
     } finally {
       await v.cleanup();
     }
