@@ -112,6 +112,12 @@ export interface SessionPersistence {
   loadPage(afterKey: number, limit: number): SessionPage;
   /** Number of persisted sessions. */
   count(): number;
+  /**
+   * The session whose token digest this is, or undefined (expired rows included: the
+   * caller judges expiry). Another daemon on the same database may have created it.
+   * `OV_INVALID_ARGUMENT` unless `digest` is 32 bytes.
+   */
+  getByDigest(digest: Uint8Array): SessionRecord | undefined;
 }
 
 /** Row key below every session's: start a {@link SessionPersistence.loadPage} walk here. */
