@@ -123,6 +123,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     now,
     audit: { checkpointIntervalMs: AUDIT_CHECKPOINT_INTERVAL_MS },
     onError: (what, err) => app?.log.error({ err }, `${what} failed`),
+    readTlsFile: (f) => readFileSync(f, 'utf8'),
   });
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let closing: Promise<void> | undefined;
