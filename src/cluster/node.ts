@@ -295,6 +295,8 @@ export class ClusterNode {
       // An unreachable database must fail a renewal, not hang it past the lease.
       connectionTimeoutMillis: this.#o.leaseMs,
       query_timeout: this.#o.leaseMs,
+      // The server gives up too, so a renewal that timed out here cannot land later.
+      statement_timeout: this.#o.leaseMs,
       ...(tls === undefined ? {} : { ssl: { rejectUnauthorized: true, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...(tls.cert === undefined ? {} : { cert: tls.cert }), ...(tls.key === undefined ? {} : { key: tls.key }) } }),
     });
     c.on('error', (err) => {
