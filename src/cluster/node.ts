@@ -2,10 +2,11 @@
  * One daemon's membership of an active/active cluster on a shared PostgreSQL database
  * (docs/ha.md, docs/adr/0021-cluster-active-active.md).
  *
- * Every `renewMs` the node reads the change events after its `caught_up_seq`, applies
- * them to what it holds in memory, then renews its lease and writes the new
- * acknowledgement, in that order: a lease the database shows live belongs to a node that
- * has applied every event committed before the renewal started. Lease times are the
+ * Every `renewMs` the node renews its lease, then reads the change events after its
+ * `caught_up_seq`, applies them to what it holds in memory and writes the new
+ * acknowledgement, in that order: a revoking node waits for every node whose lease it
+ * sees live, and one whose lease it saw lapsed renews only after the revocation committed,
+ * so it reads that event before it serves again. Lease times are the
  * database's clock; whether this node's own lease is still live is judged on the local
  * monotonic clock from the instant before the renewal was sent, so neither clock skew nor
  * a slow reply can make the node believe in a lease the others already consider lapsed.
@@ -238,6 +239,18 @@ export class ClusterNode {
       const r = await c.query<{ seq: string | number }>('SELECT coalesce(max(seq), 0) AS seq FROM ov_cluster_events');
       this.#caughtUp = Number(r.rows[0]?.seq ?? 0);
     }
+    // Renew first, then read the events: a revocation that did not wait for this node
+    // (its lease had lapsed) committed before this renewal, so the read below sees it.
+    const first = !this.#started;
+    await c.query(
+      `INSERT INTO ov_cluster_nodes (node, addr, started_at, lease_until, renewed_at, caught_up_seq)
+         VALUES ($1, $2, ${DB_NOW}, ${DB_NOW} + $3, ${DB_NOW}, $4)
+       ON CONFLICT (node) DO UPDATE SET addr = EXCLUDED.addr, lease_until = EXCLUDED.lease_until, renewed_at = EXCLUDED.renewed_at,
+         caught_up_seq = EXCLUDED.caught_up_seq${first ? ', started_at = EXCLUDED.started_at' : ''}`,
+      [this.#o.node, this.#o.addr ?? null, this.#o.leaseMs, this.#caughtUp],
+    );
+    this.#started = true;
+    const before = this.#caughtUp;
     for (;;) {
       const r = await c.query<{ seq: string | number; kind: string; subject: string; node: string }>(
         'SELECT seq, kind, subject, node FROM ov_cluster_events WHERE seq > $1 ORDER BY seq LIMIT $2',
@@ -251,21 +264,16 @@ export class ClusterNode {
       this.#caughtUp = Number(last.seq);
       if (r.rows.length < EVENT_PAGE) break;
     }
-    const first = !this.#started;
-    await c.query(
-      `INSERT INTO ov_cluster_nodes (node, addr, started_at, lease_until, renewed_at, caught_up_seq)
-         VALUES ($1, $2, ${DB_NOW}, ${DB_NOW} + $3, ${DB_NOW}, $4)
-       ON CONFLICT (node) DO UPDATE SET addr = EXCLUDED.addr, lease_until = EXCLUDED.lease_until, renewed_at = EXCLUDED.renewed_at,
-         caught_up_seq = EXCLUDED.caught_up_seq${first ? ', started_at = EXCLUDED.started_at' : ''}`,
-      [this.#o.node, this.#o.addr ?? null, this.#o.leaseMs, this.#caughtUp],
-    );
-    this.#started = true;
+    if (this.#caughtUp !== before) {
+      await c.query('UPDATE ov_cluster_nodes SET caught_up_seq = $2 WHERE node = $1', [this.#o.node, this.#caughtUp]);
+      await c.query("SELECT pg_notify('ov_cluster_ack', '')");
+    }
     if (this.#stopped) return;
+    // Serving only now: the lease is renewed and everything before it applied.
     this.#validUntil = sent + this.#o.leaseMs;
     this.#renewedAt = sent;
     this.#reachable = true;
     this.#renewals++;
-    await c.query("SELECT pg_notify('ov_cluster_ack', '')");
     const m = await c.query<{ node: string; addr: string | null; lease_until: string | number; renewed_at: string | number; caught_up_seq: string | number; now: string | number }>(
       `SELECT node, addr, lease_until, renewed_at, caught_up_seq, ${DB_NOW} AS now FROM ov_cluster_nodes ORDER BY node`,
     );

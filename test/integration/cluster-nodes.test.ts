@@ -132,6 +132,24 @@ describe('three daemons on one PostgreSQL database', () => {
     for (const name of NODES) expect((await self(name, session.token)).status, name).toBe(401);
   });
 
+  it('a token key rotated on A verifies on B at once, and retiring the old version on A ends its tokens everywhere', async () => {
+    const old = await exchange('a', vault.adminKey);
+    expect((await self('b', old.token)).status).toBe(200);
+    const rot = await api(node('a').addr, 'POST', '/v1/keys/token/rotate', { token: old.token });
+    expect(rot.status, rot.text).toBe(200);
+    const fresh = await exchange('a', vault.adminKey);
+    for (const name of NODES) expect((await self(name, fresh.token)).status, name).toBe(200);
+    const version = (rot.json as { version: number }).version;
+    const retire = await api(node('a').addr, 'POST', '/v1/keys/token/min-decrypt-version', { token: fresh.token, json: { version } });
+    expect(retire.status, retire.text).toBe(200);
+    for (const name of NODES) {
+      const r = await self(name, old.token);
+      expect(r.status, name).toBe(401);
+      expect(errorCode(r)).toBe('OV_AUTH_INVALID');
+      expect((await self(name, fresh.token)).status, name).toBe(200);
+    }
+  });
+
   it('a node whose lease lapses answers 503 OV_CLUSTER_LEASE, is not waited for, and after renewing refuses what was revoked meanwhile', async () => {
     const admin = await exchange('a', vault.adminKey);
     const victim = await exchange('a', vault.adminKey);
