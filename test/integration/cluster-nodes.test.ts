@@ -80,6 +80,27 @@ describe('three daemons on one PostgreSQL database', () => {
     for (const m of c.members) expect(m.lease_until).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('vault status shows the node, its role and the members; metrics carry the cluster figures per node', async () => {
+    const r = await sb.run(['status', '--json'], { env: { ONTOREF_ADDR: node('c').addr } });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.out) as { sealed: boolean; cluster: { node: string; role: string; database_reachable: boolean; members: { node: string; live: boolean }[] } };
+    expect(doc).toMatchObject({ sealed: false, cluster: { node: 'c', role: 'active', database_reachable: true } });
+    expect(doc.cluster.members.map((m) => [m.node, m.live])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', true],
+    ]);
+    const text = await sb.run(['status'], { env: { ONTOREF_ADDR: node('c').addr } });
+    expect(text.out).toMatch(/^Node\s+c$/m);
+    expect(text.out).toMatch(/^Member a\s+live, lease until \d{4}-/m);
+    const admin = await exchange('c', vault.adminKey);
+    const m = await api(node('c').addr, 'GET', '/v1/sys/metrics', { token: admin.token });
+    expect(m.status).toBe(200);
+    expect(m.text).toContain('ontoref_vault_cluster_serving{node="c"} 1');
+    expect(m.text).toContain('ontoref_vault_cluster_members_live{node="c"} 3');
+    expect(m.text).toMatch(/^ontoref_vault_cluster_lease_age_seconds\{node="c"\} \d/m);
+  });
+
   it('a session opened on A is accepted by B and C', async () => {
     const s = await exchange('a', vault.adminKey);
     for (const name of NODES) {
