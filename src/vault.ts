@@ -268,7 +268,14 @@ export function createVault(opts: VaultOptions): Vault {
     const store = loaded ?? filling;
     let reload = false;
     for (const e of events) {
-      if (e.kind === 'session') store?.forget(e.subject);
+      if (e.kind === 'resync') {
+        // Events were pruned before this node applied them: drop what memory holds
+        // (sessions come back from the database on their next use) and reload the rest.
+        store?.forgetAll();
+        transit.cache.wipe();
+        signerIdentities.wipeCache();
+        reload = true;
+      } else if (e.kind === 'session') store?.forget(e.subject);
       else if (e.kind === 'apikey') store?.forgetKey(e.subject);
       else if (e.kind === 'keyring') reload = true;
       else if (e.kind === 'transit') transit.cache.wipe();

@@ -3,5 +3,5 @@
  * acknowledgements (docs/ha.md).
  * @module
  */
-export { ClusterNode } from './node.js';
+export { ClusterNode, EVENT_RETENTION_MS, RESYNC } from './node.js';
 export type { ClusterEvent, ClusterMember, ClusterMetrics, ClusterOptions, ClusterStatus, ClusterTls } from './node.js';

@@ -49,6 +49,10 @@ export interface ClusterOptions {
   /** Applies other nodes' events to memory; a throw leaves them unacknowledged and the lease unrenewed. */
   readonly apply: (events: readonly ClusterEvent[]) => void;
   readonly onError?: (what: string, err: unknown) => void;
+  /** How long acknowledged events are kept (ms); default {@link EVENT_RETENTION_MS}. */
+  readonly eventRetentionMs?: number;
+  /** How often this node prunes (ms); default one minute. */
+  readonly pruneEveryMs?: number;
 }
 
 export interface ClusterMember {
@@ -82,6 +86,13 @@ export interface ClusterMetrics {
 
 const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 const EVENT_PAGE = 5000;
+/** Events are kept this long (ms) past their acknowledgement by every live node. */
+export const EVENT_RETENTION_MS = 3_600_000;
+/** How often (ms) a node prunes old events. */
+const PRUNE_EVERY_MS = 60_000;
+
+/** What `apply` receives when events this node had not applied were pruned: reload everything. */
+export const RESYNC: ClusterEvent = Object.freeze({ seq: 0, kind: 'resync', subject: '' });
 
 export class ClusterNode {
   readonly #o: ClusterOptions;
@@ -104,6 +115,7 @@ export class ClusterNode {
   #renewalFailures = 0;
   #ackWaits = 0;
   #ackWaitMs = 0;
+  #lastPrune = -Infinity;
 
   constructor(opts: ClusterOptions) {
     if (!Number.isSafeInteger(opts.leaseMs) || !Number.isSafeInteger(opts.renewMs) || opts.renewMs < 10 || opts.leaseMs < 2 * opts.renewMs) {
@@ -251,6 +263,12 @@ export class ClusterNode {
     );
     this.#started = true;
     const before = this.#caughtUp;
+    const pruned = Number(((await c.query<{ n: string | number }>("SELECT n FROM ov_changes WHERE name = 'cluster_pruned'")).rows[0]?.n ?? 0));
+    if (pruned > this.#caughtUp) {
+      // Away longer than events are kept: what it missed is unknown, so it reloads it all.
+      this.#o.apply([RESYNC]);
+      this.#caughtUp = pruned;
+    }
     for (;;) {
       const r = await c.query<{ seq: string | number; kind: string; subject: string; node: string }>(
         'SELECT seq, kind, subject, node FROM ov_cluster_events WHERE seq > $1 ORDER BY seq LIMIT $2',
@@ -267,6 +285,10 @@ export class ClusterNode {
     if (this.#caughtUp !== before) {
       await c.query('UPDATE ov_cluster_nodes SET caught_up_seq = $2 WHERE node = $1', [this.#o.node, this.#caughtUp]);
       await c.query("SELECT pg_notify('ov_cluster_ack', '')");
+    }
+    if (performance.now() - this.#lastPrune >= (this.#o.pruneEveryMs ?? PRUNE_EVERY_MS)) {
+      this.#lastPrune = performance.now();
+      await this.#prune(c);
     }
     if (this.#stopped) return;
     // Serving only now: the lease is renewed and everything before it applied.
@@ -285,6 +307,25 @@ export class ClusterNode {
       caughtUpSeq: Number(row.caught_up_seq),
       live: Number(row.lease_until) > Number(row.now),
     }));
+  }
+
+  /**
+   * Deletes events every live node has acknowledged and that are older than
+   * {@link EVENT_RETENTION_MS}, and records how far, so a node that comes back later
+   * knows it must reload instead of replaying.
+   */
+  async #prune(c: pg.Client): Promise<void> {
+    await c.query(
+      `WITH upto AS (
+         SELECT max(seq) AS seq FROM ov_cluster_events
+          WHERE at < ${DB_NOW} - $1
+            AND seq <= (SELECT coalesce(min(caught_up_seq), 0) FROM ov_cluster_nodes WHERE lease_until > ${DB_NOW})
+       ), gone AS (
+         DELETE FROM ov_cluster_events WHERE seq <= (SELECT seq FROM upto) RETURNING seq
+       )
+       UPDATE ov_changes SET n = greatest(n, (SELECT coalesce(max(seq), 0) FROM gone)) WHERE name = 'cluster_pruned'`,
+      [this.#o.eventRetentionMs ?? EVENT_RETENTION_MS],
+    );
   }
 
   #connection(): Promise<pg.Client> {

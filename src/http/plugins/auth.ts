@@ -30,7 +30,7 @@ import { VaultError, isVaultError } from '../../errors.js';
 import type { Keyring } from '../../keyring/index.js';
 import type { Role } from '../../storage/types.js';
 import { newRequestState, type Access, type RouteContext, type TokenClaims } from '../context.js';
-import { RETRY_AFTER } from '../errors.js';
+import { errorBody, RETRY_AFTER } from '../errors.js';
 import type { RequestRate } from '../ratelimit.js';
 
 /** Longest Authorization header looked at; a real one is a few hundred bytes. */
@@ -210,9 +210,22 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
 
   if (vault.cluster !== undefined) {
     const cluster = vault.cluster;
+    // Before the audit plugin's onSend (registered after this one): the entry records the final answer.
     app.addHook('onSend', async (request, reply, payload) => {
-      if (reply.statusCode < 400 && SETTLING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) await cluster.settle();
-      return payload;
+      if (reply.statusCode >= 400 || !SETTLING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return payload;
+      try {
+        await cluster.settle();
+        return payload;
+      } catch (err) {
+        // The change has committed, but not every node is known to have applied it: the
+        // caller must not take it as done everywhere.
+        request.log.error({ err }, 'revocation not acknowledged by every live node');
+        const e = isVaultError(err) ? err : new VaultError('OV_CLUSTER_LEASE');
+        request.vault.errorCode = e.code;
+        void reply.code(e.status);
+        void reply.header('content-type', 'application/json; charset=utf-8');
+        return JSON.stringify(errorBody({ error: e, unexpected: false }));
+      }
     });
   }
 

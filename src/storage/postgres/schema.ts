@@ -219,6 +219,9 @@ export const SHARED_SCHEMA_SQL = `
     node    ${T} NOT NULL
   );
 
+  -- Events up to this seq have been pruned: a node behind it reloads everything instead.
+  INSERT INTO ov_changes (name, n) VALUES ('cluster_pruned', 0);
+
   CREATE FUNCTION ov_cluster_event(kind text, subject text) RETURNS void LANGUAGE plpgsql AS $$
   BEGIN
     PERFORM pg_advisory_xact_lock(${WRITE_LOCK});

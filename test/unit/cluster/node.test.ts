@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClusterNode, type ClusterEvent } from '../../../src/cluster/index.js';
+import { ClusterNode, RESYNC, type ClusterEvent } from '../../../src/cluster/index.js';
 import { isVaultError } from '../../../src/errors.js';
 import { openPostgresStorage, type PostgresStorageHandle } from '../../../src/storage/postgres/index.js';
 import { freshDatabase } from '../../helpers/pg.js';
@@ -28,8 +28,8 @@ async function cluster(): Promise<{ url: string; storage: PostgresStorageHandle;
   return { url, storage, sql: (text, params) => client.query(text, params) };
 }
 
-function node(url: string, name: string, apply: (e: readonly ClusterEvent[]) => void = () => undefined): ClusterNode {
-  const n = new ClusterNode({ url, node: name, leaseMs: 1000, renewMs: 100, apply });
+function node(url: string, name: string, apply: (e: readonly ClusterEvent[]) => void = () => undefined, prune: { eventRetentionMs?: number; pruneEveryMs?: number } = {}): ClusterNode {
+  const n = new ClusterNode({ url, node: name, leaseMs: 1000, renewMs: 100, apply, ...prune });
   nodes.push(n);
   return n;
 }
@@ -119,5 +119,31 @@ describe('ClusterNode', () => {
     await sql("UPDATE ov_cluster_nodes SET caught_up_seq = 1000000 WHERE node = 'late'");
     await a.settle();
     expect(a.metrics().ackWaits).toBe(3);
+  });
+
+  it('prunes events every live node acknowledged; a node that missed pruned events is told to reload everything', async () => {
+    const { url, sql } = await cluster();
+    const a = node(url, 'a', () => undefined, { eventRetentionMs: 0, pruneEveryMs: 0 });
+    const seen: ClusterEvent[] = [];
+    const b = node(url, 'b', (e) => seen.push(...e));
+    await a.start();
+    await b.start();
+    // B cannot renew while its row is locked: its lease lapses and A stops counting it.
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query("SELECT * FROM ov_cluster_nodes WHERE node = 'b' FOR UPDATE");
+      await until(() => !b.serving());
+      await sql("SELECT ov_cluster_event('session', 'gone')");
+      await until(async () => Number(((await sql('SELECT count(*) AS n FROM ov_cluster_events')).rows[0] as { n: string }).n) === 0);
+      const pruned = Number(((await sql("SELECT n FROM ov_changes WHERE name = 'cluster_pruned'")).rows[0] as { n: string }).n);
+      expect(pruned).toBeGreaterThan(0);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
+    }
+    await until(() => b.serving());
+    expect(seen).toEqual([RESYNC]);
   });
 });
