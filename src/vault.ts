@@ -200,7 +200,10 @@ export function createVault(opts: VaultOptions): Vault {
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const signerIdentities = new SignerIdentityService({ storage, sealed, now, certificates: { newCa: newSignerCa, issue: issueIdentityCert } });
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
-  const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
+  const pgStorage = (storage as Partial<PostgresStorageHandle>).backend === 'postgres' ? (storage as PostgresStorageHandle) : undefined;
+  const pgConfig = config.storage.postgres;
+  const clustered = pgStorage !== undefined && pgConfig !== null;
+  const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs, shared: clustered });
   const transit = new TransitService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now });
   // Validator keys and transit key versions first (few, so a sliced rewrap finishes them
   // early), then secret versions.
@@ -295,8 +298,6 @@ export function createVault(opts: VaultOptions): Vault {
       wipe(root);
     }
   };
-  const pgStorage = (storage as Partial<PostgresStorageHandle>).backend === 'postgres' ? (storage as PostgresStorageHandle) : undefined;
-  const pgConfig = config.storage.postgres;
   const read = (f: string | null): string | undefined => (f === null || opts.readTlsFile === undefined ? undefined : opts.readTlsFile(f));
   const cluster =
     pgStorage === undefined || pgConfig === null

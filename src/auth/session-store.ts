@@ -460,6 +460,15 @@ export class SessionStore {
     return this.#admit(r, now, (x) => x) === 'loaded' ? this.#byId.get(r.id) : undefined;
   }
 
+  /** {@link getById}, and on a miss the persistence (as {@link lookupShared}). */
+  getByIdShared(id: string, now: number): Session | undefined {
+    const hit = this.getById(id, now);
+    if (hit !== undefined || !isSessionId(id)) return hit;
+    const r = this.#persistence.getById(id);
+    if (r === undefined || this.#pendingDeletes.has(r.id) || this.#keysRevokedDuringLoad?.has(r.apiKeyId) === true) return undefined;
+    return this.#admit(r, now, (x) => x) === 'loaded' ? this.#byId.get(r.id) : undefined;
+  }
+
   /**
    * Drops a session from memory only: another daemon revoked it and already deleted its
    * row. False when it was not in memory.

@@ -118,6 +118,8 @@ export interface SessionPersistence {
    * `OV_INVALID_ARGUMENT` unless `digest` is 32 bytes.
    */
   getByDigest(digest: Uint8Array): SessionRecord | undefined;
+  /** The session with this id, or undefined (expired rows included). */
+  getById(id: string): SessionRecord | undefined;
 }
 
 /** Row key below every session's: start a {@link SessionPersistence.loadPage} walk here. */

@@ -126,6 +126,14 @@ describe('three daemons on one PostgreSQL database', () => {
     for (const name of NODES) expect((await self(name, admin.token)).status).toBe(200);
   });
 
+  it('a session B has never seen is revoked through B, and refused by A, where it was opened', async () => {
+    const admin = await exchange('b', vault.adminKey);
+    const victim = await exchange('a', vault.adminKey);
+    const del = await api(node('b').addr, 'DELETE', `/v1/sessions/${victim.id}`, { token: admin.token });
+    expect(del.status, del.text).toBe(204);
+    for (const name of NODES) expect((await self(name, victim.token)).status, name).toBe(401);
+  });
+
   it('a secret written on B is read on C', async () => {
     const sb = await exchange('b', vault.adminKey);
     const w = await api(node('b').addr, 'PUT', '/v1/secrets/cluster/one', { token: sb.token, json: { data: { v: 'first' } } });

@@ -167,6 +167,12 @@ export class MemorySessionPersistence implements SessionPersistence {
     return row === undefined ? undefined : record(row);
   }
 
+  getById(id: string): SessionRecord | undefined {
+    this.#db.check();
+    const row = this.#rows.get(id);
+    return row === undefined ? undefined : record(row);
+  }
+
   #link(row: Row): void {
     this.#rows.set(row.id, row);
     this.#digests.set(row.digest, row);

@@ -27,6 +27,7 @@ export class SqliteSessionPersistence implements SessionPersistence {
   readonly #loadPage: Statement<[number, number], SessionPageTuple>;
   readonly #count: Statement<[], number>;
   readonly #byDigest: Statement<[Uint8Array], SessionTuple>;
+  readonly #byId: Statement<[string], SessionTuple>;
 
   constructor(db: Db) {
     this.#insert = db.prepare(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -44,6 +45,7 @@ export class SqliteSessionPersistence implements SessionPersistence {
       .raw();
     this.#count = db.prepare<[], number>('SELECT count(*) FROM sessions').pluck();
     this.#byDigest = db.prepare<[Uint8Array], SessionTuple>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE digest = ?`).raw();
+    this.#byId = db.prepare<[string], SessionTuple>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).raw();
   }
 
   insert(r: SessionRecord): void {
@@ -92,6 +94,12 @@ export class SqliteSessionPersistence implements SessionPersistence {
   getByDigest(digest: Uint8Array): SessionRecord | undefined {
     if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'digest' });
     const row = guard(() => this.#byDigest.get(digest));
+    return row === undefined ? undefined : toSession(row);
+  }
+
+  getById(id: string): SessionRecord | undefined {
+    if (typeof id !== 'string') return undefined;
+    const row = guard(() => this.#byId.get(id));
     return row === undefined ? undefined : toSession(row);
   }
 }

@@ -68,6 +68,20 @@ export function sessionsConformance(open: () => Storage): void {
       expect(s.sessions.getByDigest(digest(2))).toBeUndefined();
     });
 
+    it('getById finds a session by id, expired ones included, and misses after a delete', () => {
+      const live = session(1);
+      const old = session(2, { issuedAt: 10, expiresAt: 20 });
+      s.sessions.insert(live);
+      s.sessions.insert(old);
+      expect(s.sessions.getById(live.id)).toEqual(live);
+      expect(s.sessions.getById(old.id)).toEqual(old);
+      expect(s.sessions.getById(session(3).id)).toBeUndefined();
+      expect(s.sessions.getById('')).toBeUndefined();
+      s.sessions.delete(live.id);
+      expect(s.sessions.getById(live.id)).toBeUndefined();
+      expect(s.sessions.count()).toBe(1);
+    });
+
     it('getByDigest refuses a digest that is not 32 bytes and changes nothing', () => {
       s.sessions.insert(session(1));
       expectCode(thrown(() => s.sessions.getByDigest(new Uint8Array(31))), 'OV_INVALID_ARGUMENT');

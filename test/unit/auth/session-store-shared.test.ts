@@ -32,6 +32,17 @@ describe('SessionStore shared by daemons', () => {
     expect(b.size).toBe(1);
   });
 
+  it('getByIdShared finds by id a session another daemon created, which can then be revoked here', () => {
+    const { p, a, b } = pair();
+    const { session } = a.create(input('t5'));
+    expect(b.getById(session.id, T0)).toBeUndefined();
+    expect(b.getByIdShared(session.id, T0)).toEqual(session);
+    expect(b.getByIdShared('not-an-id', T0)).toBeUndefined();
+    expect(b.revokeById(session.id)).toBe(true);
+    expect(p.count()).toBe(0);
+    expect(b.getByIdShared(session.id, T0)).toBeUndefined();
+  });
+
   it('does not remember a miss: a session created a moment later is found', () => {
     const { a, b } = pair();
     expect(b.lookupShared(tokenDigest('t2'), T0)).toBeUndefined();
