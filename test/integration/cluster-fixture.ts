@@ -67,8 +67,9 @@ export function clusterConfig(dataDir: string, opts: { url: string; node: string
       `node = ${JSON.stringify(opts.node)}`,
       'timeout = "3s"',
       '[cluster]',
-      `lease = ${JSON.stringify(opts.lease ?? '2s')}`,
-      `renew = ${JSON.stringify(opts.renew ?? '500ms')}`,
+      // Longer than the default, so a node starved of CPU on a loaded machine keeps its lease.
+      `lease = ${JSON.stringify(opts.lease ?? '4s')}`,
+      `renew = ${JSON.stringify(opts.renew ?? '250ms')}`,
       '',
     ].join('\n'),
     { mode: 0o600 },
