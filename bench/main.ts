@@ -4,7 +4,7 @@
  * not need native addons (used for the second pass under Node 24, since better-sqlite3
  * is built for the Node that installed it): crypto, the TLS handshakes and the HTTP read,
  * whose daemon then uses node:sqlite; `--only sessions` / `--only daemon` /
- * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` / `--only signer` / `--only import` / `--only pg-reads` pick one part.
+ * `--only http` / `--only validators` / `--only rewrap` / `--only tls` / `--only transit` / `--only signer` / `--only import` / `--only pg-reads` / `--only cluster` pick one part.
  * @module
  */
 import { spawnSync } from 'node:child_process';
@@ -47,6 +47,7 @@ if (want('startup')) await (await import('./startup.js')).benchStartup();
 if (want('writes')) await (await import('./writes.js')).benchWrites();
 if (want('import')) await (await import('./import-load.js')).benchImportLoad();
 if (want('pg-reads')) await (await import('./pg-reads.js')).benchPgReads();
+if (want('cluster')) await (await import('./cluster.js')).benchCluster();
 // A soak handed to Node 24 prints its own summary there.
 if (!(soak && node24)) summary();
 if (node24 && !soak) {

@@ -24,22 +24,23 @@ export const LAYERS = [
   { name: 'validators', paths: ['src/validators/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
   { name: 'transit', paths: ['src/transit/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
   { name: 'snapshot', paths: ['src/snapshot/'], may: ['base', 'crypto', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth'] },
+  { name: 'cluster', paths: ['src/cluster/'], may: ['base'] },
   {
     name: 'root',
     paths: ['src/vault.ts', 'src/setup.ts', 'src/config.ts'],
-    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'cluster'],
   },
   { name: 'api', paths: ['src/api/'], may: ['base'] },
   {
     name: 'http',
     paths: ['src/http/'],
     may: ['base', 'crypto', 'envelope', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'api'],
-    types: ['root', 'storage'],
+    types: ['root', 'storage', 'cluster'],
   },
   {
     name: 'daemon',
     paths: ['src/daemon.ts', 'src/index.ts'],
-    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'root', 'api', 'http'],
+    may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'cluster', 'root', 'api', 'http'],
   },
   { name: 'client', paths: ['src/client/'], may: ['base', 'api'] },
   {

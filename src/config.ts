@@ -87,6 +87,18 @@ export const CONFIG_FILE_SCHEMA = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    cluster: Type.Optional(
+      Type.Object(
+        {
+          lease: Type.Optional(Duration("how long a node's lease lasts without a renewal, PostgreSQL only (default 2s, 200ms..60s)")),
+          renew: Type.Optional(Duration('how often a node renews its lease and applies other nodes\' changes (default 500ms, at most half the lease)')),
+          expected_nodes: Type.Optional(
+            Type.Integer({ description: 'daemons sharing the database: each enforces limits.* divided by this, so the cluster as a whole keeps the configured budget (default 1)' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     limits: Type.Optional(
       Type.Object(
         {
@@ -249,6 +261,8 @@ export interface Config {
   };
   readonly crypto: { readonly provider: ProviderChoice; readonly signature: SignatureChoice };
   readonly storage: StorageConfig;
+  /** Leases of a PostgreSQL cluster (docs/ha.md); unused on SQLite. */
+  readonly cluster: { readonly leaseMs: number; readonly renewMs: number; readonly expectedNodes: number };
   /** Audit retention: what to archive (null: keep everything), where, and how often. */
   readonly audit: AuditRetentionConfig;
   /** Secret values: plaintext cap and read cache size, in bytes (0 disables the cache). */
@@ -507,6 +521,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'tls.min_version': `one of ${TLS_VERSIONS.join(', ')}`,
   'sessions.default_ttl': 'a duration such as "15m" or "1h"',
   'sessions.max_ttl': 'a duration such as "15m" or "1h"',
+  'cluster.lease': 'a duration such as "2s"',
+  'cluster.renew': 'a duration such as "500ms"',
   'limits.body_limit': 'a byte count or a size such as "2MiB"',
   'secrets.max_value_bytes': 'a byte count or a size such as "64KiB"',
   'secrets.cache_bytes': 'a byte count or a size such as "32MiB"',
@@ -676,9 +692,31 @@ export function resolveConfig(
     }
     return v;
   };
-  const maxRequestRate = intIn('max_request_rate', 1, 1_000_000) ?? null;
-  const authFailuresPerKey = intIn('auth_failures_per_key', 1, 1000) ?? DEFAULTS.authFailuresPerKey;
-  const authFailuresPerAddress = intIn('auth_failures_per_address', 1, 100_000) ?? DEFAULTS.authFailuresPerAddress;
+  // Cluster: every node keeps its own counters, so each enforces its share of the budget.
+  const cl = !bad('cluster') ? f.cluster : undefined;
+  const clusterMs = (key: 'lease' | 'renew', fallback: number, min: number, max: number, range: string): number => {
+    const text = cl?.[key];
+    if (text === undefined || bad(`cluster.${key}`)) return fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < min || ms > max) {
+      problems.push({ path: `cluster.${key}`, message: `must be between ${range}` });
+      return fallback;
+    }
+    return ms;
+  };
+  const leaseMs = clusterMs('lease', 2000, 200, 60_000, '200ms and 60s');
+  const renewMs = clusterMs('renew', Math.min(500, Math.floor(leaseMs / 4)), 10, 30_000, '10ms and 30s');
+  if (renewMs * 2 > leaseMs) problems.push({ path: 'cluster.renew', message: 'must be at most half of cluster.lease' });
+  let expectedNodes = 1;
+  if (cl?.expected_nodes !== undefined && !bad('cluster.expected_nodes')) {
+    if (cl.expected_nodes < 1 || cl.expected_nodes > 64) problems.push({ path: 'cluster.expected_nodes', message: 'must be between 1 and 64' });
+    else expectedNodes = cl.expected_nodes;
+  }
+  const share = (n: number): number => Math.max(1, Math.ceil(n / expectedNodes));
+  const rate = intIn('max_request_rate', 1, 1_000_000);
+  const maxRequestRate = rate === undefined ? null : share(rate);
+  const authFailuresPerKey = share(intIn('auth_failures_per_key', 1, 1000) ?? DEFAULTS.authFailuresPerKey);
+  const authFailuresPerAddress = share(intIn('auth_failures_per_address', 1, 100_000) ?? DEFAULTS.authFailuresPerAddress);
 
   // Secrets: sizes in range.
   const size = (key: 'max_value_bytes' | 'cache_bytes', fallback: number, min: number, max: number, range: string): number => {
@@ -837,6 +875,7 @@ export function resolveConfig(
     limits: { bodyLimit, maxRequestRate, authFailuresPerKey, authFailuresPerAddress },
     crypto: { provider, signature },
     storage: { backend, sqliteDriver, postgres },
+    cluster: { leaseMs, renewMs, expectedNodes },
     audit: { retain, archiveDir, archiveIntervalMs },
     secrets: { maxValueBytes, cacheBytes },
     tls,

@@ -28,6 +28,7 @@
  */
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
 import { acquireDataDirLock } from './datadir-lock.js';
@@ -122,6 +123,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     now,
     audit: { checkpointIntervalMs: AUDIT_CHECKPOINT_INTERVAL_MS },
     onError: (what, err) => app?.log.error({ err }, `${what} failed`),
+    readTlsFile: (f) => readFileSync(f, 'utf8'),
   });
   const signalHandlers: [NodeJS.Signals, () => void][] = [];
   let closing: Promise<void> | undefined;

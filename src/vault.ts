@@ -9,6 +9,10 @@
  * read cache. A keyring that cannot be opened (a corrupt or foreign key row) makes the
  * unseal fail and re-seals.
  *
+ * On a PostgreSQL database shared with other daemons, a cluster node (src/cluster/) keeps
+ * this daemon's lease and applies the other daemons' changes to what this one holds in
+ * memory: sessions, the keyring, the transit and signer caches (docs/ha.md).
+ *
  * The session store may still be loading when requests arrive: without a `sessions`
  * option it is loaded a page at a time by `loadSessions()` (yielding to the event loop
  * between pages), and `sessions()` makes whoever needs it wait for the load.
@@ -19,6 +23,7 @@ import { AuditArchiver, AuditLog, type ArchiveSelection } from './audit/index.js
 import { ApiKeyService } from './auth/apikey-service.js';
 import { SessionService } from './auth/session-service.js';
 import { SessionStore, type LoadReport } from './auth/session-store.js';
+import { ClusterNode, type ClusterEvent } from './cluster/index.js';
 import { CONFIG_FILE_SCHEMA, type Config } from './config.js';
 import { wipe } from './crypto/bytes.js';
 import type { CryptoProvider } from './crypto/types.js';
@@ -28,6 +33,7 @@ import { KeyRotation, Keyring, SealedRecords, keyringPublicKeys, vaultSigner } f
 import { SealManager } from './seal/index.js';
 import { SecretService, parseSecretPath, secretRewrapSource } from './secrets/index.js';
 import { SnapshotService } from './snapshot/index.js';
+import type { PostgresStorageHandle } from './storage/postgres/index.js';
 import type { Storage } from './storage/types.js';
 import { TransitService, transitRewrapSource } from './transit/index.js';
 import { ValidatorService, validatorRewrapSource } from './validators/index.js';
@@ -57,6 +63,8 @@ export interface VaultOptions {
   };
   /** Told about failures no caller is waiting for (a checkpoint, a sweep). */
   readonly onError?: (what: string, err: unknown) => void;
+  /** Read a PEM file named in `[storage]` (the cluster's own connection); default: none. */
+  readonly readTlsFile?: (path: string) => string;
 }
 
 export interface Vault {
@@ -98,6 +106,8 @@ export interface Vault {
   runRetention(): Promise<string[]>;
   /** Audit entries written so far; undefined when the log cannot be read. */
   auditEntries(): number | undefined;
+  /** This daemon's membership of a cluster (PostgreSQL storage only). */
+  readonly cluster: ClusterNode | undefined;
   /** Starts loading the session store (once; only without a `sessions` option). */
   loadSessions(): Promise<LoadReport>;
   /** Starts the background work: the session sweep, and audit retention when configured. */
@@ -150,6 +160,8 @@ export function createVault(opts: VaultOptions): Vault {
   let loading: Promise<LoadReport> | undefined;
   let stopping = false;
   let sweeper: NodeJS.Timeout | undefined;
+  // Filled by an incremental load before it is done: cluster events apply to it already.
+  let filling: SessionStore | undefined;
   const shuttingDown = (): VaultError => new VaultError('OV_IO', { reason: 'shutting down' });
 
   // One sealed-records layer for every kind of row: one signing-key rule, one set of open checks.
@@ -188,7 +200,10 @@ export function createVault(opts: VaultOptions): Vault {
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const signerIdentities = new SignerIdentityService({ storage, sealed, now, certificates: { newCa: newSignerCa, issue: issueIdentityCert } });
   const apiKeys = new ApiKeyService({ store: storage.apiKeys, sessions, now });
-  const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs });
+  const pgStorage = (storage as Partial<PostgresStorageHandle>).backend === 'postgres' ? (storage as PostgresStorageHandle) : undefined;
+  const pgConfig = config.storage.postgres;
+  const clustered = pgStorage !== undefined && pgConfig !== null;
+  const sessionService = new SessionService({ sessions, now, defaultTtlMs: config.sessions.defaultTtlMs, maxTtlMs: config.sessions.maxTtlMs, shared: clustered });
   const transit = new TransitService({ sealed, storage, provider, keyring: currentKeyring, signature: config.crypto.signature, now });
   // Validator keys and transit key versions first (few, so a sliced rewrap finishes them
   // early), then secret versions.
@@ -250,8 +265,59 @@ export function createVault(opts: VaultOptions): Vault {
     }
   });
 
+  // Another daemon's change, applied here. Keys and caches are reloaded whole: they are
+  // few, and a reload cannot get a partial change wrong.
+  const applyEvents = (events: readonly ClusterEvent[]): void => {
+    const store = loaded ?? filling;
+    let reload = false;
+    for (const e of events) {
+      if (e.kind === 'resync') {
+        // Events were pruned before this node applied them: drop what memory holds
+        // (sessions come back from the database on their next use) and reload the rest.
+        store?.forgetAll();
+        transit.cache.wipe();
+        signerIdentities.wipeCache();
+        reload = true;
+      } else if (e.kind === 'session') store?.forget(e.subject);
+      else if (e.kind === 'apikey') store?.forgetKey(e.subject);
+      else if (e.kind === 'keyring') reload = true;
+      else if (e.kind === 'transit') transit.cache.wipe();
+      else if (e.kind === 'meta') signerIdentities.wipeCache();
+    }
+    if (!reload || keyring === undefined || seal.status().sealed) return;
+    const root = seal.rootKey();
+    try {
+      const old = keyring;
+      keyring = Keyring.open(storage, provider, root);
+      secrets.cache.wipe();
+      transit.cache.wipe();
+      signerService.cache.wipe();
+      // A request may still hold the old keyring across an await: wipe it a little later.
+      setTimeout(() => old.wipe(), 5000).unref();
+    } finally {
+      wipe(root);
+    }
+  };
+  const read = (f: string | null): string | undefined => (f === null || opts.readTlsFile === undefined ? undefined : opts.readTlsFile(f));
+  const cluster =
+    pgStorage === undefined || pgConfig === null
+      ? undefined
+      : new ClusterNode({
+          url: pgConfig.url,
+          ...(pgConfig.tlsCaFile === null && pgConfig.tlsCertFile === null
+            ? {}
+            : { tls: { ca: read(pgConfig.tlsCaFile), cert: read(pgConfig.tlsCertFile), key: read(pgConfig.tlsKeyFile) } }),
+          node: pgStorage.node,
+          addr: config.apiAddr ?? null,
+          leaseMs: config.cluster.leaseMs,
+          renewMs: config.cluster.renewMs,
+          apply: applyEvents,
+          ...(opts.onError === undefined ? {} : { onError: opts.onError }),
+        });
+
   const stop = (): void => {
     stopping = true;
+    if (cluster !== undefined) void cluster.stop();
     if (sweeper !== undefined) clearInterval(sweeper);
     sweeper = undefined;
     if (retainTimer !== undefined) clearInterval(retainTimer);
@@ -280,6 +346,7 @@ export function createVault(opts: VaultOptions): Vault {
     keys,
     snapshots,
     archiver,
+    cluster,
     runRetention,
     auditEntries(): number | undefined {
       try {
@@ -299,6 +366,7 @@ export function createVault(opts: VaultOptions): Vault {
               setImmediate(() => (stopping ? reject(shuttingDown()) : resolve()));
             }),
         });
+        filling = store;
         loading = report.then(
           (r) => {
             loadDone(store);
@@ -317,6 +385,8 @@ export function createVault(opts: VaultOptions): Vault {
     },
     start(): void {
       if (sweeper !== undefined || stopping) return;
+      // A failed first renewal is reported and retried on the renewal timer.
+      cluster?.start().catch(() => undefined);
       sweeper = setInterval(() => {
         void sessions()
           .then((store) => store.sweep(now()))

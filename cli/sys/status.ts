@@ -2,7 +2,8 @@
  * `vault status`: the daemon's seal status, like `vault status` in HashiCorp Vault, with
  * exit codes a script can branch on: 0 unsealed, 2 sealed or not initialised (or any
  * error the daemon reports), 1 when the daemon cannot be reached or another local error.
- * Needs no token.
+ * Needs no token. A daemon of a PostgreSQL cluster also shows its node name, role,
+ * whether it reaches the database, and every member's lease.
  * @module
  */
 import { defineCommand } from '../command.js';
@@ -15,7 +16,7 @@ export const command = defineCommand({
   name: 'status',
   usage: 'vault status [--json]',
   options: {
-    json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version][, tls]}' },
+    json: { type: 'boolean', help: 'print {addr, initialized, sealed, mode, t, n, progress, nonce[, version][, tls][, cluster]}' },
   },
   details: [
     'Asks the daemon at ONTOREF_ADDR (default http://127.0.0.1:8420) for its seal status;',
@@ -27,9 +28,15 @@ export const command = defineCommand({
   async run(ctx) {
     const client = await connect(ctx, { auth: false });
     const s = await client.sealStatus();
+    const cluster = (await client.health()).cluster;
     if (ctx.values.json) {
       const t = client.tlsInfo();
-      await printJson(ctx, { addr: daemonAddr(ctx), ...s, ...(t === undefined ? {} : { tls: { protocol: t.protocol, key_exchange_group: t.group, cipher: t.cipher } }) });
+      await printJson(ctx, {
+        addr: daemonAddr(ctx),
+        ...s,
+        ...(t === undefined ? {} : { tls: { protocol: t.protocol, key_exchange_group: t.group, cipher: t.cipher } }),
+        ...(cluster === undefined ? {} : { cluster }),
+      });
     } else {
       const pairs: [string, unknown][] = [
         ['Address', daemonAddr(ctx)],
@@ -42,8 +49,14 @@ export const command = defineCommand({
       if (s.version !== undefined) pairs.push(['Version', s.version]);
       const t = client.tlsInfo();
       if (t !== undefined) pairs.push(['TLS', `${t.protocol}${t.group === '' ? '' : `, key exchange ${t.group}`}`]);
+      if (cluster !== undefined) {
+        pairs.push(['Node', cluster.node], ['Role', cluster.role], ['Database reachable', cluster.database_reachable]);
+        for (const m of cluster.members) {
+          pairs.push([`Member ${m.node}`, `${m.live ? 'live' : 'lapsed'}, lease until ${new Date(m.lease_until).toISOString()}${m.addr === null ? '' : `, ${m.addr}`}`]);
+        }
+      }
       await ctx.out(formatPairs(pairs));
     }
-    return s.initialized && !s.sealed ? EXIT_OK : EXIT_DAEMON;
+    return s.initialized && !s.sealed && cluster?.role !== 'lapsed' ? EXIT_OK : EXIT_DAEMON;
   },
 });

@@ -6,6 +6,32 @@ import { Type, type Static } from 'typebox';
 import { closed, ERROR_BODY } from './common.js';
 
 /** Also the body of the 503 (sealed) and 501 (not initialised) answers. */
+/** One daemon of a cluster as the database shows it (times: ms since the epoch, database clock). */
+export const CLUSTER_MEMBER = Type.Object(
+  {
+    node: Type.String(),
+    addr: Type.Union([Type.String(), Type.Null()]),
+    lease_until: Type.Integer(),
+    renewed_at: Type.Integer(),
+    caught_up_seq: Type.Integer(),
+    live: Type.Boolean(),
+  },
+  closed,
+);
+
+/** This daemon's place in a cluster (PostgreSQL storage only). */
+export const CLUSTER_HEALTH = Type.Object(
+  {
+    node: Type.String(),
+    role: Type.Enum(['active', 'lapsed'], { description: "'active': lease live, serving; 'lapsed': refusing authenticated requests until renewed" }),
+    database_reachable: Type.Boolean(),
+    lease_age_ms: Type.Union([Type.Integer(), Type.Null()], { description: 'since the last successful renewal' }),
+    caught_up_seq: Type.Integer(),
+    members: Type.Array(CLUSTER_MEMBER),
+  },
+  closed,
+);
+
 export const HEALTH = Type.Object(
   {
     initialized: Type.Boolean(),
@@ -14,6 +40,7 @@ export const HEALTH = Type.Object(
     database: Type.Optional(
       Type.Enum(['ok', 'unreachable'], { description: 'whether the storage answers; unreachable makes the answer 503, with the last known seal state' }),
     ),
+    cluster: Type.Optional(CLUSTER_HEALTH),
   },
   closed,
 );

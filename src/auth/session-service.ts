@@ -32,6 +32,8 @@ export interface SessionServiceDeps {
   readonly now: () => number;
   readonly defaultTtlMs: number;
   readonly maxTtlMs: number;
+  /** Other daemons share the persistence: a session unknown here is looked up there. */
+  readonly shared?: boolean;
 }
 
 export interface IssuedSession {
@@ -114,7 +116,7 @@ export class SessionService {
    */
   async revoke(caller: Session, id: string): Promise<Session> {
     const store = await this.#deps.sessions();
-    const target = store.getById(id, this.#deps.now());
+    const target = this.#deps.shared === true ? store.getByIdShared(id, this.#deps.now()) : store.getById(id, this.#deps.now());
     const own = target !== undefined && target.id === caller.id;
     if (!own && caller.role !== 'admin') throw new VaultError('OV_FORBIDDEN');
     if (target === undefined || (!own && !scopeContains(caller.scope, target.scope))) throw new VaultError('OV_NOT_FOUND');

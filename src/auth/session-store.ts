@@ -446,6 +446,55 @@ export class SessionStore {
     return s;
   }
 
+  /**
+   * {@link lookup}, and on a miss the persistence: another daemon on the same database
+   * may have opened the session. A live row found there is indexed (its revocation
+   * reaches this store as a cluster event, through {@link forget}); a miss is not
+   * remembered, so a session created a moment later elsewhere is found on the next try.
+   */
+  lookupShared(digest: Uint8Array, now: number): Session | undefined {
+    const hit = this.lookup(digest, now);
+    if (hit !== undefined || !(digest instanceof Uint8Array) || digest.length !== DIGEST_BYTES) return hit;
+    const r = this.#persistence.getByDigest(digest);
+    if (r === undefined || this.#pendingDeletes.has(r.id) || this.#keysRevokedDuringLoad?.has(r.apiKeyId) === true) return undefined;
+    return this.#admit(r, now, (x) => x) === 'loaded' ? this.#byId.get(r.id) : undefined;
+  }
+
+  /** {@link getById}, and on a miss the persistence (as {@link lookupShared}). */
+  getByIdShared(id: string, now: number): Session | undefined {
+    const hit = this.getById(id, now);
+    if (hit !== undefined || !isSessionId(id)) return hit;
+    const r = this.#persistence.getById(id);
+    if (r === undefined || this.#pendingDeletes.has(r.id) || this.#keysRevokedDuringLoad?.has(r.apiKeyId) === true) return undefined;
+    return this.#admit(r, now, (x) => x) === 'loaded' ? this.#byId.get(r.id) : undefined;
+  }
+
+  /**
+   * Drops a session from memory only: another daemon revoked it and already deleted its
+   * row. False when it was not in memory.
+   */
+  forget(id: string): boolean {
+    const s = this.#byId.get(id);
+    if (s === undefined) return false;
+    this.#unindex(s);
+    return true;
+  }
+
+  /** Drops every session of an API key from memory only (the key was rotated or deleted elsewhere); returns how many. */
+  forgetKey(apiKeyId: string): number {
+    this.#keysRevokedDuringLoad?.add(apiKeyId);
+    let n = 0;
+    for (const id of [...(this.#byKey.get(apiKeyId) ?? [])]) if (this.forget(id)) n++;
+    return n;
+  }
+
+  /** Drops every session from memory (a node that fell behind and cannot tell what it missed). */
+  forgetAll(): number {
+    const ids = [...this.#byId.keys()];
+    for (const id of ids) this.forget(id);
+    return ids.length;
+  }
+
   /** The live session with this public id, or undefined (unknown or expired). */
   getById(id: string, now: number): Session | undefined {
     const s = this.#byId.get(id);

@@ -5,6 +5,7 @@
  * label `unmatched`.
  * @module
  */
+import type { ClusterMetrics, ClusterStatus } from '../cluster/index.js';
 
 export interface MetricsSnapshot {
   /** 1 when sealed. */
@@ -14,6 +15,8 @@ export interface MetricsSnapshot {
   /** Entries in the audit log (undefined when it cannot be read). */
   readonly auditEntries: number | undefined;
   readonly uptimeSeconds: number;
+  /** This node's cluster figures, on PostgreSQL. */
+  readonly cluster?: ClusterMetrics & ClusterStatus;
 }
 
 function escapeLabel(v: string): string {
@@ -74,6 +77,27 @@ export class Metrics {
     metric('ontoref_vault_initialized', 'gauge', '1 when the vault has been set up.', [`ontoref_vault_initialized ${s.initialized ? 1 : 0}`]);
     if (s.auditEntries !== undefined) {
       metric('ontoref_vault_audit_entries', 'gauge', 'Entries in the audit log.', [`ontoref_vault_audit_entries ${s.auditEntries}`]);
+    }
+    const c = s.cluster;
+    if (c !== undefined) {
+      const node = `{node="${escapeLabel(c.node)}"}`;
+      metric('ontoref_vault_cluster_serving', 'gauge', "1 while this node's lease is live and it serves authenticated requests.", [
+        `ontoref_vault_cluster_serving${node} ${c.role === 'active' ? 1 : 0}`,
+      ]);
+      if (c.leaseAgeMs !== null) {
+        metric('ontoref_vault_cluster_lease_age_seconds', 'gauge', "Seconds since this node's last successful lease renewal.", [
+          `ontoref_vault_cluster_lease_age_seconds${node} ${(c.leaseAgeMs / 1000).toFixed(3)}`,
+        ]);
+      }
+      metric('ontoref_vault_cluster_events_applied_total', 'counter', "Other nodes' change events applied here.", [`ontoref_vault_cluster_events_applied_total${node} ${c.eventsApplied}`]);
+      metric('ontoref_vault_cluster_renewal_failures_total', 'counter', 'Lease renewals that failed.', [`ontoref_vault_cluster_renewal_failures_total${node} ${c.renewalFailures}`]);
+      metric('ontoref_vault_cluster_ack_waits_total', 'counter', 'Revocations that waited for the other nodes to apply them.', [`ontoref_vault_cluster_ack_waits_total${node} ${c.ackWaits}`]);
+      metric('ontoref_vault_cluster_ack_wait_seconds_total', 'counter', 'Time those revocations spent waiting.', [
+        `ontoref_vault_cluster_ack_wait_seconds_total${node} ${c.ackWaitSeconds.toFixed(3)}`,
+      ]);
+      metric('ontoref_vault_cluster_members_live', 'gauge', 'Nodes whose lease is live, as of the last renewal.', [
+        `ontoref_vault_cluster_members_live${node} ${c.members.filter((m) => m.live).length}`,
+      ]);
     }
     metric('ontoref_vault_uptime_seconds', 'gauge', 'Seconds since the daemon started.', [`ontoref_vault_uptime_seconds ${s.uptimeSeconds.toFixed(3)}`]);
     return `${lines.join('\n')}\n`;

@@ -112,6 +112,14 @@ export interface SessionPersistence {
   loadPage(afterKey: number, limit: number): SessionPage;
   /** Number of persisted sessions. */
   count(): number;
+  /**
+   * The session whose token digest this is, or undefined (expired rows included: the
+   * caller judges expiry). Another daemon on the same database may have created it.
+   * `OV_INVALID_ARGUMENT` unless `digest` is 32 bytes.
+   */
+  getByDigest(digest: Uint8Array): SessionRecord | undefined;
+  /** The session with this id, or undefined (expired rows included). */
+  getById(id: string): SessionRecord | undefined;
 }
 
 /** Row key below every session's: start a {@link SessionPersistence.loadPage} walk here. */

@@ -49,6 +49,7 @@ describe('defaults', () => {
       limits: { bodyLimit: 2 * 1024 * 1024, maxRequestRate: null, authFailuresPerKey: 5, authFailuresPerAddress: 20 },
       crypto: { provider: 'auto', signature: 'ML-DSA-65' },
       storage: { backend: 'sqlite', sqliteDriver: 'auto', postgres: null },
+      cluster: { leaseMs: 2000, renewMs: 500, expectedNodes: 1 },
       audit: { retain: null, archiveDir: '/home/op/.local/share/ontoref-vault/audit-archive', archiveIntervalMs: 3_600_000 },
       secrets: { maxValueBytes: 65536, cacheBytes: 32 * 1024 * 1024 },
       tls: null,

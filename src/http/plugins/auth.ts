@@ -12,6 +12,12 @@
  * preHandler: a route's `scopePath` must lie within the caller's scope (403 otherwise,
  * whether or not the target exists).
  *
+ * In a cluster (PostgreSQL shared by several daemons) a node whose lease has lapsed answers
+ * every non-public route 503 OV_CLUSTER_LEASE: it may have missed another node's
+ * revocation. A token this node has not seen is looked up in the database (another node
+ * may have issued it), and a revoking route (`SETTLING_ROUTES`) answers only once every
+ * other live node has applied the change, so the revoked token fails everywhere from then on.
+ *
  * Speed: a verified token is remembered by its digest, so a repeat request skips the JWT
  * decode and HMAC (the session store still decides every time), and a loaded store costs
  * no extra promise turn.
@@ -24,7 +30,7 @@ import { VaultError, isVaultError } from '../../errors.js';
 import type { Keyring } from '../../keyring/index.js';
 import type { Role } from '../../storage/types.js';
 import { newRequestState, type Access, type RouteContext, type TokenClaims } from '../context.js';
-import { RETRY_AFTER } from '../errors.js';
+import { errorBody, RETRY_AFTER } from '../errors.js';
 import type { RequestRate } from '../ratelimit.js';
 
 /** Longest Authorization header looked at; a real one is a few hundred bytes. */
@@ -36,6 +42,15 @@ const ROLE_RANK: Readonly<Record<Role, number>> = { admin: 0, operator: 1, reade
 /** Verified tokens remembered (by digest) so that repeat requests skip the JWT work; see `verified`. */
 export const MAX_VERIFIED_TOKENS = 10_000;
 const PUBLIC_ACCESS: Access = { kind: 'public' };
+/** Routes that revoke (sessions, API keys, key versions): in a cluster they wait for every node to apply it. */
+export const SETTLING_ROUTES: ReadonlySet<string> = new Set([
+  'DELETE /v1/sessions/self',
+  'DELETE /v1/sessions/:id',
+  'POST /v1/apikeys/:id/rotate',
+  'DELETE /v1/apikeys/:id',
+  'POST /v1/keys/:name/rotate',
+  'POST /v1/keys/:name/min-decrypt-version',
+]);
 
 interface VerifiedToken {
   readonly keyring: Keyring;
@@ -153,7 +168,7 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
     }
     // Loaded (the usual case): no extra promise turn on the hot path.
     const store = vault.loadedSessions() ?? (await vault.sessions());
-    const session = store.lookup(digest, now());
+    const session = vault.cluster === undefined ? store.lookup(digest, now()) : store.lookupShared(digest, now());
     // The store decides; the claims must agree with it (defence in depth against a key misuse).
     if (session === undefined || session.id !== claims.jti || session.apiKeyId !== claims.sub) return fail(key);
     return session;
@@ -186,11 +201,33 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
     }
     if (access.kind === 'public') return;
     if (keyring === undefined) throw sealedError();
+    vault.cluster?.assertServing();
     const session = await authenticate(request, keyring);
     request.vault.session = session;
     request.vault.apiKey = session.apiKeyId;
     authorise(session, access);
   });
+
+  if (vault.cluster !== undefined) {
+    const cluster = vault.cluster;
+    // Before the audit plugin's onSend (registered after this one): the entry records the final answer.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode >= 400 || !SETTLING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return payload;
+      try {
+        await cluster.settle();
+        return payload;
+      } catch (err) {
+        // The change has committed, but not every node is known to have applied it: the
+        // caller must not take it as done everywhere.
+        request.log.error({ err }, 'revocation not acknowledged by every live node');
+        const e = isVaultError(err) ? err : new VaultError('OV_CLUSTER_LEASE');
+        request.vault.errorCode = e.code;
+        void reply.code(e.status);
+        void reply.header('content-type', 'application/json; charset=utf-8');
+        return JSON.stringify(errorBody({ error: e, unexpected: false }));
+      }
+    });
+  }
 
   // Only routes that address one scoped object get this hook (no cost elsewhere).
   app.addHook('onRoute', (route) => {

@@ -90,8 +90,23 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
         return reply.code(503).send({ initialized: lastInitialized, sealed, version: ctx.version, database: 'unreachable' });
       }
       const database = vault.auditEntries() === undefined ? 'unreachable' : 'ok';
-      const code = !initialized ? 501 : sealed || database !== 'ok' ? 503 : 200;
-      return reply.code(code).send({ initialized, sealed, version: ctx.version, database });
+      const c = vault.cluster?.status();
+      // A lapsed cluster node is unhealthy: a load balancer should send no one there.
+      const code = !initialized ? 501 : sealed || database !== 'ok' || c?.role === 'lapsed' ? 503 : 200;
+      const cluster =
+        c === undefined
+          ? {}
+          : {
+              cluster: {
+                node: c.node,
+                role: c.role,
+                database_reachable: c.databaseReachable,
+                lease_age_ms: c.leaseAgeMs,
+                caught_up_seq: c.caughtUpSeq,
+                members: c.members.map((m) => ({ node: m.node, addr: m.addr, lease_until: m.leaseUntil, renewed_at: m.renewedAt, caught_up_seq: m.caughtUpSeq, live: m.live })),
+              },
+            };
+      return reply.code(code).send({ initialized, sealed, version: ctx.version, database, ...cluster });
     },
   );
 
@@ -233,6 +248,7 @@ export const sysRoutes: RoutePlugin = (instance, { ctx }, done) => {
         sessionsActive: vault.loadedSessions()?.size ?? 0,
         auditEntries: vault.auditEntries(),
         uptimeSeconds: (vault.now() - ctx.startedAt) / 1000,
+        ...(vault.cluster === undefined ? {} : { cluster: { ...vault.cluster.metrics(), ...vault.cluster.status() } }),
       });
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
     },

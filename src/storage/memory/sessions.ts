@@ -160,6 +160,19 @@ export class MemorySessionPersistence implements SessionPersistence {
     return this.#rows.size;
   }
 
+  getByDigest(digest: Uint8Array): SessionRecord | undefined {
+    this.#db.check();
+    if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'digest' });
+    const row = this.#digests.get(digestKey(digest));
+    return row === undefined ? undefined : record(row);
+  }
+
+  getById(id: string): SessionRecord | undefined {
+    this.#db.check();
+    const row = this.#rows.get(id);
+    return row === undefined ? undefined : record(row);
+  }
+
   #link(row: Row): void {
     this.#rows.set(row.id, row);
     this.#digests.set(row.digest, row);

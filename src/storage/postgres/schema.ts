@@ -15,6 +15,8 @@
  * @module
  */
 
+import { WRITE_LOCK } from './db.js';
+
 /** The advisory lock migrations hold ('OVMG'). */
 export const MIGRATE_LOCK = 0x4f564d47;
 
@@ -193,6 +195,74 @@ export const SHARED_SCHEMA_SQL = `
     PRIMARY KEY (name, version)
   );
   CREATE INDEX transit_key_versions_kem_version ON transit_key_versions (kem_version);
+
+  -- The cluster (src/cluster/): each node's lease, on the database's clock, and how far it
+  -- has applied the change events.
+  CREATE TABLE ov_cluster_nodes (
+    node          ${T} PRIMARY KEY,
+    addr          ${T},
+    started_at    BIGINT NOT NULL,
+    lease_until   BIGINT NOT NULL,
+    renewed_at    BIGINT NOT NULL,
+    caught_up_seq BIGINT NOT NULL DEFAULT 0
+  );
+
+  -- Changes other nodes must apply to what they hold in memory, written by triggers in the
+  -- transaction of the change itself. Each takes the write lock before its number, so
+  -- events commit in seq order and a reader that has seen seq n has seen every event
+  -- below it. 'node' is the writer (from application_name), which skips its own events.
+  CREATE TABLE ov_cluster_events (
+    seq     BIGSERIAL PRIMARY KEY,
+    at      BIGINT NOT NULL,
+    kind    ${T} NOT NULL,
+    subject ${T} NOT NULL,
+    node    ${T} NOT NULL
+  );
+
+  -- Events up to this seq have been pruned: a node behind it reloads everything instead.
+  INSERT INTO ov_changes (name, n) VALUES ('cluster_pruned', 0);
+
+  CREATE FUNCTION ov_cluster_event(kind text, subject text) RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_advisory_xact_lock(${WRITE_LOCK});
+    INSERT INTO ov_cluster_events (at, kind, subject, node)
+      VALUES ((extract(epoch FROM clock_timestamp()) * 1000)::bigint, kind, subject,
+              coalesce(substring(current_setting('application_name') FROM '^ontoref-vault/(.*)$'), ''));
+    PERFORM pg_notify('ov_cluster', '');
+  END $$;
+
+  -- A session deleted while still live is a revocation (expired ones are only swept).
+  CREATE FUNCTION ov_session_event() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF OLD.expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint THEN
+      PERFORM ov_cluster_event('session', OLD.id);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER sessions_event AFTER DELETE ON sessions FOR EACH ROW EXECUTE FUNCTION ov_session_event();
+
+  -- A key deleted, or its hash replaced (rotation): its sessions go everywhere.
+  CREATE FUNCTION ov_apikey_event() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' OR OLD.hash IS DISTINCT FROM NEW.hash OR OLD.role IS DISTINCT FROM NEW.role OR OLD.scope IS DISTINCT FROM NEW.scope THEN
+      PERFORM ov_cluster_event('apikey', OLD.id);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER api_keys_event AFTER UPDATE OR DELETE ON api_keys FOR EACH ROW EXECUTE FUNCTION ov_apikey_event();
+
+  -- Keyring, transit keys and settings in meta (seal policy, signer identities): one event
+  -- per statement, naming the table.
+  CREATE FUNCTION ov_table_event() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM ov_cluster_event(TG_ARGV[0], TG_TABLE_NAME);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER keyring_policy_event AFTER INSERT OR UPDATE OR DELETE ON keyring_policy FOR EACH STATEMENT EXECUTE FUNCTION ov_table_event('keyring');
+  CREATE TRIGGER keyring_keys_event AFTER INSERT OR UPDATE OR DELETE ON keyring_keys FOR EACH STATEMENT EXECUTE FUNCTION ov_table_event('keyring');
+  CREATE TRIGGER transit_keys_event AFTER INSERT OR UPDATE OR DELETE ON transit_keys FOR EACH STATEMENT EXECUTE FUNCTION ov_table_event('transit');
+  CREATE TRIGGER transit_key_versions_event AFTER INSERT OR UPDATE OR DELETE ON transit_key_versions FOR EACH STATEMENT EXECUTE FUNCTION ov_table_event('transit');
+  CREATE TRIGGER meta_event AFTER INSERT OR UPDATE OR DELETE ON meta FOR EACH STATEMENT EXECUTE FUNCTION ov_table_event('meta');
 `;
 
 /** The name of a node's audit schema. Node names are checked by the caller. */

@@ -26,6 +26,8 @@ export class SqliteSessionPersistence implements SessionPersistence {
   readonly #loadAll: Statement<[], SessionTuple>;
   readonly #loadPage: Statement<[number, number], SessionPageTuple>;
   readonly #count: Statement<[], number>;
+  readonly #byDigest: Statement<[Uint8Array], SessionTuple>;
+  readonly #byId: Statement<[string], SessionTuple>;
 
   constructor(db: Db) {
     this.#insert = db.prepare(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -42,6 +44,8 @@ export class SqliteSessionPersistence implements SessionPersistence {
       .prepare<[number, number], SessionPageTuple>(`SELECT rowid, ${SESSION_COLUMNS} FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?`)
       .raw();
     this.#count = db.prepare<[], number>('SELECT count(*) FROM sessions').pluck();
+    this.#byDigest = db.prepare<[Uint8Array], SessionTuple>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE digest = ?`).raw();
+    this.#byId = db.prepare<[string], SessionTuple>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).raw();
   }
 
   insert(r: SessionRecord): void {
@@ -85,5 +89,17 @@ export class SqliteSessionPersistence implements SessionPersistence {
 
   count(): number {
     return guard(() => this.#count.get()) ?? 0;
+  }
+
+  getByDigest(digest: Uint8Array): SessionRecord | undefined {
+    if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new VaultError('OV_INVALID_ARGUMENT', { field: 'digest' });
+    const row = guard(() => this.#byDigest.get(digest));
+    return row === undefined ? undefined : toSession(row);
+  }
+
+  getById(id: string): SessionRecord | undefined {
+    if (typeof id !== 'string') return undefined;
+    const row = guard(() => this.#byId.get(id));
+    return row === undefined ? undefined : toSession(row);
   }
 }

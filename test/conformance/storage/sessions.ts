@@ -54,6 +54,41 @@ export function sessionsConformance(open: () => Storage): void {
       expect([...s.sessions.loadAll()].map((r) => r.id)).toEqual([session(2).id]);
     });
 
+    it('getByDigest finds a session by its digest, expired ones included, and misses after a delete', () => {
+      const live = session(1);
+      const old = session(2, { issuedAt: 10, expiresAt: 20 });
+      s.sessions.insert(live);
+      s.sessions.insert(old);
+      expect(s.sessions.getByDigest(digest(1))).toEqual(live);
+      expect(s.sessions.getByDigest(digest(2))).toEqual(old);
+      expect(s.sessions.getByDigest(digest(3))).toBeUndefined();
+      s.sessions.delete(live.id);
+      expect(s.sessions.getByDigest(digest(1))).toBeUndefined();
+      s.sessions.deleteByApiKey('key-1');
+      expect(s.sessions.getByDigest(digest(2))).toBeUndefined();
+    });
+
+    it('getById finds a session by id, expired ones included, and misses after a delete', () => {
+      const live = session(1);
+      const old = session(2, { issuedAt: 10, expiresAt: 20 });
+      s.sessions.insert(live);
+      s.sessions.insert(old);
+      expect(s.sessions.getById(live.id)).toEqual(live);
+      expect(s.sessions.getById(old.id)).toEqual(old);
+      expect(s.sessions.getById(session(3).id)).toBeUndefined();
+      expect(s.sessions.getById('')).toBeUndefined();
+      s.sessions.delete(live.id);
+      expect(s.sessions.getById(live.id)).toBeUndefined();
+      expect(s.sessions.count()).toBe(1);
+    });
+
+    it('getByDigest refuses a digest that is not 32 bytes and changes nothing', () => {
+      s.sessions.insert(session(1));
+      expectCode(thrown(() => s.sessions.getByDigest(new Uint8Array(31))), 'OV_INVALID_ARGUMENT');
+      expectCode(thrown(() => s.sessions.getByDigest('x'.repeat(32) as unknown as Uint8Array)), 'OV_INVALID_ARGUMENT');
+      expect([...s.sessions.loadAll()]).toEqual([session(1)]);
+    });
+
     it('enforces a unique digest', () => {
       s.sessions.insert(session(1));
       expectConstraint(() => s.sessions.insert(session(2, { digest: digest(1) })));
