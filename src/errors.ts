@@ -152,6 +152,7 @@ export const ERRORS = {
   OV_CLUSTER_LEASE: { status: 503, message: 'this node has no live cluster lease' },
   OV_CLUSTER_MEMBERS_LIVE: { status: 409, message: 'a node of the cluster holds a live lease' },
   OV_STORAGE_EXISTS: { status: 409, message: 'the database already holds a vault' },
+  OV_CLUSTER_UNACKNOWLEDGED: { status: 503, message: 'the change was made, but not every node of the cluster has acknowledged it' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

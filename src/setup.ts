@@ -271,7 +271,7 @@ async function setupLocked(
     // First, so a live cluster refuses before any file moves.
     const pg = connectPg(pgOpts);
     try {
-      droppedSchemas = dropVault(pg, opts.now).schemas;
+      droppedSchemas = dropVault(pg).schemas;
     } finally {
       pg.close();
     }

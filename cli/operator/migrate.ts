@@ -102,7 +102,7 @@ export const command = defineCommand({
               throw new CliError('OV_STORAGE_EXISTS', { reason: shown, hints: ['nothing was changed', 'pass --force to drop that vault (every table and audit schema) first'] });
             }
             try {
-              dropVault(admin, Date.now());
+              dropVault(admin);
             } catch (e) {
               if (isVaultError(e, 'OV_CLUSTER_MEMBERS_LIVE')) {
                 throw new CliError('OV_CLUSTER_MEMBERS_LIVE', { reason: `live lease held by ${String(e.detail?.['nodes'] ?? 'a node')}`, hints: ['nothing was changed', 'stop every daemon of the cluster and wait for its lease to end'] });

@@ -66,7 +66,7 @@ describe('vault setup on PostgreSQL', () => {
 
   it('refuses --force with OV_CLUSTER_MEMBERS_LIVE while a node holds a live lease: nothing changed', async () => {
     await pgQuery(url, 'CREATE TABLE IF NOT EXISTS ov_cluster_nodes (node text PRIMARY KEY, addr text, lease_until bigint)');
-    await pgQuery(url, "INSERT INTO ov_cluster_nodes (node, addr, lease_until) VALUES ('other', 'http://10.0.0.2:8420', $1)", [Date.now() + 3_600_000]);
+    await pgQuery(url, "INSERT INTO ov_cluster_nodes (node, addr, started_at, lease_until, renewed_at) VALUES ('other', 'http://10.0.0.2:8420', 0, $1, 0)", [Date.now() + 3_600_000]);
     const before = { db: await databaseDigest(url), token: sha(join(dir, 'admin.token')), key: sha(join(dir, 'unseal.key')) };
     const r = await sb.run(['setup', '--gen-keys', '--force', '--unseal-key-file', join(dir, 'unseal.key'), '--data-dir', dir]);
     expect(r.code).toBe(1);

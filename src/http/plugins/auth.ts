@@ -218,9 +218,10 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
         return payload;
       } catch (err) {
         // The change has committed, but not every node is known to have applied it: the
-        // caller must not take it as done everywhere.
+        // caller must not take it as done everywhere, nor as not done (a distinct code, so
+        // a client never resends it as it would a request refused with OV_CLUSTER_LEASE).
         request.log.error({ err }, 'revocation not acknowledged by every live node');
-        const e = isVaultError(err) ? err : new VaultError('OV_CLUSTER_LEASE');
+        const e = new VaultError('OV_CLUSTER_UNACKNOWLEDGED', isVaultError(err) ? { cause: err.code } : {});
         request.vault.errorCode = e.code;
         void reply.code(e.status);
         void reply.header('content-type', 'application/json; charset=utf-8');

@@ -48,11 +48,16 @@ export function holdsVault(pg: SyncPg, metaName: string): boolean {
   return r.rows[0]?.[0] === true;
 }
 
-/** The nodes whose cluster lease ends after `now` (ms), sorted; none without the cluster table. */
-export function liveLeases(pg: SyncPg, now: number): string[] {
+/**
+ * The nodes whose cluster lease is live, sorted; none without the cluster table. Leases are
+ * kept on the database's clock, so they are compared with it, not with this host's.
+ */
+export function liveLeases(pg: SyncPg): string[] {
   const has = pg.query("SELECT to_regclass('public.ov_cluster_nodes') IS NOT NULL").rows[0]?.[0] === true;
   if (!has) return [];
-  return pg.query('SELECT node FROM public.ov_cluster_nodes WHERE lease_until > $1 ORDER BY node', [now]).rows.map((r) => String(r[0]));
+  return pg
+    .query('SELECT node FROM public.ov_cluster_nodes WHERE lease_until > (extract(epoch FROM clock_timestamp()) * 1000)::bigint ORDER BY node')
+    .rows.map((r) => String(r[0]));
 }
 
 /** Every table and function the vault's schema creates in `public`. */
@@ -65,12 +70,12 @@ function sharedObjects(): { tables: string[]; functions: string[] } {
 /**
  * Drops the vault: every shared table (and any other `ov_*` table in `public`), its
  * functions, and every node's audit schema `ov_audit_*`. Throws OV_CLUSTER_MEMBERS_LIVE,
- * with nothing dropped, while any node holds a live lease at `now`.
+ * with nothing dropped, while any node holds a live lease.
  */
-export function dropVault(pg: SyncPg, now: number): { schemas: string[]; tables: string[] } {
+export function dropVault(pg: SyncPg): { schemas: string[]; tables: string[] } {
   pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
   try {
-    const live = liveLeases(pg, now);
+    const live = liveLeases(pg);
     if (live.length > 0) throw new VaultError('OV_CLUSTER_MEMBERS_LIVE', { nodes: live.join(',') });
     const schemas = pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ov\\_audit\\_%' ORDER BY nspname").rows.map((r) => String(r[0]));
     const { tables, functions } = sharedObjects();
@@ -80,7 +85,11 @@ export function dropVault(pg: SyncPg, now: number): { schemas: string[]; tables:
     const quote = (n: string): string => `"${n.replaceAll('"', '""')}"`;
     for (const s of schemas) pg.exec(`DROP SCHEMA ${quote(s)} CASCADE`);
     if (present.length > 0) pg.exec(`DROP TABLE IF EXISTS ${present.map((t) => `public.${quote(t)}`).join(', ')} CASCADE`);
-    for (const f of functions) pg.exec(`DROP FUNCTION IF EXISTS public.${quote(f)}() CASCADE`);
+    // By signature, whatever arguments each was created with.
+    const procs = pg
+      .query("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND (p.proname = ANY($1) OR p.proname LIKE 'ov\\_%')", [functions])
+      .rows.map((r) => String(r[0]));
+    for (const f of procs) pg.exec(`DROP FUNCTION IF EXISTS ${f} CASCADE`);
     pg.exec('COMMIT');
     return { schemas, tables: present };
   } catch (e) {
