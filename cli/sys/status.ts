@@ -28,7 +28,12 @@ export const command = defineCommand({
   async run(ctx) {
     const client = await connect(ctx, { auth: false });
     const s = await client.sealStatus();
-    const cluster = (await client.health()).cluster;
+    // The cluster part comes from health; a daemon that cannot say (an older one, or a
+    // stand-in) leaves it out rather than failing the status.
+    const cluster = await client.health().then(
+      (h) => h.cluster,
+      () => undefined,
+    );
     if (ctx.values.json) {
       const t = client.tlsInfo();
       await printJson(ctx, {

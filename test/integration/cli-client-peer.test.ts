@@ -89,7 +89,12 @@ describe('client commands against a stand-in HTTP peer', () => {
     const u = await sb.run(['status', '--json'], { env: { ONTOREF_ADDR: addr } });
     expect(u.code).toBe(0);
     expect(JSON.parse(u.out)).toEqual({ addr, ...STATUS, sealed: false });
-    expect(seen.map((x) => `${x.method} ${x.url} ${String(x.auth)}`)).toEqual(['GET /v1/sys/seal-status undefined', 'GET /v1/sys/seal-status undefined']);
+    expect(seen.map((x) => `${x.method} ${x.url} ${String(x.auth)}`)).toEqual([
+      'GET /v1/sys/seal-status undefined',
+      'GET /v1/sys/health undefined',
+      'GET /v1/sys/seal-status undefined',
+      'GET /v1/sys/health undefined',
+    ]);
   });
 
   it('vault unseal submits the shares from stdin one per line until unsealed', async () => {

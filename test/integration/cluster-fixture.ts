@@ -13,6 +13,8 @@ import { selectProvider } from '../../src/crypto/provider.js';
 import { Keyring } from '../../src/keyring/index.js';
 import { SealManager } from '../../src/seal/index.js';
 import { openPostgresStorage } from '../../src/storage/postgres/index.js';
+import type { Sandbox } from '../helpers/cli.js';
+import { api, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
 
 export interface PgVault {
   readonly keyFile: string;
@@ -74,4 +76,31 @@ export function clusterConfig(dataDir: string, opts: { url: string; node: string
     ].join('\n'),
     { mode: 0o600 },
   );
+}
+
+/**
+ * Starts one `vault server` per name on the vault at `url` (each its own data dir under the
+ * sandbox) and waits until every one is unsealed, active and sees every member live.
+ */
+export async function startClusterNodes(sb: Sandbox, url: string, vault: PgVault, names: readonly string[]): Promise<Map<string, Daemon>> {
+  const nodes = new Map<string, Daemon>();
+  await Promise.all(
+    names.map(async (name) => {
+      const dataDir = sb.path(`node-${name}`);
+      clusterConfig(dataDir, { url, node: name, keyFile: vault.keyFile });
+      nodes.set(name, await startDaemon({ home: sb.home, logDir: join(sb.dir, 'logs'), name, env: { ONTOREF_DATA_DIR: dataDir } }));
+    }),
+  );
+  // The deadline is generous: nothing here measures time.
+  const deadline = Date.now() + 60_000;
+  for (const name of names) {
+    for (;;) {
+      const h = await api((nodes.get(name) as Daemon).addr, 'GET', '/v1/sys/health');
+      const c = (h.json as { cluster?: { role: string; members: { live: boolean }[] } }).cluster;
+      if (h.status === 200 && c?.role === 'active' && c.members.filter((m) => m.live).length === names.length) break;
+      if (Date.now() > deadline) throw new Error(`node ${name} did not serve`);
+      await sleep(100);
+    }
+  }
+  return nodes;
 }

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../src/client/index.js';
 import { assertBuilt, makeSandbox, type Sandbox } from '../helpers/cli.js';
-import { api, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { sleep, type Daemon } from '../helpers/daemon.js';
 import { startPostgres, type PgServer } from '../helpers/pg.js';
-import { clusterConfig, setupPgVault, type PgVault } from './cluster-fixture.js';
+import { setupPgVault, startClusterNodes, type PgVault } from './cluster-fixture.js';
 
 const NODES = ['a', 'b', 'c'] as const;
 const WRITERS = 6;
@@ -19,30 +19,14 @@ const AFTER_KILL = 15;
 let sb: Sandbox;
 let server: PgServer;
 let vault: PgVault;
-const nodes = new Map<string, Daemon>();
+let nodes = new Map<string, Daemon>();
 
 beforeAll(async () => {
   assertBuilt();
   sb = makeSandbox('vault-cluster-kill-');
   server = await startPostgres();
   vault = await setupPgVault(server.url, sb.path('keys'), 'a');
-  await Promise.all(
-    NODES.map(async (name) => {
-      const dataDir = sb.path(`node-${name}`);
-      clusterConfig(dataDir, { url: server.url, node: name, keyFile: vault.keyFile });
-      nodes.set(name, await startDaemon({ home: sb.home, logDir: join(sb.dir, 'logs'), name, env: { ONTOREF_DATA_DIR: dataDir } }));
-    }),
-  );
-  for (const name of NODES) {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const h = await api((nodes.get(name) as Daemon).addr, 'GET', '/v1/sys/health');
-      const live = (h.json as { cluster?: { members: { live: boolean }[] } }).cluster?.members.filter((m) => m.live).length;
-      if (h.status === 200 && live === NODES.length) break;
-      if (Date.now() > deadline) throw new Error(`node ${name} did not serve`);
-      await sleep(100);
-    }
-  }
+  nodes = await startClusterNodes(sb, server.url, vault, NODES);
 }, 120_000);
 
 afterAll(async () => {

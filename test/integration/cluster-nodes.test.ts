@@ -4,13 +4,12 @@
  * others, a revocation answered by one node is refused by every other at once, and a
  * node that loses the database answers 503 OV_CLUSTER_LEASE until it has renewed.
  */
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, makeSandbox, type Sandbox } from '../helpers/cli.js';
-import { api, errorCode, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { api, errorCode, sleep, type Daemon } from '../helpers/daemon.js';
 import { startPostgres, type PgServer } from '../helpers/pg.js';
-import { clusterConfig, setupPgVault, type PgVault } from './cluster-fixture.js';
+import { setupPgVault, startClusterNodes, type PgVault } from './cluster-fixture.js';
 
 const NODES = ['a', 'b', 'c'] as const;
 
@@ -22,7 +21,7 @@ interface Session {
 let sb: Sandbox;
 let server: PgServer;
 let vault: PgVault;
-const nodes = new Map<string, Daemon>();
+let nodes = new Map<string, Daemon>();
 const node = (name: string): Daemon => nodes.get(name) as Daemon;
 
 async function exchange(on: string, key: string): Promise<Session> {
@@ -47,21 +46,7 @@ beforeAll(async () => {
   sb = makeSandbox('vault-cluster-');
   server = await startPostgres();
   vault = await setupPgVault(server.url, sb.path('keys'), 'a');
-  await Promise.all(
-    NODES.map(async (name) => {
-      const dataDir = sb.path(`node-${name}`);
-      clusterConfig(dataDir, { url: server.url, node: name, keyFile: vault.keyFile });
-      nodes.set(name, await startDaemon({ home: sb.home, logDir: join(sb.dir, 'logs'), name, env: { ONTOREF_DATA_DIR: dataDir } }));
-    }),
-  );
-  // Every node unsealed from the key file and holding a live lease.
-  for (const name of NODES) {
-    await until(`node ${name} to serve`, async () => {
-      const h = await api(node(name).addr, 'GET', '/v1/sys/health');
-      const c = (h.json as { cluster?: { role: string; members: { live: boolean }[] } }).cluster;
-      return h.status === 200 && c?.role === 'active' && c.members.filter((m) => m.live).length === NODES.length;
-    });
-  }
+  nodes = await startClusterNodes(sb, server.url, vault, NODES);
 }, 120_000);
 
 afterAll(async () => {

@@ -73,8 +73,7 @@ function sharedObjects(): { tables: string[]; functions: string[] } {
  * with nothing dropped, while any node holds a live lease.
  */
 export function dropVault(pg: SyncPg): { schemas: string[]; tables: string[] } {
-  pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
-  try {
+  return pg.transact(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); SELECT pg_advisory_xact_lock(${WRITE_LOCK})`, () => {
     const live = liveLeases(pg);
     if (live.length > 0) throw new VaultError('OV_CLUSTER_MEMBERS_LIVE', { nodes: live.join(',') });
     const schemas = pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ov\\_audit\\_%' ORDER BY nspname").rows.map((r) => String(r[0]));
@@ -90,14 +89,6 @@ export function dropVault(pg: SyncPg): { schemas: string[]; tables: string[] } {
       .query("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND (p.proname = ANY($1) OR p.proname LIKE 'ov\\_%')", [functions])
       .rows.map((r) => String(r[0]));
     for (const f of procs) pg.exec(`DROP FUNCTION IF EXISTS ${f} CASCADE`);
-    pg.exec('COMMIT');
     return { schemas, tables: present };
-  } catch (e) {
-    try {
-      pg.exec('ROLLBACK');
-    } catch {
-      pg.reset();
-    }
-    throw e;
-  }
+  });
 }

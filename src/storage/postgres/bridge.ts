@@ -166,6 +166,27 @@ export class SyncPg {
     return this.#call(sql === undefined ? { op: 'fetch', cursor, count } : { op: 'fetch', cursor, count, sql, params: params ?? [] });
   }
 
+  /**
+   * Runs `fn` between `begin` (BEGIN and what it takes, such as an advisory lock) and
+   * COMMIT, and rolls back when it throws; a connection lost meanwhile has rolled back
+   * already, and is dropped.
+   */
+  transact<T>(begin: string, fn: () => T): T {
+    this.exec(begin);
+    try {
+      const result = fn();
+      this.exec('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        this.exec('ROLLBACK');
+      } catch {
+        this.reset();
+      }
+      throw e;
+    }
+  }
+
   closeCursor(cursor: string): void {
     this.#call({ op: 'closeCursor', cursor });
   }

@@ -138,8 +138,7 @@ export type TableCounts = { readonly table: string; readonly rows: number }[];
  */
 export function copySqliteToPg(source: Db, pg: SyncPg, writeLock: number, progress?: (table: string, rows: number) => void): TableCounts {
   const counts: { table: string; rows: number }[] = [];
-  pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${writeLock})`);
-  try {
+  return pg.transact(`BEGIN; SELECT pg_advisory_xact_lock(${writeLock})`, () => {
     for (const table of VAULT_TABLES) {
       const shape = shapeOf(source, table);
       const per = Math.max(1, Math.floor(MAX_PARAMS / shape.columns.length));
@@ -161,16 +160,8 @@ export function copySqliteToPg(source: Db, pg: SyncPg, writeLock: number, progre
       flush();
       counts.push({ table, rows: n });
     }
-    pg.exec('COMMIT');
     return counts;
-  } catch (e) {
-    try {
-      pg.exec('ROLLBACK');
-    } catch {
-      pg.reset();
-    }
-    throw e;
-  }
+  });
 }
 
 /** One value in a form both engines agree on: bytes as hex, integers as decimal text. */

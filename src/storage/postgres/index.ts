@@ -96,8 +96,7 @@ function migrate(pg: SyncPg, node: string, readonly: boolean): number {
     return version;
   }
   if (version === LATEST_SCHEMA_VERSION && nodeReady) return version;
-  pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); SET LOCAL search_path TO public`);
-  try {
+  pg.transact(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); SET LOCAL search_path TO public`, () => {
     // Re-read under the lock: another daemon may have migrated meanwhile.
     const now = pgSchemaVersion(pg);
     if (now > LATEST_SCHEMA_VERSION) throw new VaultError('OV_STORAGE_VERSION', { found: now, supported: LATEST_SCHEMA_VERSION });
@@ -108,15 +107,7 @@ function migrate(pg: SyncPg, node: string, readonly: boolean): number {
       pg.query('INSERT INTO ov_schema (id, version) VALUES (1, $1)', [LATEST_SCHEMA_VERSION]);
     }
     pg.exec(nodeAuditSql(node));
-    pg.exec('COMMIT');
-  } catch (e) {
-    try {
-      pg.exec('ROLLBACK');
-    } catch {
-      pg.reset();
-    }
-    throw e;
-  }
+  });
   return pgSchemaVersion(pg);
 }
 
