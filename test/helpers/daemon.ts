@@ -71,7 +71,10 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<DaemonExit>;
 }
 
-/** Starts `vault server` and waits until /v1/sys/health answers (200, 501 or 503 alike). */
+/**
+ * Starts `vault server` and waits until /v1/sys/health answers (200, 501 or 503 alike), and,
+ * on a cluster, until the node holds its lease.
+ */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const port = opts.port ?? (await freePort());
   const addr = `http://127.0.0.1:${port}`;
@@ -103,8 +106,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     try {
       const r = await fetch(`${addr}/v1/sys/health`, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      break;
+      const body = (await r.json().catch(() => undefined)) as { cluster?: { role?: string } } | undefined;
+      // A node of a cluster serves once it holds its first lease (a moment after it listens).
+      if (body?.cluster?.role !== 'lapsed') break;
     } catch {
       // not listening yet
     }
