@@ -83,8 +83,10 @@ function statementName(sql) {
   if (n === undefined) { n = 'ov' + names.size; names.set(sql, n); }
   return n;
 }
-async function run(c, sql, params) {
-  const r = await c.query({ name: statementName(sql), text: sql, values: params, rowMode: 'array' });
+async function run(c, sql, params, once) {
+  // Statements are prepared once per connection by name, but not a one-off (a FETCH names
+  // its own cursor): each would stay prepared on the server for the connection's life.
+  const r = await c.query({ ...(once ? {} : { name: statementName(sql) }), text: sql, values: params, rowMode: 'array' });
   return { fields: r.fields.map((f) => f.name), rows: r.rows, rowCount: r.rowCount ?? 0 };
 }
 async function handle(m) {
@@ -107,7 +109,7 @@ async function handle(m) {
       return { fields: [], rows: [], rowCount: 0 };
     case 'fetch':
       if (m.sql !== undefined) await c.query({ text: 'DECLARE ' + m.cursor + ' NO SCROLL CURSOR WITH HOLD FOR ' + m.sql, values: m.params });
-      return run(c, 'FETCH ' + m.count + ' FROM ' + m.cursor, []);
+      return run(c, 'FETCH ' + m.count + ' FROM ' + m.cursor, [], true);
     case 'closeCursor':
       await c.query('CLOSE ' + m.cursor);
       return { fields: [], rows: [], rowCount: 0 };

@@ -115,6 +115,21 @@ describe('a statement that outlives the timeout', () => {
   });
 });
 
+describe('statements prepared on the server', () => {
+  it('stay bounded however often a statement is iterated (each cursor is a one-off)', () => {
+    const s = open(freshDatabaseSync());
+    s.apiKeys.insert(apiKey());
+    const count = (): unknown => s.pg.query('SELECT count(*) FROM pg_prepared_statements').rows[0]?.[0];
+    const walk = (n: number): void => {
+      for (let i = 0; i < n; i++) expect([...s.sessions.loadAll()]).toEqual([]);
+    };
+    walk(3);
+    const after3 = count();
+    walk(30);
+    expect(count()).toBe(after3);
+  });
+});
+
 describe('toPgSql', () => {
   it('numbers ? parameters and leaves quoted text alone', () => {
     expect(toPgSql("SELECT a FROM t WHERE b = ? AND c = '?' AND d = ?").sql).toBe("SELECT a FROM t WHERE b = $1 AND c = '?' AND d = $2");
