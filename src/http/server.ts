@@ -205,10 +205,11 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   const requestRate = config.limits.maxRequestRate === null ? undefined : new RequestRate(config.limits.maxRequestRate);
   await app.register(authPlugin, { ctx, requestRate });
   // An answer's audit entry goes to the same storage as the request's own rows. When that
-  // storage does not answer, the audit plugin withholds the answer (500 OV_AUDIT_FAILED);
-  // once a read of the audit head confirms the storage is down, the caller is told what it
-  // can act on instead: the route's own 503 if it gave one (health names the database),
-  // else 503 OV_STORAGE_UNAVAILABLE. Either way: retry later.
+  // storage does not answer, the audit plugin withholds the answer: 503
+  // OV_STORAGE_UNAVAILABLE when the failure says so, else 500 OV_AUDIT_FAILED, which a read
+  // of the audit head may still show to be the storage being down. The caller is then told
+  // what it can act on: the route's own 503 if it gave one (health names the database), else
+  // 503 OV_STORAGE_UNAVAILABLE. Either way: retry later.
   const unavailable = new WeakMap<object, unknown>();
   app.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode === 503) unavailable.set(request, payload);
@@ -216,7 +217,9 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   });
   await app.register(auditPlugin, { ctx });
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (reply.statusCode !== 500 || request.vault?.errorCode !== 'OV_AUDIT_FAILED' || vault.auditEntries() !== undefined) {
+    const code = request.vault?.errorCode;
+    const storageDown = code === 'OV_STORAGE_UNAVAILABLE' && reply.statusCode === 503 && unavailable.has(request);
+    if (!storageDown && (reply.statusCode !== 500 || code !== 'OV_AUDIT_FAILED' || vault.auditEntries() !== undefined)) {
       done(null, payload);
       return;
     }

@@ -4,7 +4,8 @@
  * transaction). A route declaring `read` (a GET that changes nothing) has its entry
  * written before the answer and fsynced in the background, within a bound
  * (docs/adr/0010-audit-durability-of-reads.md). If the append fails, the answer is
- * replaced by 500 OV_AUDIT_FAILED and any side effect the route registered for that case
+ * replaced by 500 OV_AUDIT_FAILED (503 OV_STORAGE_UNAVAILABLE when the database does not
+ * answer) and any side effect the route registered for that case
  * (an issued token) is undone: fail closed.
  *
  * A route declares its entry's detail in its config (`audit`, see AuditSpec): the
@@ -14,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent } from '../../audit/index.js';
-import { VaultError } from '../../errors.js';
+import { isVaultError, VaultError } from '../../errors.js';
 import { newRequestState, type RouteContext } from '../context.js';
 import { errorBody } from '../errors.js';
 
@@ -99,8 +100,11 @@ function auditPluginImpl(app: FastifyInstance, opts: AuditPluginOptions): void {
       } catch (undoErr) {
         request.log.error({ err: undoErr }, 'undo after audit failure failed');
       }
-      st.errorCode = 'OV_AUDIT_FAILED';
-      const e = new VaultError('OV_AUDIT_FAILED');
+      // A database that does not answer is said as such (503, retry later), whether the
+      // error came straight from storage or wrapped by the audit log.
+      const down = isVaultError(err, 'OV_STORAGE_UNAVAILABLE') || isVaultError((err as { cause?: unknown } | null)?.cause, 'OV_STORAGE_UNAVAILABLE');
+      const e = new VaultError(down ? 'OV_STORAGE_UNAVAILABLE' : 'OV_AUDIT_FAILED');
+      st.errorCode = e.code;
       void reply.code(e.status);
       void reply.header('content-type', 'application/json; charset=utf-8');
       reply.removeHeader('retry-after');
