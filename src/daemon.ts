@@ -37,7 +37,7 @@ import type { LoggerSettings, VaultApp } from './http/context.js';
 import { buildServer } from './http/server.js';
 import { buildSignerServer } from './http/signer-server.js';
 import { readUnsealKeyFile } from './seal/index.js';
-import { DB_FILE, postgresOptions } from './setup.js';
+import { DB_FILE, pgOptionsOf } from './setup.js';
 import { openPostgresStorage, openStorage, type Storage } from './storage/index.js';
 import { VaultError } from './errors.js';
 import {
@@ -258,7 +258,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
 /** The storage the config names: vault.db in the data dir, or the cluster's PostgreSQL database. */
 export function openConfiguredStorage(config: Config, opts: { readonly?: boolean } = {}): Storage {
-  const pg = postgresOptions({ config, problems: [], file: '' });
+  const pg = pgOptionsOf(config);
   if (pg === undefined) {
     return openStorage(join(config.dataDir, DB_FILE), opts.readonly === true ? { readonly: true, sqliteDriver: config.storage.sqliteDriver } : { durability: 'async-sync', sqliteDriver: config.storage.sqliteDriver });
   }

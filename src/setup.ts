@@ -24,7 +24,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLog } from './audit/index.js';
-import type { ConfigCheck } from './config.js';
+import type { Config, ConfigCheck } from './config.js';
 import { generateApiKey } from './auth/apikeys.js';
 import { SCOPE_ALL } from './auth/scope.js';
 import { utf8, wipe } from './crypto/bytes.js';
@@ -174,15 +174,12 @@ function isInitialised(dbPath: string): boolean {
 }
 
 /**
- * The PostgreSQL database a checked config names (TLS files read now), or undefined for
- * SQLite. A config whose storage section has problems throws OV_CONFIG_INVALID: a vault
- * must not be created in vault.db when the operator asked for a database.
+ * The PostgreSQL options a config names (its TLS files read), or undefined for SQLite.
+ * `OV_IO` when a TLS file cannot be read.
  */
-export function postgresOptions(check: ConfigCheck): PostgresOptions | undefined {
-  const bad = check.problems.find((p) => p.path === 'storage' || p.path.startsWith('storage.'));
-  if (bad !== undefined) throw new VaultError('OV_CONFIG_INVALID', { path: bad.path, reason: bad.message });
-  const pg = check.config?.storage.backend === 'postgres' ? check.config.storage.postgres : null;
-  if (pg === null || pg === undefined) return undefined;
+export function pgOptionsOf(config: Config): PostgresOptions | undefined {
+  const pg = config.storage.backend === 'postgres' ? config.storage.postgres : null;
+  if (pg === null) return undefined;
   const read = (f: string | null): string | undefined => {
     if (f === null) return undefined;
     try {
@@ -193,6 +190,16 @@ export function postgresOptions(check: ConfigCheck): PostgresOptions | undefined
   };
   const tls = pg.tlsCaFile === null && pg.tlsCertFile === null ? undefined : { ca: read(pg.tlsCaFile), cert: read(pg.tlsCertFile), key: read(pg.tlsKeyFile) };
   return { url: pg.url, node: pg.node, timeoutMs: pg.timeoutMs, ...(tls === undefined ? {} : { tls }) };
+}
+
+/**
+ * {@link pgOptionsOf} for a checked config: `OV_CONFIG_INVALID` when its `[storage]` part
+ * has a problem (a broken section must never fall back to `vault.db`).
+ */
+export function postgresOptions(check: ConfigCheck): PostgresOptions | undefined {
+  const bad = check.problems.find((p) => p.path === 'storage' || p.path.startsWith('storage.'));
+  if (bad !== undefined) throw new VaultError('OV_CONFIG_INVALID', { path: bad.path, reason: bad.message });
+  return check.config === undefined ? undefined : pgOptionsOf(check.config);
 }
 
 function pgHoldsVault(opts: PostgresOptions): boolean {
