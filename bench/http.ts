@@ -73,6 +73,20 @@ export function pinned(cpu: string, args: readonly string[]): [string, string[]]
   return canPin ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, [...args]];
 }
 
+/**
+ * Pins every thread of this process to `cpu` (where the machine allows) and returns a
+ * function that restores the CPUs it had: a bench whose client runs in this process keeps
+ * it off the core of the server it measures.
+ */
+export function pinSelf(cpu: string): () => void {
+  if (!canPin) return () => undefined;
+  const before = /list:\s*(\S+)/.exec(spawnSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' }).stdout)?.[1];
+  spawnSync('taskset', ['-a', '-c', '-p', cpu, String(process.pid)]);
+  return () => {
+    if (before !== undefined) spawnSync('taskset', ['-a', '-c', '-p', before, String(process.pid)]);
+  };
+}
+
 // The load generator child: CommonJS `-e` resolves autocannon from the repo's node_modules (cwd).
 const LOADGEN = `
 const autocannon = require('autocannon');

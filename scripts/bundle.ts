@@ -49,7 +49,7 @@ const result = await build({
   platform: 'node',
   target: 'node20.19',
   // Native addons cannot be bundled; both load from node_modules beside dist/.
-  external: ['better-sqlite3', 'argon2'],
+  external: ['better-sqlite3', 'argon2', '@chainsafe/hashtree'],
   // Bundled CommonJS packages call require() for node: built-ins and the externals above;
   // an ES module has no `require` of its own.
   banner: { js: "import { createRequire as __ovCreateRequire } from 'node:module';\nconst require = __ovCreateRequire(import.meta.url);" },

@@ -49,6 +49,7 @@ import {
   signerTlsServerOptions,
   tlsServerOptions,
 } from './tls/server.js';
+import { useFastestSszHasher } from './validators/ssz-hasher.js';
 import { createVault } from './vault.js';
 
 export { SWEEP_INTERVAL_MS } from './vault.js';
@@ -182,11 +183,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (config.signer !== null) {
       const { host, port } = config.signer.listen;
       const signerHttps = signerTls === null ? undefined : signerTlsServerOptions(signerTls, vault.signerIdentities.caCertPem(), groups);
+      // Before the first request: every signing root hashes with the fastest SHA-256 here.
+      const sszHasher = await useFastestSszHasher();
       signerApp = await buildSignerServer(vault, { logger: opts.logger ?? { level: config.logLevel }, ...(signerHttps === undefined ? {} : { https: signerHttps }) });
       await signerApp.listen({ host, port });
       const a = signerApp.server.address();
       signerUrl = `${signerTls === null ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a !== null ? a.port : port}`;
-      server.log.info({ signer: signerUrl }, 'remote signer listening');
+      server.log.info({ signer: signerUrl, sszHasher }, 'remote signer listening');
     }
     const tlsConfig = config.tls;
     const signerServer = signerApp?.server as unknown as TlsServer | undefined;

@@ -20,6 +20,8 @@ import {
   uint64Root,
   type AttestationDataJson,
 } from '../../helpers/ssz-reference.js';
+import { signingRequest } from '../../../src/validators/signer-roots.js';
+import { useSszHasher } from '../../../src/validators/ssz-hasher.js';
 import { FORK_INFO, GVR, R1, R2, expectRefused, sign, signerFixture, type SignerFixture } from './signer-fixture.js';
 
 const PREV = hex('0x00000001');
@@ -185,3 +187,26 @@ describe('signer: signing roots of every request type', () => {
   });
 });
 
+
+// The daemon hashes SSZ with the fastest SHA-256 that loads; each must give the spec's roots.
+describe.each(['hashtree', 'as-sha256', 'noble'] as const)('signing roots with the %s hasher', (hasher) => {
+  let loaded = false;
+  beforeAll(async () => {
+    loaded = await useSszHasher(hasher);
+  });
+  afterAll(async () => {
+    expect(await useSszHasher('noble')).toBe(true);
+  });
+
+  it('loads on this machine (both ship with the SSZ library for linux-x64)', () => {
+    expect(loaded).toBe(true);
+  });
+
+  it('computes the spec root of every request type', () => {
+    const pubkey = `0x${'8f'.repeat(48)}`;
+    for (const [name, c] of Object.entries(cases(pubkey))) {
+      const r = signingRequest(c.body, { genesisForkVersion: new Uint8Array(4) });
+      expect(Buffer.from(r.signingRoot).toString('hex'), name).toBe(Buffer.from(c.root).toString('hex'));
+    }
+  });
+});
