@@ -10,7 +10,8 @@
  */
 import { VaultError } from '../errors.js';
 import { wipe } from '../crypto/bytes.js';
-import { blsPublicKey, blsRandomSecret, eip2333Child, eip2333Master } from '../crypto/bls.js';
+import { blsRandomSecret, eip2333Child, eip2333Master } from '../crypto/bls.js';
+import { blsSigner } from '../crypto/bls-sign.js';
 import { ed25519PublicKey, ed25519RandomSeed } from '../crypto/ed25519.js';
 import { bip39Seed, bip39Valid } from '../crypto/validator-kdf.js';
 import { KEY_TYPE, type Chain, type ValidatorKey } from './types.js';
@@ -20,7 +21,7 @@ export function generateKey(chain: Chain): ValidatorKey {
   switch (chain) {
     case 'ethereum': {
       const secret = blsRandomSecret();
-      return { chain, keyType: KEY_TYPE[chain], secret, publicKey: blsPublicKey(secret) };
+      return { chain, keyType: KEY_TYPE[chain], secret, publicKey: blsSigner().publicKey(secret) };
     }
     case 'cosmos':
     case 'solana': {
@@ -55,7 +56,7 @@ export function deriveEth2Key(seed: Uint8Array, index: number): ValidatorKey {
     wipe(sk);
     sk = child;
   }
-  return { chain: 'ethereum', keyType: 'BLS12-381', secret: sk, publicKey: blsPublicKey(sk), path: eth2SigningPath(index) };
+  return { chain: 'ethereum', keyType: 'BLS12-381', secret: sk, publicKey: blsSigner().publicKey(sk), path: eth2SigningPath(index) };
 }
 
 /**

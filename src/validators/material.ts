@@ -5,7 +5,7 @@
  * the caller's to wipe.
  * @module
  */
-import { blsPublicKey } from '../crypto/bls.js';
+import { blsSigner } from '../crypto/bls-sign.js';
 import { ed25519PublicKey } from '../crypto/ed25519.js';
 import type { ValidatorKeyRecord, ValidatorKeySourceName } from '../storage/validators-types.js';
 import { parseCosmosKey, parseCosmosState } from './formats/cosmos.js';
@@ -38,7 +38,7 @@ export interface Material {
 
 /** True when `secret` is the secret of the row's public key (a row whose envelope was swapped fails). */
 export function publicKeyMatches(key: ValidatorKeyRecord, secret: Uint8Array): boolean {
-  const derived = key.keyType === 'BLS12-381' ? blsPublicKey(secret) : ed25519PublicKey(secret);
+  const derived = key.keyType === 'BLS12-381' ? blsSigner().publicKey(secret) : ed25519PublicKey(secret);
   return derived.length === key.publicKey.length && derived.every((b, i) => b === key.publicKey[i]);
 }
 

@@ -17,7 +17,8 @@
  */
 import { VaultError } from '../../errors.js';
 import { constantTimeEqual, wipe } from '../../crypto/bytes.js';
-import { blsPublicKey, blsSecretValid } from '../../crypto/bls.js';
+import { blsSecretValid } from '../../crypto/bls.js';
+import { blsSigner } from '../../crypto/bls-sign.js';
 import { aes128Ctr, pbkdf2Sha256, randomUuid, scrypt, sha256 } from '../../crypto/validator-kdf.js';
 import { randomBytes } from '../../crypto/bytes.js';
 import type { ParsedKdf, ParsedKeystore, ValidatorKey } from '../types.js';
@@ -171,7 +172,7 @@ export async function decryptKeystore(json: string | object, password: string): 
     if (!constantTimeEqual(check, ks.checksum)) throw new VaultError('OV_KEYSTORE_PASSWORD');
     secret = aes128Ctr(dk.subarray(0, 16), ks.cipher.iv, ks.cipher.message);
     if (!blsSecretValid(secret)) throw new VaultError('OV_VALIDATOR_KEY_INVALID', { reason: 'bls secret out of range' });
-    const publicKey = blsPublicKey(secret);
+    const publicKey = blsSigner().publicKey(secret);
     if (ks.pubkey !== undefined && !bytesEqual(publicKey, ks.pubkey)) throw new VaultError('OV_KEYSTORE_PUBKEY_MISMATCH');
     const key: ValidatorKey = { chain: 'ethereum', keyType: 'BLS12-381', secret, publicKey };
     if (ks.path !== '') key.path = ks.path;
@@ -202,7 +203,7 @@ export function checkBlsKey(key: ValidatorKey): void {
     throw new VaultError('OV_VALIDATOR_KEY_INVALID', { reason: 'not an ethereum BLS12-381 key' });
   }
   if (!blsSecretValid(key.secret)) throw new VaultError('OV_VALIDATOR_KEY_INVALID', { reason: 'bls secret out of range' });
-  if (!bytesEqual(blsPublicKey(key.secret), key.publicKey)) {
+  if (!bytesEqual(blsSigner().publicKey(key.secret), key.publicKey)) {
     throw new VaultError('OV_VALIDATOR_KEY_INVALID', { reason: 'public key does not match the secret' });
   }
 }
