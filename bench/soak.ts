@@ -34,6 +34,8 @@ interface Window {
   readonly churn: number;
   readonly churnErrors: number;
   readonly churnP99: number;
+  /** Failed answers of the window by method, status and error code. */
+  readonly kinds: Record<string, number>;
 }
 
 // The load generator child. stdout: one JSON line with the probed maximum, then one per window.
@@ -52,9 +54,9 @@ function send(method, path, token, payload) {
     const req = http.request(o.addr + path, { method, agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ ok: res.statusCode >= 200 && res.statusCode < 300, ms: performance.now() - t0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => resolve({ ok: res.statusCode >= 200 && res.statusCode < 300, status: res.statusCode, ms: performance.now() - t0, body: Buffer.concat(chunks).toString() }));
     });
-    req.on('error', () => resolve({ ok: false, ms: performance.now() - t0, body: '' }));
+    req.on('error', (e) => resolve({ ok: false, status: 0, ms: performance.now() - t0, body: '', failure: e.code || 'connection' }));
     req.end(payload);
   });
 }
@@ -62,7 +64,16 @@ let n = 0;
 function one() {
   const i = n++;
   const path = '/v1/secrets/bench/s/' + (i % o.paths);
-  return i % 10 === 9 ? send('PUT', path, o.token, body) : send('GET', path, o.token);
+  const method = i % 10 === 9 ? 'PUT' : 'GET';
+  return send(method, path, o.token, method === 'PUT' ? body : undefined).then((r) => { if (!r.ok) failed(method, r); return r; });
+}
+// What each failed answer was: "PUT 503 OV_X" (method, status, error code) or "GET ECONNRESET".
+let kinds = {};
+function failed(method, r) {
+  let code = r.failure || '';
+  if (!code) { try { code = JSON.parse(r.body).error.code; } catch { code = '?'; } }
+  const k = method + ' ' + (r.status ? r.status + ' ' : '') + code;
+  kinds[k] = (kinds[k] || 0) + 1;
 }
 const q = (xs, p) => { xs.sort((a, b) => a - b); return xs.length === 0 ? 0 : xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]; };
 let lat = [], errors = 0, churnLat = [], churn = 0, churnErrors = 0;
@@ -73,7 +84,9 @@ const churnTimer = setInterval(() => {
     const s = await send('POST', '/v1/sessions', undefined, JSON.stringify({ key: o.key }));
     let token;
     try { token = JSON.parse(s.body).token; } catch {}
+    if (!s.ok) failed('POST', s);
     const r = s.ok && token ? await send('DELETE', '/v1/sessions/self', token) : { ok: false, ms: 0 };
+    if (s.ok && !r.ok && token) failed('DELETE', r);
     churn++;
     if (!s.ok || !r.ok) churnErrors++;
     churnLat.push(s.ms + r.ms);
@@ -103,8 +116,8 @@ const churnTimer = setInterval(() => {
       }
       if (now - windowStart >= o.windowSeconds * 1000) {
         window++;
-        process.stdout.write(JSON.stringify({ window, seconds: (now - windowStart) / 1000, requests: lat.length + errors, errors, p50: q(lat, 0.5), p99: q(lat, 0.99), churn, churnErrors, churnP99: q(churnLat, 0.99) }) + '\\n');
-        lat = []; errors = 0; churnLat = []; churn = 0; churnErrors = 0; windowStart = now;
+        process.stdout.write(JSON.stringify({ window, seconds: (now - windowStart) / 1000, requests: lat.length + errors, errors, p50: q(lat, 0.5), p99: q(lat, 0.99), churn, churnErrors, churnP99: q(churnLat, 0.99), kinds }) + '\\n');
+        lat = []; errors = 0; churnLat = []; churn = 0; churnErrors = 0; kinds = {}; windowStart = now;
         if (window >= o.windows) { clearInterval(tick); clearInterval(churnTimer); resolve(); }
       }
     }, 5);
@@ -155,6 +168,8 @@ export async function benchSoak(seconds: number): Promise<void> {
         `  window ${String(w.window).padStart(2)}: ${(w.requests / w.seconds).toFixed(0).padStart(6)} req/s  p50 ${w.p50.toFixed(1).padStart(6)} ms  p99 ${w.p99.toFixed(1).padStart(6)} ms  errors ${w.errors}` +
           `  sessions ${w.churn} (errors ${w.churnErrors}, p99 ${w.churnP99.toFixed(0)} ms)  daemon RSS ${((rss.at(-1) ?? 0) / 1024).toFixed(1)} MiB\n`,
       );
+      const kinds = Object.entries(w.kinds ?? {});
+      if (kinds.length > 0) process.stdout.write(`    failed: ${kinds.map(([k, c]) => `${k} x${c}`).join(', ')}\n`);
     }
     const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));
     if (code !== 0) throw new Error(`soak load generator failed (${String(code)}): ${err}`);
