@@ -9,8 +9,9 @@
  *
  * Reported per window (a minute; shorter windows for short runs): requests, errors (each
  * kind named), p50, p99 and the longest latency, and the daemon's resident set size.
- * Errors must be 0 (every answer 2xx, no failed connection), and the RSS growth from the end of the warm-up (the first
- * minute, or the first third of a shorter run) to the end of the run must stay under 10%.
+ * Errors must be 0 (every answer 2xx, no failed connection), and the RSS growth from the
+ * end of the warm-up (the first minute, or the first third of a shorter run) to the end of
+ * the run must stay under 10%.
  * @module
  */
 import { spawn } from 'node:child_process';
