@@ -196,6 +196,7 @@ export function createVault(opts: VaultOptions): Vault {
     signature: config.crypto.signature,
     now,
     genesisForkVersion: Uint8Array.from(Buffer.from((config.signer?.genesisForkVersion ?? '0x00000000').slice(2), 'hex')),
+    audit,
   });
   const sessions = (): Promise<SessionStore> => (loaded !== undefined ? Promise.resolve(loaded) : sessionsPromise);
   const signerIdentities = new SignerIdentityService({ storage, sealed, now, certificates: { newCa: newSignerCa, issue: issueIdentityCert } });

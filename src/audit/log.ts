@@ -192,6 +192,27 @@ export class AuditLog {
   }
 
   /**
+   * Chains one entry inside the caller's open storage transaction and returns its seq. It
+   * commits or rolls back with the caller's own writes, and it is durable once the
+   * caller's commit is fsynced: a change and its audit entry then cost one commit and one
+   * fsync instead of two. Entries queued by `appendAsync` and not yet written follow it in
+   * the chain. Throws OV_AUDIT_FAILED (the caller's transaction must then fail too) on an
+   * invalid event, a storage error, or once any fsync has failed.
+   */
+  appendWithin(event: AuditEvent): number {
+    try {
+      if (this.#syncFailed !== undefined) throw this.#syncFailed;
+      const { seqs, checkpointDue } = this.#write([entryFields(event)], false);
+      const seq = seqs[0] as number;
+      // Runs after the caller's commit (a later turn); it signs whatever head is there then.
+      if (checkpointDue) this.#scheduleCheckpoint(seq);
+      return seq;
+    } catch (e) {
+      throw failed(e);
+    }
+  }
+
+  /**
    * Appends one entry by group commit and resolves with its seq once the transaction
    * holding it (with every other entry queued in the same turn) has committed and
    * `storage.syncAsync()` has resolved: nothing is acknowledged before it is durable, and

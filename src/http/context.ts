@@ -47,6 +47,8 @@ export interface RequestState {
   target: string | undefined;
   /** Undo for a side effect whose answer must not leave if its audit entry cannot be written. */
   onAuditFailure: (() => void) | undefined;
+  /** The answer's audit entry was committed with the change it records: the audit hook writes none. */
+  audited: boolean;
 }
 
 export type AuditDetail = Record<string, string | number | boolean>;
@@ -98,7 +100,7 @@ declare module 'fastify' {
 }
 
 export function newRequestState(): RequestState {
-  return { session: undefined, auditType: 'request', apiKey: undefined, errorCode: undefined, detail: undefined, target: undefined, onAuditFailure: undefined };
+  return { session: undefined, auditType: 'request', apiKey: undefined, errorCode: undefined, detail: undefined, target: undefined, onAuditFailure: undefined, audited: false };
 }
 
 /** Pino logger settings the server accepts; redaction is always added by buildServer. */

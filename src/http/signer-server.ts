@@ -17,14 +17,12 @@
  */
 import type { TlsOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { AuditEvent } from '../audit/index.js';
 import { VaultError } from '../errors.js';
 import type { Vault } from '../vault.js';
 import { newRequestState, type LoggerSettings } from './context.js';
 import { mapError } from './errors.js';
 import { strictJsonParser } from './json-body.js';
-import { pathOnly } from './plugins/audit.js';
-import { signerRoutes } from './routes/signer.js';
+import { signerAuditEvent, signerRoutes } from './routes/signer.js';
 import { allowListAccess, identityAccess, signerClientOf, type SignerAccess } from './signer-access.js';
 
 export interface SignerServerOptions {
@@ -99,10 +97,9 @@ export async function buildSignerServer(vault: Vault, opts: SignerServerOptions 
 
   app.addHook('onSend', async (request, reply, payload) => {
     const st = request.vault;
-    const event: AuditEvent = { type: 'request', method: request.method, path: pathOnly(request.url), status: reply.statusCode, remote: request.socket.remoteAddress ?? '' };
-    if (st.errorCode !== undefined) event.code = st.errorCode;
-    if (st.detail !== undefined) event.detail = st.detail;
     void reply.header('cache-control', 'no-store');
+    if (st.audited) return payload;
+    const event = signerAuditEvent(request, reply.statusCode, st.errorCode, st.detail);
     try {
       await vault.audit.appendAsync(event, { durable: request.method !== 'GET' && request.method !== 'HEAD' });
       return payload;

@@ -8,16 +8,20 @@
  *    (reads of the watermarks included, so of two conflicting requests the second sees
  *    the first's watermarks and is refused); the decisions of one event-loop turn share
  *    that transaction, each in its own savepoint;
- * 2. a durable flush of the commit starts (one fdatasync serves the whole batch);
- * 3. the key is opened (or found in ./signer-cache.ts) and the message signed while that
- *    flush runs;
- * 4. the signature is returned only once the flush has completed. A crash before that
- *    point loses a signature nobody has seen; a crash after it leaves the watermark on disk.
+ * 2. within that savepoint the key is opened (or found in ./signer-cache.ts), the message
+ *    signed and, when the caller gives one, the request's audit entry chained: a signing
+ *    failure or an audit failure undoes that request's watermark with it;
+ * 3. the batch commits and one fdatasync makes every decision and audit entry of it
+ *    durable;
+ * 4. the signatures are returned only once that flush has completed. A crash before that
+ *    point loses signatures nobody has seen; a crash after it leaves the watermarks and
+ *    their audit entries on disk.
  * Refusals write nothing.
  * @module
  */
 import { blsSigner, type BlsSigner } from '../crypto/bls-sign.js';
 import { wipe } from '../crypto/bytes.js';
+import type { AuditEvent } from '../audit/event.js';
 import { VaultError, isVaultError } from '../errors.js';
 import type { SealedRecords } from '../keyring/sealed-records.js';
 import type { ValidatorKeyRecord } from '../storage/validators-types.js';
@@ -39,6 +43,8 @@ export interface SignerDeps extends ValidatorServiceDeps {
   readonly bls?: BlsSigner;
   /** Opened keys kept (default DEFAULT_SIGNER_CACHE_KEYS; 0 opens the envelope on every signature). */
   readonly cacheKeys?: number;
+  /** The audit log, for entries written in the decision's own transaction (`sign`'s `audit`). */
+  readonly audit?: { appendWithin(event: AuditEvent): number };
 }
 
 export interface SignResult {
@@ -195,9 +201,14 @@ export class SignerService {
    * differs from the computed one, OV_SIGNER_KEY_NOT_FOUND, OV_SLASHING_REFUSED (with a
    * reason), OV_SEALED. `opts.allowed` is the caller's access decision for this key and its slot;
    * `opts.parsed` learns the checked request before the decision (for the audit entry of a
-   * refusal).
+   * refusal). `opts.audit` gives the audit entry of a success: it is chained in the same
+   * transaction as the new watermark, so the caller must not write one for it again.
    */
-  async sign(pubkeyText: string, body: unknown, opts: { allowed?: (key: { pubkey: string; slot: string }) => boolean; parsed?: (r: SigningRequest) => void } = {}): Promise<SignResult> {
+  async sign(
+    pubkeyText: string,
+    body: unknown,
+    opts: { allowed?: (key: { pubkey: string; slot: string }) => boolean; parsed?: (r: SigningRequest) => void; audit?: () => AuditEvent } = {},
+  ): Promise<SignResult> {
     const allowed = opts.allowed ?? (() => true);
     const pubkey = parsePubkey(pubkeyText);
     const request = signingRequest(body, { genesisForkVersion: this.#deps.genesisForkVersion });
@@ -205,7 +216,10 @@ export class SignerService {
     this.#core.keyring();
     const pubHex = toHex(pubkey);
     const { storage } = this.#deps;
-    const { value: key, durable } = await this.#decide(() => {
+    const audit = opts.audit;
+    const auditLog = this.#deps.audit;
+    if (audit !== undefined && auditLog === undefined) throw new VaultError('OV_INTERNAL', { reason: 'signer has no audit log' });
+    const { value: signature, durable } = await this.#decide(() => {
       const k = this.#activeKey(pubkey);
       if (!allowed({ pubkey: pubHex, slot: k.slot })) throw new VaultError('OV_SIGNER_FORBIDDEN');
       const slot = this.#core.slot(k.slot);
@@ -221,15 +235,10 @@ export class SignerService {
       const now = this.#deps.now();
       if (d.state !== undefined) this.#core.store.updateSigningState(slot.name, JSON.stringify(d.state), now);
       if (d.protection !== undefined) storage.meta.put(SIGNER_PROTECTION_META + slot.name, encoder.encode(JSON.stringify(d.protection)));
-      return k;
+      const sig = this.#signWith(k, request.signingRoot);
+      if (audit !== undefined) auditLog?.appendWithin(audit());
+      return sig;
     });
-    let signature: Uint8Array;
-    try {
-      signature = this.#signWith(key, request.signingRoot);
-    } catch (e) {
-      await durable.catch(() => undefined);
-      throw e;
-    }
     await durable;
     return { signature: toHex(signature), request };
   }

@@ -4,7 +4,9 @@
  * signer listener, and is killed with SIGKILL while requests are between decision and
  * answer. After a restart the slot's target watermark is at least every target whose
  * signature was received, and a conflicting attestation for any of those targets (or a
- * lower one) is refused with 412: a decision is durable before its signature leaves.
+ * lower one) is refused with 412: a decision is durable before its signature leaves. Each
+ * acknowledged signature's audit entry is on disk too, exactly once: it is committed in
+ * the transaction of its watermark.
  *
  * Tests in this file run in order.
  */
@@ -12,7 +14,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, makeSandbox, type Sandbox } from '../helpers/cli.js';
-import { api, daemonBuilt, freePort, setupVault, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { api, daemonBuilt, freePort, readAudit, setupVault, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
 const WORKERS = 6;
@@ -92,6 +94,7 @@ describe.skipIf(!RUN)('signer crash: SIGKILL between decision and answer keeps t
     let acks = 0;
     let stop = false;
     let killed: Promise<unknown> | undefined;
+    const acked: number[] = [];
     const worker = async (): Promise<void> => {
       while (!stop) {
         const t = next++;
@@ -105,6 +108,7 @@ describe.skipIf(!RUN)('signer crash: SIGKILL between decision and answer keeps t
           if (r.status === 200) {
             expect(text).toMatch(/"signature":"0x[0-9a-f]{192}"/);
             highestAcked = Math.max(highestAcked, t);
+            acked.push(t);
             if (++acks >= ACKS_BEFORE_KILL && killed === undefined) {
               stop = true;
               killed = daemon.stop('SIGKILL');
@@ -119,11 +123,20 @@ describe.skipIf(!RUN)('signer crash: SIGKILL between decision and answer keeps t
     await killed;
     expect(highestAcked).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
 
+    // Read before the restart writes anything: what the killed daemon left on disk.
+    const signed = readAudit(dataDir).filter((e) => e.path === `/api/v1/eth2/sign/${pubkey}` && e.status === 200);
+    for (const t of acked) {
+      const entries = signed.filter((e) => e.detail?.['target_epoch'] === String(t));
+      expect(entries, `target ${t}`).toHaveLength(1);
+      expect(entries[0]?.detail?.['decision']).toBe('signed');
+    }
     daemon = await start(daemon.port);
     const s = await api(daemon.addr, 'GET', '/v1/validators/crash', { token });
     expect(s.status, s.text).toBe(200);
     const state = (s.json as { signing_state: { max_target_epoch: string } }).signing_state;
     expect(Number(state.max_target_epoch)).toBeGreaterThanOrEqual(highestAcked);
+    // The highest watermark on disk, acknowledged or not, has its entry: they commit together.
+    expect(signed.filter((e) => e.detail?.['target_epoch'] === state.max_target_epoch)).toHaveLength(1);
     // A different attestation for the highest acknowledged target: a double vote.
     const dbl = await fetch(`${signer()}/api/v1/eth2/sign/${pubkey}`, {
       method: 'POST',

@@ -9,11 +9,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../../errors.js';
 import type { Vault } from '../../vault.js';
+import type { AuditEvent } from '../../audit/index.js';
+import type { AuditDetail } from '../context.js';
+import { pathOnly } from '../plugins/audit.js';
 import { signerClientOf, type SignerAccess } from '../signer-access.js';
 
 export interface SignerRouteOptions {
   readonly vault: Vault;
   readonly access: SignerAccess;
+}
+
+/** The audit entry of one request to the signer listener. */
+export function signerAuditEvent(request: FastifyRequest, status: number, code: string | undefined, detail: AuditDetail | undefined): AuditEvent {
+  const event: AuditEvent = { type: 'request', method: request.method, path: pathOnly(request.url), status, remote: request.socket.remoteAddress ?? '' };
+  if (code !== undefined) event.code = code;
+  if (detail !== undefined) event.detail = detail;
+  return event;
 }
 
 function wantsJson(request: FastifyRequest): boolean {
@@ -59,7 +70,11 @@ export function signerRoutes(app: FastifyInstance, opts: SignerRouteOptions, don
       const r = await vault.signer.sign(request.params.identifier, request.body, {
         allowed: (key) => access.maySign(client, key),
         parsed: (req) => Object.assign(detail, req.detail),
+        // A signature's entry is committed with its watermark, in the same transaction and
+        // fsync; the listener's audit hook then writes none.
+        audit: () => signerAuditEvent(request, 200, undefined, { ...detail, decision: 'signed' }),
       });
+      request.vault.audited = true;
       request.vault.detail = { ...detail, decision: 'signed' };
       if (wantsJson(request)) return await reply.type('application/json; charset=utf-8').send({ signature: r.signature });
       return await reply.type('text/plain; charset=utf-8').send(r.signature);
