@@ -192,21 +192,23 @@ export class AuditLog {
   }
 
   /**
-   * Chains one entry inside the caller's open storage transaction and returns its seq. It
-   * commits or rolls back with the caller's own writes, and it is durable once the
-   * caller's commit is fsynced: a change and its audit entry then cost one commit and one
-   * fsync instead of two. Entries queued by `appendAsync` and not yet written follow it in
-   * the chain. Throws OV_AUDIT_FAILED (the caller's transaction must then fail too) on an
-   * invalid event, a storage error, or once any fsync has failed.
+   * Chains `events`, in order, inside the caller's open storage transaction and returns
+   * their seqs. They commit or roll back with the caller's own writes, and they are
+   * durable once the caller's commit is fsynced: changes and their audit entries then
+   * cost one commit and one fsync instead of two. Entries queued by `appendAsync` and not
+   * yet written follow them in the chain. Throws OV_AUDIT_FAILED, having written none of
+   * them (the caller's transaction must then fail too), on an invalid event, a storage
+   * error, or once any fsync has failed.
    */
-  appendWithin(event: AuditEvent): number {
+  appendWithin(events: readonly AuditEvent[]): number[] {
+    if (events.length === 0) return [];
     try {
       if (this.#syncFailed !== undefined) throw this.#syncFailed;
-      const { seqs, checkpointDue } = this.#write([entryFields(event)], false);
-      const seq = seqs[0] as number;
+      const fields = events.map(entryFields);
+      const { seqs, checkpointDue } = this.#storage.transaction(() => this.#write(fields, false));
       // Runs after the caller's commit (a later turn); it signs whatever head is there then.
-      if (checkpointDue) this.#scheduleCheckpoint(seq);
-      return seq;
+      if (checkpointDue) this.#scheduleCheckpoint(seqs[seqs.length - 1] as number);
+      return seqs;
     } catch (e) {
       throw failed(e);
     }

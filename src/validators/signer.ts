@@ -8,11 +8,11 @@
  *    (reads of the watermarks included, so of two conflicting requests the second sees
  *    the first's watermarks and is refused); the decisions of one event-loop turn share
  *    that transaction, each in its own savepoint;
- * 2. within that savepoint the key is opened (or found in ./signer-cache.ts), the message
- *    signed and, when the caller gives one, the request's audit entry chained: a signing
- *    failure or an audit failure undoes that request's watermark with it;
- * 3. the batch commits and one fdatasync makes every decision and audit entry of it
- *    durable;
+ * 2. within that savepoint the key is opened (or found in ./signer-cache.ts) and the
+ *    message signed: a signing failure undoes that request's watermark with it;
+ * 3. the audit entries the callers gave for the signatures are chained after the batch's
+ *    last decision, the batch commits, and one fdatasync makes every decision and entry
+ *    of it durable (an audit failure fails the whole batch);
  * 4. the signatures are returned only once that flush has completed. A crash before that
  *    point loses signatures nobody has seen; a crash after it leaves the watermarks and
  *    their audit entries on disk.
@@ -44,7 +44,7 @@ export interface SignerDeps extends ValidatorServiceDeps {
   /** Opened keys kept (default DEFAULT_SIGNER_CACHE_KEYS; 0 opens the envelope on every signature). */
   readonly cacheKeys?: number;
   /** The audit log, for entries written in the decision's own transaction (`sign`'s `audit`). */
-  readonly audit?: { appendWithin(event: AuditEvent): number };
+  readonly audit?: { appendWithin(events: readonly AuditEvent[]): number[] };
 }
 
 export interface SignResult {
@@ -68,7 +68,12 @@ export class SignerService {
   readonly bls: BlsSigner;
   /** Opened keys; the vault wipes it when it seals. */
   readonly cache: SignerKeyCache;
-  #queue: { run: () => unknown; resolve: (v: { value: unknown; durable: Promise<void> }) => void; reject: (e: unknown) => void }[] = [];
+  #queue: {
+    run: () => unknown;
+    audit: (() => AuditEvent) | undefined;
+    resolve: (v: { value: unknown; durable: Promise<void> }) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
 
   constructor(deps: SignerDeps) {
     this.#deps = deps;
@@ -130,12 +135,14 @@ export class SignerService {
    * Runs `decide` in the next batch: every decision queued within one event-loop turn is
    * taken in one IMMEDIATE transaction, each in its own savepoint (a refusal undoes only
    * its own writes), in arrival order, so a burst costs one commit and one fdatasync
-   * rather than one each. `durable` resolves once the batch is on disk; a failed commit
-   * fails every decision of the batch, and nothing of it is signed.
+   * rather than one each. `audit`, when given, is the audit entry of a decision that
+   * succeeded: the entries of a batch are chained together after its last decision, in
+   * the same transaction. `durable` resolves once the batch is on disk; a failed commit
+   * or audit append fails every decision of the batch, and none of its signatures leaves.
    */
-  #decide<T>(decide: () => T): Promise<{ value: T; durable: Promise<void> }> {
+  #decide<T>(decide: () => T, audit?: () => AuditEvent): Promise<{ value: T; durable: Promise<void> }> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ run: decide, resolve: resolve as (v: { value: unknown; durable: Promise<void> }) => void, reject });
+      this.#queue.push({ run: decide, audit, resolve: resolve as (v: { value: unknown; durable: Promise<void> }) => void, reject });
       if (this.#queue.length === 1) setImmediate(() => this.#flush());
     });
   }
@@ -148,13 +155,18 @@ export class SignerService {
     let durable: Promise<void>;
     try {
       storage.transaction(() => {
+        const events: AuditEvent[] = [];
         for (const item of batch) {
           try {
-            results.push({ ok: true, value: storage.transaction(item.run) });
+            // The entry is built within the savepoint: if that throws, the decision is undone.
+            const [value, event] = storage.transaction(() => [item.run(), item.audit?.()] as const);
+            results.push({ ok: true, value });
+            if (event !== undefined) events.push(event);
           } catch (error) {
             results.push({ ok: false, error });
           }
         }
+        this.#deps.audit?.appendWithin(events);
       });
       durable = storage.syncAsync();
     } catch (error) {
@@ -217,8 +229,7 @@ export class SignerService {
     const pubHex = toHex(pubkey);
     const { storage } = this.#deps;
     const audit = opts.audit;
-    const auditLog = this.#deps.audit;
-    if (audit !== undefined && auditLog === undefined) throw new VaultError('OV_INTERNAL', { reason: 'signer has no audit log' });
+    if (audit !== undefined && this.#deps.audit === undefined) throw new VaultError('OV_INTERNAL', { reason: 'signer has no audit log' });
     const { value: signature, durable } = await this.#decide(() => {
       const k = this.#activeKey(pubkey);
       if (!allowed({ pubkey: pubHex, slot: k.slot })) throw new VaultError('OV_SIGNER_FORBIDDEN');
@@ -235,10 +246,8 @@ export class SignerService {
       const now = this.#deps.now();
       if (d.state !== undefined) this.#core.store.updateSigningState(slot.name, JSON.stringify(d.state), now);
       if (d.protection !== undefined) storage.meta.put(SIGNER_PROTECTION_META + slot.name, encoder.encode(JSON.stringify(d.protection)));
-      const sig = this.#signWith(k, request.signingRoot);
-      if (audit !== undefined) auditLog?.appendWithin(audit());
-      return sig;
-    });
+      return this.#signWith(k, request.signingRoot);
+    }, audit);
     await durable;
     return { signature: toHex(signature), request };
   }

@@ -325,6 +325,33 @@ describe('AuditLog group commit (appendAsync)', () => {
     expect(verify()).toMatchObject({ ok: true, entries: 7, checkpoints: 1, lastSeq: 7, coveredThrough: 6 });
   });
 
+  it('appendWithin chains entries in the calling transaction: they commit with its writes, roll back with them, and queued entries follow', async () => {
+    const log = makeLog(storage, 3);
+    const queued = log.appendAsync(event(1));
+    const seqs = storage.transaction(() => {
+      storage.meta.put('test.within', Uint8Array.of(1));
+      return log.appendWithin([event(2), event(3), event(4)]);
+    });
+    // Written before the entry queued earlier, which follows them in the chain.
+    expect(seqs).toEqual([1, 2, 3]);
+    expect(await queued).toBe(4);
+    // A caller's transaction that fails takes its entries with it.
+    expect(() =>
+      storage.transaction(() => {
+        log.appendWithin([event(5)]);
+        throw new VaultError('OV_INVALID_ARGUMENT');
+      }),
+    ).toThrow(VaultError);
+    // An invalid event: OV_AUDIT_FAILED, and none of the call's entries is written.
+    const bad = { type: 'request', password: 'x' } as unknown as AuditEvent;
+    expect(() => storage.transaction(() => log.appendWithin([event(6), bad]))).toThrow(expect.objectContaining({ code: 'OV_AUDIT_FAILED' }) as Error);
+    expect(log.appendWithin([])).toEqual([]);
+    await log.settled();
+    expect(paths()).toEqual([2, 3, 4, 1].map((i) => `/v1/secrets/app/${i}`));
+    // The checkpoint that fell due within the caller's transaction was signed after it.
+    expect(verify()).toMatchObject({ ok: true, entries: 4, checkpoints: 1, lastSeq: 4, coveredThrough: 4 });
+  });
+
   it('answers nobody before syncAsync resolves, and fails the whole batch (committed, but not known durable) when it rejects', async () => {
     let release!: () => void;
     let fail!: (e: unknown) => void;
