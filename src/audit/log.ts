@@ -45,6 +45,7 @@ import { checkOptions } from '../util/options.js';
 import type { SecretKeyInfo } from '../envelope/keys.js';
 import { signDetached } from '../envelope/signature.js';
 import { VaultError } from '../errors.js';
+import { compactAuditEntry } from '../storage/audit-codec.js';
 import type { Storage } from '../storage/types.js';
 import { CHECKPOINT_CONTEXT, GENESIS_HASH, checkpointMessage, entryHash } from './chain.js';
 import { peerHeads, peersEvent } from './peers.js';
@@ -419,9 +420,11 @@ export class AuditLog {
     for (const fields of entries) {
       seq++;
       const time = checkClock(this.#now());
-      const entry = entryText(fields, seq, time);
+      // The text and the row together: the store then stores without parsing the text back.
+      const compact = compactAuditEntry(fields, seq, time);
+      const entry = compact?.entry ?? entryText(fields, seq, time);
       const hash = entryHash(seq, prevHash, entry);
-      this.#storage.audit.append({ seq, time, entry, hash });
+      this.#storage.audit.append({ seq, time, entry, hash }, compact?.row);
       seqs.push(seq);
       prevHash = hash;
       if (!inline) checkpointDue ||= seq - last >= this.#every;

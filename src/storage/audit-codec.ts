@@ -65,6 +65,25 @@ export function encodeAuditEntry(entry: string, seq: number, time: number): Comp
   return { path, body: entry };
 }
 
+/**
+ * The canonical text of an entry and its row form, built together from the entry's
+ * members (`seq` and `time` apart): the text is what `decodeAuditEntry` rebuilds from the
+ * row, by construction, so the writer hashes exactly what a read will give and the store
+ * need not parse it back. Undefined for members the compact form does not hold (an
+ * unknown member, a null, a `type` it does not know, a `path` that is not a string); the
+ * writer then gives the store the text alone.
+ */
+export function compactAuditEntry(members: Readonly<Record<string, JsonValue>>, seq: number, time: number): { entry: string; row: CompactAuditRow } | undefined {
+  for (const k in members) if (!KNOWN.has(k) || k === 'seq' || k === 'time' || members[k] === null) return undefined;
+  const type = ENTRY_TYPES.indexOf(members['type'] as string);
+  const path = members['path'];
+  if (type < 0 || (path !== undefined && typeof path !== 'string')) return undefined;
+  const body: JsonValue[] = [type];
+  for (const m of MEMBERS) body.push(members[m] ?? null);
+  while (body[body.length - 1] === null) body.pop();
+  return { entry: rebuild(seq, time, path ?? null, body), row: { path: path ?? null, body: JSON.stringify(body) } };
+}
+
 /** Members in canonical (sorted) order, with where each comes from: a body index, or a column. */
 const CANONICAL_ORDER: readonly (readonly [string, number | 'path' | 'seq' | 'time' | 'type'])[] = [
   ['apiKey', 5],

@@ -22,6 +22,7 @@
  * - After `Storage.close`, every method of every store throws.
  * @module
  */
+import type { CompactAuditRow } from './audit-codec.js';
 import type { SecretStore } from './secrets-types.js';
 import type { TransitStore } from './transit-types.js';
 import type { ValidatorStore } from './validators-types.js';
@@ -238,8 +239,10 @@ export interface AuditStore {
   /**
    * Throws `OV_STORAGE_CONSTRAINT` when the seq exists or is below 1, or a hash is not 32
    * bytes. The store does not check that seqs are dense or the chain links: src/audit does.
+   * `row`, when given, is the entry's compact form from `compactAuditEntry` (built with
+   * the text, so it decodes to it): a store that keeps rows compact takes it as is.
    */
-  append(r: AuditEntryRecord): void;
+  append(r: AuditEntryRecord, row?: CompactAuditRow): void;
   /** The row with the highest seq, if any. */
   last(): AuditEntryRecord | undefined;
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { VaultError } from '../../errors.js';
-import { decodeAuditEntry, encodeAuditEntry } from '../audit-codec.js';
+import { decodeAuditEntry, encodeAuditEntry, type CompactAuditRow } from '../audit-codec.js';
 import type { AuditArchiveRecord, AuditCheckpointRecord, AuditEntryRecord, AuditPageQuery, AuditStore } from '../types.js';
 import { bytes, guard, type Db, type Statement } from './driver.js';
 
@@ -124,9 +124,9 @@ export class SqliteAuditStore implements AuditStore {
     }
   }
 
-  append(r: AuditEntryRecord): void {
+  append(r: AuditEntryRecord, row?: CompactAuditRow): void {
     guard(() => {
-      const { path, body } = encodeAuditEntry(r.entry, r.seq, r.time);
+      const { path, body } = row ?? encodeAuditEntry(r.entry, r.seq, r.time);
       this.#append.run(r.seq, r.time, path, body, r.hash);
     });
   }

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, type JsonValue } from '../../../src/audit/canonical.js';
 import { entryFields, entryText, type AuditEvent } from '../../../src/audit/event.js';
+import { compactAuditEntry, decodeAuditEntry } from '../../../src/storage/audit-codec.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth by UTF-16 code units and writes no whitespace', () => {
@@ -73,5 +74,28 @@ describe('entryText', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('equals the text the compact row form is built with, and that row decodes to it', () => {
+    fc.assert(
+      fc.property(event, fc.nat(), fc.nat(), (e, seq, time) => {
+        const ev: AuditEvent = { type: e.type };
+        for (const [k, val] of Object.entries(e)) if (val !== undefined) (ev as unknown as Record<string, unknown>)[k] = val;
+        const fields = entryFields(ev);
+        const compact = compactAuditEntry(fields, seq, time);
+        expect(compact?.entry).toBe(entryText(fields, seq, time));
+        expect(decodeAuditEntry(seq, time, compact?.row.path ?? null, compact?.row.body ?? '')).toBe(compact?.entry);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('has no compact form for members the row cannot hold', () => {
+    expect(compactAuditEntry({ type: 'request', extra: 'x' }, 1, 1)).toBeUndefined();
+    expect(compactAuditEntry({ type: 'request', seq: 1 }, 1, 1)).toBeUndefined();
+    expect(compactAuditEntry({ type: 'other' }, 1, 1)).toBeUndefined();
+    expect(compactAuditEntry({ type: 'request', path: 7 }, 1, 1)).toBeUndefined();
+    expect(compactAuditEntry({ type: 'request', code: null }, 1, 1)).toBeUndefined();
+    expect(compactAuditEntry({ type: 'sys' }, 2, 3)).toEqual({ entry: '{"seq":2,"time":3,"type":"sys"}', row: { path: null, body: '[2]' } });
   });
 });
