@@ -18,7 +18,7 @@ import { startLiveVault } from './live.js';
 
 const KEYS = 64;
 const BURST = 1000;
-const ROUNDS = Number(process.env['OV_BENCH_SIGNER_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['OV_BENCH_SIGNER_ROUNDS'] ?? 5);
 /** Attestation rounds per measurement (each: one attestation per key, all in flight). */
 const EPOCHS = 40;
 const GVR = `0x${'04'.repeat(32)}`;
