@@ -22,7 +22,8 @@ import type { Vault } from '../vault.js';
 import { newRequestState, type LoggerSettings } from './context.js';
 import { mapError } from './errors.js';
 import { strictJsonParser } from './json-body.js';
-import { signerAuditEvent, signerRoutes } from './routes/signer.js';
+import { signerRoutes } from './routes/signer.js';
+import { signerAuditEvent } from './signer-audit.js';
 import { allowListAccess, identityAccess, signerClientOf, type SignerAccess } from './signer-access.js';
 
 export interface SignerServerOptions {
@@ -81,6 +82,8 @@ export async function buildSignerServer(vault: Vault, opts: SignerServerOptions 
     const e = mapped.error;
     if (mapped.unexpected) request.log.error({ err }, 'unexpected error');
     request.vault.errorCode = e.code;
+    // A signature already on record whose answer then failed gets an entry for the failure too.
+    request.vault.audited = false;
     const reason = REASONED.has(e.code) && typeof e.detail?.reason === 'string' ? { reason: e.detail.reason } : {};
     const field = mapped.field === undefined ? {} : { field: mapped.field };
     return reply

@@ -9,22 +9,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../../errors.js';
 import type { Vault } from '../../vault.js';
-import type { AuditEvent } from '../../audit/index.js';
-import type { AuditDetail } from '../context.js';
-import { pathOnly } from '../plugins/audit.js';
 import { signerClientOf, type SignerAccess } from '../signer-access.js';
+import { signerAuditEvent } from '../signer-audit.js';
 
 export interface SignerRouteOptions {
   readonly vault: Vault;
   readonly access: SignerAccess;
-}
-
-/** The audit entry of one request to the signer listener. */
-export function signerAuditEvent(request: FastifyRequest, status: number, code: string | undefined, detail: AuditDetail | undefined): AuditEvent {
-  const event: AuditEvent = { type: 'request', method: request.method, path: pathOnly(request.url), status, remote: request.socket.remoteAddress ?? '' };
-  if (code !== undefined) event.code = code;
-  if (detail !== undefined) event.detail = detail;
-  return event;
 }
 
 function wantsJson(request: FastifyRequest): boolean {
