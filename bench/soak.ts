@@ -131,7 +131,7 @@ const churnTimer = setInterval(() => {
       }
       if (now - windowStart >= o.windowSeconds * 1000) {
         window++;
-        process.stdout.write(JSON.stringify({ window, seconds: (now - windowStart) / 1000, requests: lat.length + errors, errors, p50: q(lat, 0.5), p99: q(lat, 0.99), max: lat.length === 0 ? 0 : Math.max(...lat), churn, churnErrors, churnP99: q(churnLat, 0.99), kinds, retried }) + '\\n');
+        process.stdout.write(JSON.stringify({ window, seconds: (now - windowStart) / 1000, requests: lat.length + errors, errors, p50: q(lat, 0.5), p99: q(lat, 0.99), max: lat.reduce((m, x) => (x > m ? x : m), 0), churn, churnErrors, churnP99: q(churnLat, 0.99), kinds, retried }) + '\\n');
         lat = []; errors = 0; churnLat = []; churn = 0; churnErrors = 0; kinds = {}; retried = 0; windowStart = now;
         if (window >= o.windows) { clearInterval(tick); clearInterval(churnTimer); resolve(); }
       }
