@@ -26,6 +26,18 @@ export interface CompactAuditRow {
   readonly body: string;
 }
 
+/** The row parts of an entry's members (seq and time aside), or undefined when the row cannot hold them. */
+function partsOf(f: Readonly<Record<string, JsonValue>>): { readonly path: string | null; readonly parts: JsonValue[] } | undefined {
+  for (const k of Object.keys(f)) if (!KNOWN.has(k)) return undefined;
+  const type = ENTRY_TYPES.indexOf(f['type'] as string);
+  const path = f['path'];
+  if (type < 0 || (path !== undefined && typeof path !== 'string')) return undefined;
+  const parts: JsonValue[] = [type];
+  for (const m of MEMBERS) parts.push(f[m] ?? null);
+  while (parts[parts.length - 1] === null) parts.pop();
+  return { path: path ?? null, parts };
+}
+
 function compact(entry: string): (CompactAuditRow & { readonly parts: JsonValue[] }) | undefined {
   let fields: unknown;
   try {
@@ -34,15 +46,8 @@ function compact(entry: string): (CompactAuditRow & { readonly parts: JsonValue[
     return undefined;
   }
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined;
-  const f = fields as Record<string, JsonValue>;
-  for (const k of Object.keys(f)) if (!KNOWN.has(k)) return undefined;
-  const type = ENTRY_TYPES.indexOf(f['type'] as string);
-  const path = f['path'];
-  if (type < 0 || (path !== undefined && typeof path !== 'string')) return undefined;
-  const body: JsonValue[] = [type];
-  for (const m of MEMBERS) body.push(f[m] ?? null);
-  while (body[body.length - 1] === null) body.pop();
-  return { path: path ?? null, body: JSON.stringify(body), parts: body };
+  const p = partsOf(fields as Record<string, JsonValue>);
+  return p === undefined ? undefined : { path: p.path, body: JSON.stringify(p.parts), parts: p.parts };
 }
 
 /** The row form of `entry` (canonical JSON whose `seq` and `time` equal the row's columns). */
@@ -74,14 +79,9 @@ export function encodeAuditEntry(entry: string, seq: number, time: number): Comp
  * writer then gives the store the text alone.
  */
 export function compactAuditEntry(members: Readonly<Record<string, JsonValue>>, seq: number, time: number): { entry: string; row: CompactAuditRow } | undefined {
-  for (const k in members) if (!KNOWN.has(k) || k === 'seq' || k === 'time' || members[k] === null) return undefined;
-  const type = ENTRY_TYPES.indexOf(members['type'] as string);
-  const path = members['path'];
-  if (type < 0 || (path !== undefined && typeof path !== 'string')) return undefined;
-  const body: JsonValue[] = [type];
-  for (const m of MEMBERS) body.push(members[m] ?? null);
-  while (body[body.length - 1] === null) body.pop();
-  return { entry: rebuild(seq, time, path ?? null, body), row: { path: path ?? null, body: JSON.stringify(body) } };
+  if ('seq' in members || 'time' in members || Object.values(members).includes(null)) return undefined;
+  const p = partsOf(members);
+  return p === undefined ? undefined : { entry: rebuild(seq, time, p.path, p.parts), row: { path: p.path, body: JSON.stringify(p.parts) } };
 }
 
 /** Members in canonical (sorted) order, with where each comes from: a body index, or a column. */

@@ -64,12 +64,17 @@ describe('entryText', () => {
     detail: opt(fc.dictionary(detailKey, detailValue, { maxKeys: 6 })),
   });
 
+  /** The entry fields of a generated event (its undefined members dropped). */
+  const fieldsOf = (e: { readonly type: AuditEvent['type'] }): ReturnType<typeof entryFields> => {
+    const ev: AuditEvent = { type: e.type };
+    for (const [k, val] of Object.entries(e)) if (val !== undefined) (ev as unknown as Record<string, unknown>)[k] = val;
+    return entryFields(ev);
+  };
+
   it('writes exactly what canonicalJson writes for every valid event, with seq and time', () => {
     fc.assert(
       fc.property(event, fc.nat(), fc.nat(), (e, seq, time) => {
-        const ev: AuditEvent = { type: e.type };
-        for (const [k, val] of Object.entries(e)) if (val !== undefined) (ev as unknown as Record<string, unknown>)[k] = val;
-        const fields = entryFields(ev);
+        const fields = fieldsOf(e);
         expect(entryText(fields, seq, time)).toBe(canonicalJson({ ...fields, seq, time }));
       }),
       { numRuns: 500 },
@@ -79,9 +84,7 @@ describe('entryText', () => {
   it('equals the text the compact row form is built with, and that row decodes to it', () => {
     fc.assert(
       fc.property(event, fc.nat(), fc.nat(), (e, seq, time) => {
-        const ev: AuditEvent = { type: e.type };
-        for (const [k, val] of Object.entries(e)) if (val !== undefined) (ev as unknown as Record<string, unknown>)[k] = val;
-        const fields = entryFields(ev);
+        const fields = fieldsOf(e);
         const compact = compactAuditEntry(fields, seq, time);
         expect(compact?.entry).toBe(entryText(fields, seq, time));
         expect(decodeAuditEntry(seq, time, compact?.row.path ?? null, compact?.row.body ?? '')).toBe(compact?.entry);
