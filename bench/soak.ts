@@ -16,6 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { CLIENT_KEEP_ALIVE_IDLE_MS } from '../src/api/constants.js';
 import { printHeader, ratio } from './harness.js';
 import { call, canPin, LOADGEN_CPU, pinned, root, SERVER_CPU, startLiveVault } from './live.js';
 
@@ -47,7 +48,8 @@ const LOADGEN = `
 const http = require('node:http');
 const o = JSON.parse(process.env.OV_LOAD);
 // Up to 512 requests in flight; beyond that they queue here, and the wait counts in their latency.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+// Idle connections are retired before the daemon closes them, as the project's client does.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512, timeout: o.idleMs });
 const body = JSON.stringify({ data: o.data });
 let retried = 0;
 // A GET reset on a reused keep-alive connection before any answer byte is sent once more,
@@ -161,6 +163,7 @@ export async function benchSoak(seconds: number): Promise<void> {
       connections: CONNECTIONS,
       probeSeconds: MAX_PROBE_S,
       churnPerSecond: CHURN_PER_S,
+      idleMs: CLIENT_KEEP_ALIVE_IDLE_MS,
       windowSeconds,
       windows,
     };

@@ -23,3 +23,12 @@ export const VERSION_HEADER = 'x-ontoref-version';
 
 /** Largest bulk import the daemon accepts in one request. */
 export const MAX_BULK_ITEMS = 1000;
+
+/** How long the daemon keeps an idle keep-alive connection open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * How long a client keeps an idle keep-alive connection: a second less than the daemon,
+ * so a client never sends a request on a connection the daemon is closing at that moment
+ * (the request would be reset unanswered, and a write could not be safely resent).
+ */
+export const CLIENT_KEEP_ALIVE_IDLE_MS = KEEP_ALIVE_TIMEOUT_MS - 1_000;

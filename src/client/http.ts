@@ -8,6 +8,7 @@
  * @module
  */
 import type { ClientRequest } from 'node:http';
+import { CLIENT_KEEP_ALIVE_IDLE_MS } from '../api/constants.js';
 import { malformedResponse } from './errors.js';
 
 // Not `import ... from 'node:http'`: on Node 24 the ES module view of node:http evaluates
@@ -86,7 +87,7 @@ export function trackStage(req: ClientRequest, connectEvent: 'connect' | 'secure
 
 /** A function that sends one request over its own keep-alive agent. */
 export function httpExchange(): HttpExchange {
-  const agent = new Agent({ keepAlive: true });
+  const agent = new Agent({ keepAlive: true, timeout: CLIENT_KEEP_ALIVE_IDLE_MS });
   return (url, r) =>
     new Promise<HttpAnswer>((resolve, reject) => {
       const headers: Record<string, string> = { ...r.headers };

@@ -9,6 +9,7 @@
 import { Agent, request } from 'node:https';
 import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
+import { CLIENT_KEEP_ALIVE_IDLE_MS } from '../api/constants.js';
 import { ExchangeFailure, trackStage } from './http.js';
 
 export interface TlsClientOptions {
@@ -62,6 +63,7 @@ export function defaultRoots(): readonly string[] {
 export function httpsFetch(opts: TlsClientOptions = {}): HttpsFetch {
   const agent = new Agent({
     keepAlive: true,
+    timeout: CLIENT_KEEP_ALIVE_IDLE_MS,
     ca: [...defaultRoots(), ...(opts.ca ?? [])],
     ...(opts.cert === undefined ? {} : { cert: opts.cert }),
     ...(opts.key === undefined ? {} : { key: opts.key }),

@@ -55,6 +55,7 @@ import { transitRoutes } from './routes/transit.js';
 import { validatorRoutes } from './routes/validators.js';
 import { validatorCompiler } from './validator.js';
 import { schemaController } from './compilers.js';
+import { KEEP_ALIVE_TIMEOUT_MS } from '../api/constants.js';
 
 export { MAX_VERIFIED_TOKENS } from './plugins/auth.js';
 
@@ -133,7 +134,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     // Server-side timeouts bound slow-loris style clients; well above the ~100 ms exchange.
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
-    keepAliveTimeout: 5_000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Refusals below the router get the house error body and an audit entry (./refusals.ts).
     clientErrorHandler: clientErrorHandler(vault),
     frameworkErrors: frameworkErrorHandler(vault),

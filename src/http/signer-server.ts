@@ -20,6 +20,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { VaultError } from '../errors.js';
 import type { Vault } from '../vault.js';
 import { newRequestState, type LoggerSettings } from './context.js';
+import { KEEP_ALIVE_TIMEOUT_MS } from '../api/constants.js';
 import { mapError } from './errors.js';
 import { strictJsonParser } from './json-body.js';
 import { signerRoutes } from './routes/signer.js';
@@ -60,7 +61,7 @@ export async function buildSignerServer(vault: Vault, opts: SignerServerOptions 
     return503OnClosing: true,
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
-    keepAliveTimeout: 5_000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   };
   // With `https` fastify builds an https.Server; the routes see the same request API either way.
   const app = (Fastify as unknown as (o: typeof fastifyOptions) => FastifyInstance)(fastifyOptions);
