@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const cliPath = join(repoRoot, 'dist/bundle/vault.js');
@@ -23,6 +24,11 @@ export interface CliResult {
   readonly stderr: string;
   /** stdout decoded as UTF-8 (for text output). */
   readonly out: string;
+}
+
+/** Fails the test unless the command exited 0, showing the command and its stderr. */
+export function expectOk(r: CliResult): void {
+  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 export interface RunOptions {

@@ -14,7 +14,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, daemonBuilt, readAudit, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
@@ -31,10 +31,6 @@ function env(token = adminToken): Record<string, string> {
 
 function cli(args: readonly string[], opts: RunOptions & { token?: string } = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: { ...env(opts.token), ...(opts.env ?? {}) } });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 /** Some audited requests, then a seal (which signs a checkpoint over the head) and an unseal. */

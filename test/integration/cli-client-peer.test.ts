@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 
@@ -22,10 +22,6 @@ interface Seen {
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777;
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 beforeAll(() => {

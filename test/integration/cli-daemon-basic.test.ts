@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadedSources } from '../helpers/bundle.js';
-import { assertBuilt, cliPath, makeSandbox, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, cliPath, makeSandbox, transcript, type CliResult, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 
@@ -25,10 +25,6 @@ function mode(path: string): number {
 
 function sha(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 /** A port nothing listens on: bound, then closed. */

@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, hasScript, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, hasScript, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import {
   api,
   daemonBuilt,
@@ -53,10 +53,6 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 function cli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: env(opts.env ?? {}) });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 function expectFail(r: CliResult, code: 1 | 2, firstLine: string): void {

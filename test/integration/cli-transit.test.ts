@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as typage from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, transcript, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { daemonBuilt, readAudit, SecretSet, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
@@ -24,10 +24,6 @@ const PLAIN = secrets.add('transit plaintext', 'card 4111-1111-1111-1111\n\u0000
 
 function cli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: { ONTOREF_ADDR: daemon.addr, ONTOREF_DATA_DIR: vault.dataDir, ...(opts.env ?? {}) } });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 beforeAll(async () => {

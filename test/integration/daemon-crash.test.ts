@@ -30,7 +30,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash } from '../../src/audit/chain.js';
-import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type Sandbox } from '../helpers/cli.js';
 import {
   api,
   cliSources,
@@ -70,10 +70,6 @@ let readsOfPath = 0;
 const readsMissing: string[] = [];
 let unacknowledged = 0;
 let inFlightAtKill = 0;
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
-}
 
 const RUN = daemonBuilt;
 

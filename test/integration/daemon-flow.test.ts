@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
-import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type Sandbox } from '../helpers/cli.js';
 import {
   api,
   cliSources,
@@ -73,10 +73,6 @@ let appsAdmin: KeyWithSecret;
 let readerSession: Exchange;
 let appsSession: Exchange;
 let readerSession2: Exchange;
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
-}
 
 function expectError(r: ApiResponse, status: number, code: keyof typeof ERRORS): void {
   expect({ status: r.status, code: errorCode(r) }, r.text).toEqual({ status, code });

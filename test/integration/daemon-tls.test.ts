@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanEnv, cliPath, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, cleanEnv, cliPath, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { daemonBuilt, freePort, sleep } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
@@ -30,10 +30,6 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 function cli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: env(opts.env ?? {}) });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 /** GET over https trusting only `ca`; resolves with the status, or rejects. */

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type Sandbox } from '../helpers/cli.js';
 import {
   api,
   cliSources,
@@ -49,10 +49,6 @@ let adminToken = '';
 let readerId = '';
 /** The reader's session token from before its key was rotated (revoked by the rotation). */
 let revokedToken = '';
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
-}
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return { ONTOREF_ADDR: addr, ONTOREF_DATA_DIR: dataDir, ...extra };

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, logSources, logEveryRequest, SecretSet, setupVault, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { freshDatabase } from '../helpers/pg.js';
 import { pgQuery, writePgConfig } from '../helpers/pg-vault.js';
@@ -26,10 +26,6 @@ const PLAIN = secrets.add('transit plaintext', 'pg-flow-transit-plaintext-39aa')
 
 function cli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: { ONTOREF_ADDR: daemon.addr, ONTOREF_DATA_DIR: dir, ...(opts.env ?? {}) } });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 async function start(port?: number): Promise<Daemon> {

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
-import { assertBuilt, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, hasScript, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { logSources, SecretSet, setupVault, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { freshDatabase } from '../helpers/pg.js';
 import { databaseDigest, pgQuery, writePgConfig } from '../helpers/pg-vault.js';
@@ -26,10 +26,6 @@ const logDir = (): string => join(sb.dir, 'logs');
 
 function cli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: { ONTOREF_ADDR: daemon.addr, ONTOREF_DATA_DIR: dir, ...(opts.env ?? {}) } });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 beforeAll(async () => {

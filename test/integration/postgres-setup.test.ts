@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
-import { assertBuilt, makeSandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type Sandbox } from '../helpers/cli.js';
 import { freshDatabase } from '../helpers/pg.js';
 import { databaseDigest, pgQuery, writePgConfig } from '../helpers/pg-vault.js';
 
@@ -20,10 +20,6 @@ let dir: string;
 
 function sha(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { ERRORS } from '../../src/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/storage/migrations.js';
 import { openStorage } from '../../src/storage/sqlite.js';
 import { parseSnapshot } from '../../src/snapshot/index.js';
-import { assertBuilt, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { assertBuilt, expectOk, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, logSources, SecretSet, setupVault, sleep, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { freshDatabase } from '../helpers/pg.js';
 import { databaseDigest, pgQuery, writePgConfig } from '../helpers/pg-vault.js';
@@ -27,10 +27,6 @@ const VALUE = secrets.add('snapshot secret', 'pg-snapshot-secret-value-5d3c');
 
 function cli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return sb.run(args, { ...opts, env: { ONTOREF_ADDR: daemon.addr, ONTOREF_DATA_DIR: dir, ...(opts.env ?? {}) } });
-}
-
-function expectOk(r: CliResult): void {
-  expect(r.code, `vault ${r.args.join(' ')}\n${r.stderr}`).toBe(0);
 }
 
 beforeAll(async () => {
