@@ -37,11 +37,24 @@ function toBytes32(x: bigint): Uint8Array {
   return out;
 }
 
-/** True when `secret` is a 32-byte big-endian scalar in [1, r-1]. */
+/** r as 32 big-endian bytes. */
+const ORDER_BYTES = toBytes32(BLS_CURVE_ORDER);
+
+/**
+ * True when `secret` is a 32-byte big-endian scalar in [1, r-1]. The signer checks every
+ * key before every signature, so this runs on bytes: `secret < r` is the borrow out of
+ * `secret - r`, computed over all 32 bytes without a branch on their values.
+ */
 export function blsSecretValid(secret: Uint8Array): boolean {
   if (secret.length !== 32) return false;
-  const x = toBigInt(secret);
-  return x > 0n && x < BLS_CURVE_ORDER;
+  let borrow = 0;
+  let any = 0;
+  for (let i = 31; i >= 0; i--) {
+    const b = secret[i] as number;
+    borrow = ((b - (ORDER_BYTES[i] as number) - borrow) >>> 31) & 1;
+    any |= b;
+  }
+  return any !== 0 && borrow === 1;
 }
 
 function checkSecret(secret: Uint8Array): void {

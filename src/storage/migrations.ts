@@ -8,11 +8,12 @@
  * Migration 2 adds the keyring and the audit log (src/keyring, src/audit); 3 the versioned
  * secrets (./schema-secrets.ts); 4 the validator records (./schema-validators.ts); 5 the
  * transit engine's named keys (./schema-transit.ts); 6 the compact audit rows and archive
- * boundaries (./schema-audit.ts).
+ * boundaries (./schema-audit.ts); 7 drops the audit log's path index
+ * (docs/adr/0022-audit-log-without-a-path-index.md).
  * @module
  */
 import type { Db } from './sqlite/driver.js';
-import { migrateAuditCompact } from './schema-audit.js';
+import { AUDIT_DROP_PATH_INDEX_SQL, migrateAuditCompact } from './schema-audit.js';
 import { SECRETS_SCHEMA_SQL } from './schema-secrets.js';
 import { TRANSIT_SCHEMA_SQL } from './schema-transit.js';
 import { VALIDATORS_SCHEMA_SQL } from './schema-validators.js';
@@ -125,6 +126,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 4, description: 'validators', sql: VALIDATORS_SCHEMA_SQL },
   { version: 5, description: 'transit keys', sql: TRANSIT_SCHEMA_SQL },
   { version: 6, description: 'compact audit rows, audit archives', sql: '', run: migrateAuditCompact },
+  { version: 7, description: 'audit log without a path index', sql: AUDIT_DROP_PATH_INDEX_SQL },
 ]);
 
 /** The schema version this build writes and expects. */

@@ -79,3 +79,11 @@ export function migrateAuditCompact(db: Db): void {
   }
   db.exec(AUDIT_COMPACT_FINISH_SQL);
 }
+
+/**
+ * Migration 7: every appended entry inserted its path into `audit_log_path`, at a place
+ * set by the path, not by time: a log of requests to many paths dirtied one more page per
+ * entry, written to the WAL at each commit and again at each checkpoint. A path filter
+ * now scans by seq (docs/adr/0022-audit-log-without-a-path-index.md).
+ */
+export const AUDIT_DROP_PATH_INDEX_SQL = 'DROP INDEX audit_log_path;';

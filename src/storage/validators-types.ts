@@ -59,6 +59,14 @@ export interface ValidatorKeyRecord {
   destroyedAt: number | null;
 }
 
+/** What a signature needs of a key row (`ValidatorStore.signingKey`): no envelope. */
+export interface SigningKeyRef {
+  id: string;
+  slot: string;
+  state: ValidatorKeyStateName;
+  kemVersion: number;
+}
+
 /** One stored rotation record: the canonical JSON exactly as signed and hashed. */
 export interface ValidatorRecordRow {
   slot: string;
@@ -104,6 +112,11 @@ export interface ValidatorStore {
   listKeys(): ValidatorKeyRecord[];
   /** The key with this public key on this chain, destroyed tombstones included. */
   findByPublicKey(chain: ValidatorChainName, publicKey: Uint8Array): ValidatorKeyRecord | undefined;
+  /**
+   * The key with this public key as a signature needs it, without its envelope: a
+   * signature with an already opened key then copies no 4.5 KB envelope out of the store.
+   */
+  signingKey(chain: ValidatorChainName, publicKey: Uint8Array): SigningKeyRef | undefined;
   /**
    * Moves key `id` from state `from` to `to` and stamps the matching time (activatedAt
    * for active, retiredAt for retired; none for pending). False when the key is unknown or

@@ -24,7 +24,7 @@ import { wipe } from '../crypto/bytes.js';
 import type { AuditEvent } from '../audit/event.js';
 import { VaultError, isVaultError } from '../errors.js';
 import type { SealedRecords } from '../keyring/sealed-records.js';
-import type { ValidatorKeyRecord } from '../storage/validators-types.js';
+import type { SigningKeyRef } from '../storage/validators-types.js';
 import { ValidatorCore, type ValidatorServiceDeps } from './core.js';
 import type { SigningStateJson } from './records.js';
 import { slotRoot, slotUnconfirmed } from './slashing-protection.js';
@@ -82,14 +82,19 @@ export class SignerService {
     this.cache = new SignerKeyCache(deps.cacheKeys);
   }
 
-  /** Signs with key `key`, opening its envelope only when the cache does not hold it. */
-  #signWith(key: ValidatorKeyRecord, root: Uint8Array): Uint8Array {
-    if (key.envelope === null) throw new VaultError('OV_VALIDATOR_STATE', { reason: 'key is destroyed' });
-    const cached = this.cache.get(key.id, key.envelope, key.kemVersion);
+  /**
+   * Signs with the key of `pubHex` (row `ref`): with the opened secret when the cache holds
+   * it for this very row, else after opening the envelope, read in full only then.
+   */
+  #signWith(pubHex: string, ref: SigningKeyRef, root: Uint8Array): Uint8Array {
+    const cached = this.cache.get(pubHex, ref);
     if (cached !== undefined) return this.bls.sign(root, cached);
+    const key = this.#core.store.getKey(ref.id);
+    if (key === undefined) throw new VaultError('OV_SIGNER_KEY_NOT_FOUND');
+    if (key.envelope === null) throw new VaultError('OV_VALIDATOR_STATE', { reason: 'key is destroyed' });
     const material = this.#core.openKey(key);
     try {
-      this.cache.put(key.id, key.envelope, key.kemVersion, material.secret);
+      this.cache.put(pubHex, key, material.secret);
       return this.bls.sign(root, material.secret);
     } finally {
       wipe(material.secret);
@@ -111,7 +116,8 @@ export class SignerService {
       if (this.#deps.keyring() === undefined) break;
       const now = this.#core.store.getKey(key.id);
       if (now === undefined || now.state !== 'active' || now.envelope === null) continue;
-      if (this.cache.get(now.id, now.envelope, now.kemVersion) !== undefined) continue;
+      const pubHex = toHex(now.publicKey);
+      if (this.cache.get(pubHex, now) !== undefined) continue;
       let material;
       try {
         material = this.#core.openKey(now);
@@ -122,7 +128,7 @@ export class SignerService {
         continue;
       }
       try {
-        this.cache.put(now.id, now.envelope, now.kemVersion, material.secret);
+        this.cache.put(pubHex, now, material.secret);
         opened++;
       } finally {
         wipe(material.secret);
@@ -196,8 +202,8 @@ export class SignerService {
   }
 
   /** The active Ethereum key with this public key; OV_SIGNER_KEY_NOT_FOUND otherwise. */
-  #activeKey(pubkey: Uint8Array): ValidatorKeyRecord {
-    const key = this.#core.store.findByPublicKey('ethereum', pubkey);
+  #activeKey(pubkey: Uint8Array): SigningKeyRef {
+    const key = this.#core.store.signingKey('ethereum', pubkey);
     if (key === undefined || key.state !== 'active') throw new VaultError('OV_SIGNER_KEY_NOT_FOUND');
     return key;
   }
@@ -246,7 +252,7 @@ export class SignerService {
       const now = this.#deps.now();
       if (d.state !== undefined) this.#core.store.updateSigningState(slot.name, JSON.stringify(d.state), now);
       if (d.protection !== undefined) storage.meta.put(SIGNER_PROTECTION_META + slot.name, encoder.encode(JSON.stringify(d.protection)));
-      return this.#signWith(k, request.signingRoot);
+      return this.#signWith(pubHex, k, request.signingRoot);
     }, audit);
     await durable;
     return { signature: toHex(signature), request };

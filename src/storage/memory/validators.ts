@@ -9,6 +9,7 @@ import {
   VALIDATOR_CHAINS,
   VALIDATOR_KEY_SOURCES,
   VALIDATOR_KEY_STATES,
+  type SigningKeyRef,
   type ValidatorChainName,
   type ValidatorCounts,
   type ValidatorKeyRecord,
@@ -149,6 +150,12 @@ export class MemoryValidatorStore implements ValidatorStore {
   findByPublicKey(chain: ValidatorChainName, publicKey: Uint8Array): ValidatorKeyRecord | undefined {
     this.#db.check();
     for (const k of this.#keys.values()) if (k.chain === chain && equalBytes(k.publicKey, publicKey)) return copyKey(k);
+    return undefined;
+  }
+
+  signingKey(chain: ValidatorChainName, publicKey: Uint8Array): SigningKeyRef | undefined {
+    this.#db.check();
+    for (const k of this.#keys.values()) if (k.chain === chain && equalBytes(k.publicKey, publicKey)) return { id: k.id, slot: k.slot, state: k.state, kemVersion: k.kemVersion };
     return undefined;
   }
 

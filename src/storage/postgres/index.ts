@@ -90,7 +90,11 @@ export function pgSchemaVersion(pg: SyncPg): number {
 function migrate(pg: SyncPg, node: string, readonly: boolean): number {
   const version = pgSchemaVersion(pg);
   if (version > LATEST_SCHEMA_VERSION) throw new VaultError('OV_STORAGE_VERSION', { found: version, supported: LATEST_SCHEMA_VERSION });
-  const nodeReady = pg.query('SELECT to_regclass($1) IS NOT NULL', [`${auditSchema(node)}.audit_log`]).rows[0]?.[0] === true;
+  // A node's tables are current when its audit log exists without the path index that
+  // version 7 dropped (each node drops its own at its first start on this version).
+  const nodeReady =
+    pg.query('SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NULL', [`${auditSchema(node)}.audit_log`, `${auditSchema(node)}.audit_log_path`]).rows[0]?.[0] ===
+    true;
   if (readonly) {
     if (version < LATEST_SCHEMA_VERSION || !nodeReady) throw new VaultError('OV_STORAGE_OUTDATED', { found: version });
     return version;
@@ -105,6 +109,9 @@ function migrate(pg: SyncPg, node: string, readonly: boolean): number {
     if (now === 0) {
       pg.exec(SHARED_SCHEMA_SQL);
       pg.query('INSERT INTO ov_schema (id, version) VALUES (1, $1)', [LATEST_SCHEMA_VERSION]);
+    } else if (now < LATEST_SCHEMA_VERSION) {
+      // 6 to 7 changed only each node's audit schema, which nodeAuditSql brings up to date.
+      pg.query('UPDATE ov_schema SET version = $1 WHERE id = 1', [LATEST_SCHEMA_VERSION]);
     }
     pg.exec(nodeAuditSql(node));
   });

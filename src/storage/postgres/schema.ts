@@ -22,7 +22,7 @@ export const MIGRATE_LOCK = 0x4f564d47;
 
 const T = 'TEXT COLLATE "C"';
 
-/** Tables shared by every node: the SQLite schema at version 6, in PostgreSQL's words. */
+/** Tables shared by every node: the SQLite schema at version 7, in PostgreSQL's words. */
 export const SHARED_SCHEMA_SQL = `
   CREATE TABLE ov_schema (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
@@ -283,7 +283,7 @@ export function nodeAuditSql(node: string): string {
     body ${T} NOT NULL,
     hash BYTEA NOT NULL CHECK (octet_length(hash) = 32)
   );
-  CREATE INDEX IF NOT EXISTS audit_log_path ON ${s}.audit_log (path);
+  DROP INDEX IF EXISTS ${s}.audit_log_path;
   CREATE INDEX IF NOT EXISTS audit_log_time ON ${s}.audit_log (time);
 
   CREATE TABLE IF NOT EXISTS ${s}.audit_checkpoints (

@@ -108,9 +108,10 @@ export class SqliteAuditStore implements AuditStore {
     for (const order of ['asc', 'desc'] as const) {
       for (const prefix of [false, true]) {
         for (const since of [false, true]) {
-          // The path prefix is a range on the path index (then checked exactly with substr,
-          // not LIKE: `%` and `_` in a prefix are ordinary characters); `since` a range on
-          // the time index (below). Each combination is its own statement so the planner sees only
+          // The path prefix is a filter on the seq scan (a range, then checked exactly with
+          // substr, not LIKE: `%` and `_` in a prefix are ordinary characters; no index, see
+          // docs/adr/0022-audit-log-without-a-path-index.md); `since` a range on the time
+          // index (below). Each combination is its own statement so the planner sees only
           // the conditions that apply.
           const where = [order === 'asc' ? 'seq > @after' : 'seq < @after'];
           // The least seq at or after `since` comes from the time index (covering, and exact

@@ -9,6 +9,7 @@ import {
   VALIDATOR_CHAINS,
   VALIDATOR_KEY_SOURCES,
   VALIDATOR_KEY_STATES,
+  type SigningKeyRef,
   type ValidatorChainName,
   type ValidatorCounts,
   type ValidatorKeyRecord,
@@ -22,6 +23,7 @@ import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driv
 type SlotTuple = [string, string, string, string, string, number, number];
 type KeyTuple = [string, string, string, string, Uint8Array, string | null, string, string, Uint8Array | null, number, number, number | null, number | null, number | null];
 type RecordTuple = [string, number, string, Uint8Array];
+type SigningKeyTuple = [string, string, string, number];
 
 const SLOT_COLUMNS = 'name, chain, labels, metadata, signing_state, created_at, updated_at';
 const KEY_COLUMNS =
@@ -67,6 +69,7 @@ export class SqliteValidatorStore implements ValidatorStore {
   readonly #keysOf: Statement<[string], KeyTuple>;
   readonly #listKeys: Statement<[], KeyTuple>;
   readonly #findByPublicKey: Statement<[string, Uint8Array], KeyTuple>;
+  readonly #signingKey: Statement<[string, Uint8Array], SigningKeyTuple>;
   readonly #toActive: Statement<[number, string, string]>;
   readonly #toRetired: Statement<[number, string, string]>;
   readonly #toPending: Statement<[string, string]>;
@@ -90,6 +93,7 @@ export class SqliteValidatorStore implements ValidatorStore {
     this.#keysOf = db.prepare<[string], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM validator_keys WHERE slot = ? ORDER BY created_at, id`).raw();
     this.#listKeys = db.prepare<[], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM validator_keys ORDER BY slot, created_at, id`).raw();
     this.#findByPublicKey = db.prepare<[string, Uint8Array], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM validator_keys WHERE chain = ? AND public_key = ?`).raw();
+    this.#signingKey = db.prepare<[string, Uint8Array], SigningKeyTuple>('SELECT id, slot, state, kem_version FROM validator_keys WHERE chain = ? AND public_key = ?').raw();
     this.#toActive = db.prepare("UPDATE validator_keys SET state = 'active', activated_at = ? WHERE id = ? AND state = ?");
     this.#toRetired = db.prepare("UPDATE validator_keys SET state = 'retired', retired_at = ? WHERE id = ? AND state = ?");
     this.#toPending = db.prepare("UPDATE validator_keys SET state = 'pending' WHERE id = ? AND state = ?");
@@ -167,6 +171,13 @@ export class SqliteValidatorStore implements ValidatorStore {
   findByPublicKey(chain: ValidatorChainName, publicKey: Uint8Array): ValidatorKeyRecord | undefined {
     const row = guard(() => this.#findByPublicKey.get(chain, publicKey));
     return row === undefined ? undefined : toKey(row);
+  }
+
+  signingKey(chain: ValidatorChainName, publicKey: Uint8Array): SigningKeyRef | undefined {
+    const row = guard(() => this.#signingKey.get(chain, publicKey));
+    if (row === undefined) return undefined;
+    const [id, slot, state, kemVersion] = row;
+    return { id, slot, state: oneOf(VALIDATOR_KEY_STATES, state, 'validator_keys', 'state'), kemVersion };
   }
 
   setKeyState(id: string, from: ValidatorKeyStateName, to: 'pending' | 'active' | 'retired', at: number): boolean {

@@ -26,6 +26,9 @@ export function validatorsConformance(open: () => Storage): void {
       expect(s.validators.keysOf('eth-2')).toEqual([]);
       expect(s.validators.findByPublicKey('ethereum', k.publicKey)?.id).toBe(k.id);
       expect(s.validators.findByPublicKey('cosmos', k.publicKey)).toBeUndefined();
+      // The signer's lookup: the row without its envelope.
+      expect(s.validators.signingKey('ethereum', k.publicKey)).toEqual({ id: k.id, slot: k.slot, state: k.state, kemVersion: k.kemVersion });
+      expect(s.validators.signingKey('cosmos', k.publicKey)).toBeUndefined();
       expect(s.validators.getSlot('eth-1')).toEqual(slot());
       expect(s.validators.getSlot('nope')).toBeUndefined();
       expect(s.validators.updateSigningState('eth-1', '{"max_block_slot":"5"}', T + 9)).toBe(true);
@@ -127,6 +130,7 @@ export function validatorsConformance(open: () => Storage): void {
       expect(s.validators.destroyKey(p.id, T + 60)).toBe(false);
       expect(s.validators.destroyKey(a.id, T + 60)).toBe(true);
       expect(s.validators.getKey(a.id)).toMatchObject({ state: 'destroyed', envelope: null, destroyedAt: T + 60 });
+      expect(s.validators.signingKey('ethereum', a.publicKey)).toEqual({ id: a.id, slot: a.slot, state: 'destroyed', kemVersion: a.kemVersion });
       expect(s.validators.destroyKey(a.id, T + 61)).toBe(false);
       expect(s.validators.getKey(p.id)?.envelope).not.toBeNull();
       // Back to pending (a cancelled activation) stamps no time.

@@ -2,7 +2,8 @@
  * The compact audit row (src/storage/audit-codec.ts) and migration 6 that moves existing
  * rows into it: every entry the writer produces round-trips to its exact canonical text
  * in the compact form; a text the codec would not reproduce byte for byte is stored
- * whole; and a version-5 file's log, migrated, reads back the same texts and verifies.
+ * whole; and a version-5 file's log, migrated, reads back the same texts and verifies,
+ * its path filter answering from the seq scan once migration 7 has dropped the index.
  */
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,12 +70,21 @@ describe('compact audit rows', () => {
       chmodSync(file, 0o600);
       const storage = openStorage(file);
       try {
-        expect(storage.schemaVersion).toBe(6);
+        expect(storage.schemaVersion).toBe(7);
         expect([...storage.audit.entries()].map((e) => e.entry)).toEqual(texts);
         expect(verifyAudit(storage, [], selectProvider())).toMatchObject({ ok: true, entries: 1500, lastSeq: 1500 });
         expect(storage.audit.page({ limit: 5, order: 'asc', pathPrefix: '/v1/secrets/data/' }).map((e) => e.seq)).toEqual([3, 6, 9, 12, 15]);
+        expect(storage.audit.page({ limit: 3, order: 'desc', pathPrefix: '/v1/secrets/data/app/' }).map((e) => e.seq)).toEqual([1500, 1497, 1494]);
       } finally {
         storage.close();
+      }
+      // Migration 7 dropped the path index; the time index stays.
+      const after = openRawDb(file);
+      try {
+        const indexes = after.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_log' ORDER BY name").pluck().all();
+        expect(indexes).toEqual(['audit_log_time']);
+      } finally {
+        after.close();
       }
     } finally {
       cleanup();

@@ -60,6 +60,29 @@ describe('opening a PostgreSQL database', () => {
     expect(b.audit.get(1)?.hash[0]).toBe(2);
   });
 
+  it('upgrades a version-6 database: each node drops its own path index at its start, entries kept', () => {
+    const url = freshDatabaseSync();
+    for (const node of ['a', 'b']) {
+      const s = open(url, { node });
+      s.audit.append({ seq: 1, time: 1, entry: `{"op":"${node}"}`, hash: new Uint8Array(32).fill(1) });
+      s.close();
+    }
+    const pg = raw(url);
+    const pathIndex = (node: string): boolean => pg.query('SELECT to_regclass($1) IS NOT NULL', [`ov_audit_${node}.audit_log_path`]).rows[0]?.[0] === true;
+    // The index and the version as version 6 wrote them.
+    pg.exec('CREATE INDEX audit_log_path ON ov_audit_a.audit_log (path); CREATE INDEX audit_log_path ON ov_audit_b.audit_log (path); UPDATE ov_schema SET version = 6');
+    expect(code(thrown(() => open(url, { node: 'a', readonly: true })))).toBe('OV_STORAGE_OUTDATED');
+    const a = open(url, { node: 'a' });
+    expect(a.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(LATEST_SCHEMA_VERSION).toBe(7);
+    expect([pathIndex('a'), pathIndex('b')]).toEqual([false, true]);
+    expect(a.audit.get(1)?.entry).toBe('{"op":"a"}');
+    const b = open(url, { node: 'b' });
+    expect(b.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect([pathIndex('a'), pathIndex('b')]).toEqual([false, false]);
+    expect(b.audit.get(1)?.entry).toBe('{"op":"b"}');
+  });
+
   it('refuses a newer schema version and leaves it as it was', () => {
     const url = freshDatabaseSync();
     open(url).close();

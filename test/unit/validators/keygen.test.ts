@@ -4,6 +4,7 @@
  * keys per chain, and the BLS / Ed25519 primitives behind them (RFC 8032 test 1,
  * sign/verify round trips).
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BLS_CURVE_ORDER, blsPublicKey, blsPublicKeyValid, blsSecretValid, blsSign, blsVerify, eip2333Child, eip2333Master } from '../../../src/crypto/bls.js';
 import { ed25519PublicKey, ed25519Sign, ed25519Verify } from '../../../src/crypto/ed25519.js';
@@ -141,6 +142,19 @@ describe('primitives', () => {
     );
   });
 
+  it('BLS secret range on bytes agrees with the integer comparison, also next to r', () => {
+    const asInt = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('hex')}`);
+    const near = (d: bigint): Uint8Array => hex((BLS_CURVE_ORDER + d).toString(16).padStart(64, '0'));
+    const cases = [...Array.from({ length: 2000 }, () => randomBytes(32)), ...[-3n, -2n, -1n, 0n, 1n, 2n, 1n << 64n].map(near)];
+    // Random values whose leading bytes equal r's, so the decision falls on a later byte.
+    for (let k = 1; k < 32; k++) {
+      const c = near(0n);
+      c.set(randomBytes(32 - k), k);
+      cases.push(c);
+    }
+    for (const c of cases) expect(blsSecretValid(c), Buffer.from(c).toString('hex')).toBe(asInt(c) > 0n && asInt(c) < BLS_CURVE_ORDER);
+  });
+
   it('BLS secret range: 0 and r are refused, 1 and r - 1 accepted', () => {
     const r = hex(BLS_CURVE_ORDER.toString(16).padStart(64, '0'));
     const rMinus1 = hex((BLS_CURVE_ORDER - 1n).toString(16).padStart(64, '0'));
@@ -150,6 +164,9 @@ describe('primitives', () => {
     expect(blsSecretValid(r)).toBe(false);
     expect(blsSecretValid(one)).toBe(true);
     expect(blsSecretValid(rMinus1)).toBe(true);
+    expect(blsSecretValid(hex((BLS_CURVE_ORDER + 1n).toString(16).padStart(64, '0')))).toBe(false);
+    expect(blsSecretValid(new Uint8Array(32).fill(0xff))).toBe(false);
+    expect(blsSecretValid(new Uint8Array(31).fill(1))).toBe(false);
     expect(() => blsPublicKey(r)).toThrow(RangeError);
     // the G1 generator, compressed, is the public key of 1
     expect(toHex(blsPublicKey(one))).toBe(

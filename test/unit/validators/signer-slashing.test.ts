@@ -184,6 +184,24 @@ describe('signer: slashing protection', () => {
     expect(f.v.vault.validators.get('v1').signing_state.max_block_slot).toBe('1');
   });
 
+  it('a key rewrapped under a new KEM key is opened again from its new row, and signs alike', async () => {
+    const first = await sign(f, pk, block(1));
+    expect(first.statusCode).toBe(200);
+    const id = f.v.storage.validators.signingKey('ethereum', Buffer.from(pk.slice(2), 'hex'))!.id;
+    const kemBefore = f.v.storage.validators.getKey(id)!.kemVersion;
+    f.v.vault.keys.rotate('kem');
+    expect(f.v.vault.keys.rewrap('kem').remaining).toBe(0);
+    const kemAfter = f.v.storage.validators.getKey(id)!.kemVersion;
+    expect(kemAfter).toBeGreaterThan(kemBefore);
+    // The same block again: a re-sign of the same root, with the key opened from its new envelope.
+    const again = await sign(f, pk, block(1));
+    expect(again.json<{ signature: string }>().signature).toBe(first.json<{ signature: string }>().signature);
+    expect(f.v.vault.signer.cache.get(pk, { id, kemVersion: kemAfter })).toBeDefined();
+    // An entry is tied to its row: the old version's row no longer matches (and drops it).
+    expect(f.v.vault.signer.cache.get(pk, { id, kemVersion: kemBefore })).toBeUndefined();
+    expect(f.v.vault.signer.cache.size).toBe(0);
+  });
+
   it('with [signer] configured, an unseal opens every active key in the background', async () => {
     const g = await signerFixture(['w1', 'w2', 'w3'], { signer: {} });
     try {
