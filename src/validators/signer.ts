@@ -61,6 +61,7 @@ function parsePubkey(text: string): Uint8Array {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export class SignerService {
   readonly #core: ValidatorCore;
@@ -211,7 +212,7 @@ export class SignerService {
   /** The slot's protection row. */
   protection(slot: string): SignerProtection {
     const raw = this.#deps.storage.meta.get(SIGNER_PROTECTION_META + slot);
-    return raw === undefined ? NO_PROTECTION : { ...NO_PROTECTION, ...(JSON.parse(new TextDecoder().decode(raw)) as Partial<SignerProtection>) };
+    return raw === undefined ? NO_PROTECTION : { ...NO_PROTECTION, ...(JSON.parse(decoder.decode(raw)) as Partial<SignerProtection>) };
   }
 
   /**
