@@ -62,9 +62,10 @@ export interface ValidatorKeyRecord {
 /** What a signature needs of a key row (`ValidatorStore.signingKey`): no envelope. */
 export interface SigningKeyRef {
   id: string;
-  slot: string;
   state: ValidatorKeyStateName;
   kemVersion: number;
+  /** The key's slot, read in the same statement. */
+  slot: ValidatorSlotRecord;
 }
 
 /** One stored rotation record: the canonical JSON exactly as signed and hashed. */
@@ -113,8 +114,9 @@ export interface ValidatorStore {
   /** The key with this public key on this chain, destroyed tombstones included. */
   findByPublicKey(chain: ValidatorChainName, publicKey: Uint8Array): ValidatorKeyRecord | undefined;
   /**
-   * The key with this public key as a signature needs it, without its envelope: a
-   * signature with an already opened key then copies no 4.5 KB envelope out of the store.
+   * The key with this public key as a signature needs it, with its slot and without its
+   * envelope: a signature with an already opened key then reads one row pair and copies no
+   * 4.5 KB envelope out of the store.
    */
   signingKey(chain: ValidatorChainName, publicKey: Uint8Array): SigningKeyRef | undefined;
   /**

@@ -239,8 +239,8 @@ export class SignerService {
     if (audit !== undefined && this.#deps.audit === undefined) throw new VaultError('OV_INTERNAL', { reason: 'signer has no audit log' });
     const { value: signature, durable } = await this.#decide(() => {
       const k = this.#activeKey(pubkey);
-      if (!allowed({ pubkey: pubHex, slot: k.slot })) throw new VaultError('OV_SIGNER_FORBIDDEN');
-      const slot = this.#core.slot(k.slot);
+      const { slot } = k;
+      if (!allowed({ pubkey: pubHex, slot: slot.name })) throw new VaultError('OV_SIGNER_FORBIDDEN');
       if (slotUnconfirmed(this.#core, slot)) {
         throw new VaultError('OV_SLASHING_REFUSED', { reason: 'watermarks restored from a snapshot are not confirmed yet' });
       }

@@ -155,7 +155,11 @@ export class MemoryValidatorStore implements ValidatorStore {
 
   signingKey(chain: ValidatorChainName, publicKey: Uint8Array): SigningKeyRef | undefined {
     this.#db.check();
-    for (const k of this.#keys.values()) if (k.chain === chain && equalBytes(k.publicKey, publicKey)) return { id: k.id, slot: k.slot, state: k.state, kemVersion: k.kemVersion };
+    for (const k of this.#keys.values()) {
+      if (k.chain !== chain || !equalBytes(k.publicKey, publicKey)) continue;
+      const slot = this.#slots.get(k.slot);
+      return slot === undefined ? undefined : { id: k.id, state: k.state, kemVersion: k.kemVersion, slot: { ...slot } };
+    }
     return undefined;
   }
 

@@ -23,7 +23,7 @@ import { bytes, checkLimit, guard, oneOf, type Db, type Statement } from './driv
 type SlotTuple = [string, string, string, string, string, number, number];
 type KeyTuple = [string, string, string, string, Uint8Array, string | null, string, string, Uint8Array | null, number, number, number | null, number | null, number | null];
 type RecordTuple = [string, number, string, Uint8Array];
-type SigningKeyTuple = [string, string, string, number];
+type SigningKeyTuple = [string, string, number, ...SlotTuple];
 
 const SLOT_COLUMNS = 'name, chain, labels, metadata, signing_state, created_at, updated_at';
 const KEY_COLUMNS =
@@ -93,7 +93,11 @@ export class SqliteValidatorStore implements ValidatorStore {
     this.#keysOf = db.prepare<[string], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM validator_keys WHERE slot = ? ORDER BY created_at, id`).raw();
     this.#listKeys = db.prepare<[], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM validator_keys ORDER BY slot, created_at, id`).raw();
     this.#findByPublicKey = db.prepare<[string, Uint8Array], KeyTuple>(`SELECT ${KEY_COLUMNS} FROM validator_keys WHERE chain = ? AND public_key = ?`).raw();
-    this.#signingKey = db.prepare<[string, Uint8Array], SigningKeyTuple>('SELECT id, slot, state, kem_version FROM validator_keys WHERE chain = ? AND public_key = ?').raw();
+    this.#signingKey = db
+      .prepare<[string, Uint8Array], SigningKeyTuple>(
+        `SELECT k.id, k.state, k.kem_version, ${SLOT_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')} FROM validator_keys k JOIN validator_slots s ON s.name = k.slot WHERE k.chain = ? AND k.public_key = ?`,
+      )
+      .raw();
     this.#toActive = db.prepare("UPDATE validator_keys SET state = 'active', activated_at = ? WHERE id = ? AND state = ?");
     this.#toRetired = db.prepare("UPDATE validator_keys SET state = 'retired', retired_at = ? WHERE id = ? AND state = ?");
     this.#toPending = db.prepare("UPDATE validator_keys SET state = 'pending' WHERE id = ? AND state = ?");
@@ -176,8 +180,8 @@ export class SqliteValidatorStore implements ValidatorStore {
   signingKey(chain: ValidatorChainName, publicKey: Uint8Array): SigningKeyRef | undefined {
     const row = guard(() => this.#signingKey.get(chain, publicKey));
     if (row === undefined) return undefined;
-    const [id, slot, state, kemVersion] = row;
-    return { id, slot, state: oneOf(VALIDATOR_KEY_STATES, state, 'validator_keys', 'state'), kemVersion };
+    const [id, state, kemVersion, ...slot] = row;
+    return { id, state: oneOf(VALIDATOR_KEY_STATES, state, 'validator_keys', 'state'), kemVersion, slot: toSlot(slot) };
   }
 
   setKeyState(id: string, from: ValidatorKeyStateName, to: 'pending' | 'active' | 'retired', at: number): boolean {
