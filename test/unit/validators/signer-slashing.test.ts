@@ -6,10 +6,13 @@
  * binding, the snapshot-restore mark, bad input, and the listener's address allow-list.
  */
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blsSigner as nativeOrNoble } from '../../../src/crypto/bls-sign.js';
 import { buildServer } from '../../../src/http/server.js';
 import { WATERMARKS_UNCONFIRMED_META } from '../../../src/storage/validators-types.js';
 import { SIGNER_PROTECTION_META } from '../../../src/validators/signer.js';
+import { openRawDb } from '../../helpers/raw-sqlite.js';
 import { auditEntries, unseal } from '../http/helpers.js';
 import { OTHER_GVR, R1, R2, attestation, block, expectRefused, sign, signerFixture, type SignerFixture } from './signer-fixture.js';
 
@@ -200,6 +203,23 @@ describe('signer: slashing protection', () => {
     // An entry is tied to its row: the old version's row no longer matches (and drops it).
     expect(f.v.vault.signer.cache.get(pk, { id, kemVersion: kemBefore })).toBeUndefined();
     expect(f.v.vault.signer.cache.size).toBe(0);
+  });
+
+  it('an opened key serves only its own public key: its row edited to another key signs nothing', async () => {
+    expect((await sign(f, pk, block(1))).statusCode).toBe(200);
+    expect(f.v.vault.signer.cache.size).toBe(1);
+    // Someone with write access to vault.db gives v1's row the public key of a key the vault never held.
+    const stranger = `0x${Buffer.from(nativeOrNoble().publicKey(Uint8Array.from({ length: 32 }, (_, i) => i + 1))).toString('hex')}`;
+    const raw = openRawDb(join(f.v.dir, 'vault.db'));
+    try {
+      raw.prepare('UPDATE validator_keys SET public_key = ? WHERE public_key = ?').run(Buffer.from(stranger.slice(2), 'hex'), Buffer.from(pk.slice(2), 'hex'));
+    } finally {
+      raw.close();
+    }
+    expectRefused(await sign(f, pk, block(2)), 404, 'OV_SIGNER_KEY_NOT_FOUND');
+    // The row is the cached one (same id), but not under this public key: the key is opened again, and refused.
+    expectRefused(await sign(f, stranger, block(3)), 500, 'OV_VALIDATOR_UNREADABLE');
+    expect(f.v.storage.validators.getSlot('v1')?.signingState).not.toContain('"3"');
   });
 
   it('with [signer] configured, an unseal opens every active key in the background', async () => {
