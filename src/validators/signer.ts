@@ -92,7 +92,7 @@ export class SignerService {
     if (cached !== undefined) return this.bls.sign(root, cached);
     const key = this.#core.store.getKey(ref.id);
     if (key === undefined) throw new VaultError('OV_SIGNER_KEY_NOT_FOUND');
-    if (key.envelope === null) throw new VaultError('OV_VALIDATOR_STATE', { reason: 'key is destroyed' });
+    // openKey refuses a destroyed key (no envelope) itself.
     const material = this.#core.openKey(key);
     try {
       this.cache.put(pubHex, key, material.secret);
