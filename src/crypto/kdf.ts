@@ -249,6 +249,14 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return digestParts('sha256', parts);
 }
 
+/**
+ * SHA-256 of a string's UTF-8 bytes, the string handed to node as it is: encoding it into
+ * a Uint8Array first cost as much as the digest (a bearer token's, on every request).
+ */
+export function sha256Text(text: string): Uint8Array {
+  return toU8(hash('sha256', text, 'buffer'));
+}
+
 export function sha384(...parts: Uint8Array[]): Uint8Array {
   return digestParts('sha384', parts);
 }

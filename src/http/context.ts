@@ -49,6 +49,8 @@ export interface RequestState {
   onAuditFailure: (() => void) | undefined;
   /** The answer's audit entry was committed with the change it records: the audit hook writes none. */
   audited: boolean;
+  /** The route's options, once read (./context.ts `routeOf`). */
+  route: FastifyRequest['routeOptions'] | undefined;
 }
 
 export type AuditDetail = Record<string, string | number | boolean>;
@@ -100,7 +102,16 @@ declare module 'fastify' {
 }
 
 export function newRequestState(): RequestState {
-  return { session: undefined, auditType: 'request', apiKey: undefined, errorCode: undefined, detail: undefined, target: undefined, onAuditFailure: undefined, audited: false };
+  return { session: undefined, auditType: 'request', apiKey: undefined, errorCode: undefined, detail: undefined, target: undefined, onAuditFailure: undefined, audited: false, route: undefined };
+}
+
+/**
+ * The request's route options, read once: fastify builds a new object on every access of
+ * `request.routeOptions`, and the auth, audit and metrics hooks each need them.
+ */
+export function routeOf(request: FastifyRequest): FastifyRequest['routeOptions'] {
+  const st = request.vault as RequestState | null;
+  return st === null ? request.routeOptions : (st.route ??= request.routeOptions);
 }
 
 /** Pino logger settings the server accepts; redaction is always added by buildServer. */
@@ -169,19 +180,24 @@ export function callerOf(request: { vault: { session: Session | undefined } }): 
   return s;
 }
 
-let lastIsoMs = Number.NaN;
-let lastIso = '';
+/** The last two times formatted, and which slot the next new one replaces. */
+const isoMs = [Number.NaN, Number.NaN];
+const isoText = ['', ''];
+let isoNext = 0;
 
 /**
- * RFC 3339 (UTC, milliseconds). The last answer is kept: repeated reads of one secret ask
- * for the same creation time, and a Date plus its formatting cost more than the rest of
- * the answer's text.
+ * RFC 3339 (UTC, milliseconds). The last two answers are kept: repeated reads of one
+ * secret ask for the same creation time, a session's own view for the same issue and
+ * expiry times, and a Date plus its formatting cost more than the rest of the answer's
+ * text.
  */
 export function iso(ms: number): string {
-  if (ms === lastIsoMs) return lastIso;
+  if (ms === isoMs[0]) return isoText[0] as string;
+  if (ms === isoMs[1]) return isoText[1] as string;
   const text = new Date(ms).toISOString();
-  lastIsoMs = ms;
-  lastIso = text;
+  isoMs[isoNext] = ms;
+  isoText[isoNext] = text;
+  isoNext ^= 1;
   return text;
 }
 

@@ -35,10 +35,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type
 import { VaultError } from '../errors.js';
 import { packageVersion } from '../util/package-version.js';
 import type { Vault } from '../vault.js';
-import { newRequestState, type RouteContext, type ServerOptions, type TokenClaims, type VaultApp } from './context.js';
+import { newRequestState, routeOf, type RouteContext, type ServerOptions, type TokenClaims, type VaultApp } from './context.js';
 import { errorBody, mapError, RETRY_AFTER } from './errors.js';
 import { strictJsonParser } from './json-body.js';
 import { clientErrorHandler, frameworkErrorHandler } from './refusals.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { Metrics } from './metrics.js';
 import { auditPlugin, pathOnly } from './plugins/audit.js';
 import { authPlugin, JWT_ISSUER, tokenKey } from './plugins/auth.js';
@@ -130,6 +131,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     // a LogController: the top-level disableRequestLogging option prints a deprecation
     // warning at every start since fastify 5.8.)
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
     // Server-side timeouts bound slow-loris style clients; well above the ~100 ms exchange.
     connectionTimeout: 30_000,
@@ -218,6 +220,10 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   });
   await app.register(auditPlugin, { ctx });
   app.addHook('onSend', (request, reply, payload, done) => {
+    // Answers may carry secret material or tokens: no browser or proxy cache may keep them.
+    // (Set here, in the last onSend hook, rather than in one more hook of its own: each
+    // hook costs every request a turn of fastify's hook runner.)
+    void reply.header('cache-control', 'no-store');
     const code = request.vault?.errorCode;
     const storageDown = code === 'OV_STORAGE_UNAVAILABLE' && reply.statusCode === 503 && unavailable.has(request);
     if (!storageDown && (reply.statusCode !== 500 || code !== 'OV_AUDIT_FAILED' || vault.auditEntries() !== undefined)) {
@@ -238,8 +244,7 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
   // parameters at all, so a typo (`?verison=2`) is an error, not a silently ignored option.
   app.addHook('preValidation', (request, _reply, done) => {
     const q = request.query;
-    // The query first: routeOptions is a new object on every access.
-    const unknown = typeof q === 'object' && q !== null && Object.keys(q).length > 0 && request.routeOptions.schema?.querystring === undefined;
+    const unknown = typeof q === 'object' && q !== null && Object.keys(q).length > 0 && routeOf(request).schema?.querystring === undefined;
     done(unknown ? new VaultError('OV_BAD_REQUEST', { field: 'query' }) : undefined);
   });
 
@@ -262,14 +267,8 @@ export async function buildServer(vault: Vault, opts: ServerOptions = {}): Promi
     return reply.code(404).type('application/json; charset=utf-8').send(errorBody({ error: new VaultError('OV_NOT_FOUND'), unexpected: false }));
   });
 
-  // Answers may carry secret material or tokens: no browser or proxy cache may keep them.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    void reply.header('cache-control', 'no-store');
-    done(null, payload);
-  });
-
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.request(request.method, request.routeOptions.url, reply.statusCode);
+    metrics.request(request.method, routeOf(request).url, reply.statusCode);
     // The request as the redacting `req` serializer shows it, the status and the time taken
     // (fastify's own pair of lines per request is turned off).
     if (logEvery) request.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');

@@ -12,12 +12,19 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 
+function isEmpty(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const _ in value) return false;
+  return true;
+}
+
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   let check: ReturnType<typeof Compile<TSchema>> | undefined;
   return (value: unknown) => {
     check ??= Compile(schema);
-    // Only query strings, params and headers arrive as strings needing conversion.
-    const converted = httpPart === 'body' ? value : Value.Convert(schema, value);
+    // Only query strings, params and headers arrive as strings needing conversion; an
+    // empty query (most requests) has nothing to convert.
+    const converted = httpPart === 'body' || isEmpty(value) ? value : Value.Convert(schema, value);
     if (check.Check(converted)) return { value: converted };
     return { error: check.Errors(converted) as unknown as FastifySchemaValidationError[] };
   };

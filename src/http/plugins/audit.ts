@@ -16,7 +16,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent } from '../../audit/index.js';
 import { isVaultError, VaultError } from '../../errors.js';
-import { newRequestState, type RouteContext } from '../context.js';
+import { newRequestState, routeOf, type RouteContext } from '../context.js';
 import { errorBody } from '../errors.js';
 
 export interface AuditPluginOptions {
@@ -40,7 +40,7 @@ const WRITTEN = { durable: false } as const;
  */
 function durableOf(request: FastifyRequest, type: AuditEvent['type']): { readonly durable: boolean } {
   const m = request.method;
-  return type === 'request' && (m === 'GET' || m === 'HEAD') && request.routeOptions.config.read === true ? WRITTEN : DURABLE;
+  return type === 'request' && (m === 'GET' || m === 'HEAD') && routeOf(request).config.read === true ? WRITTEN : DURABLE;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -29,7 +29,7 @@ import { tokenDigest, type Session } from '../../auth/session-store.js';
 import { VaultError, isVaultError } from '../../errors.js';
 import type { Keyring } from '../../keyring/index.js';
 import type { Role } from '../../storage/types.js';
-import { newRequestState, type Access, type RouteContext, type TokenClaims } from '../context.js';
+import { newRequestState, routeOf, type Access, type RouteContext, type TokenClaims } from '../context.js';
 import { errorBody, RETRY_AFTER } from '../errors.js';
 import type { RequestRate } from '../ratelimit.js';
 
@@ -188,8 +188,7 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
       metrics.rateLimited();
       throw new VaultError('OV_RATE_LIMITED', { [RETRY_AFTER]: 1 });
     }
-    // One read: fastify builds a new routeOptions object on every access.
-    const { url: route, config } = request.routeOptions;
+    const { url: route, config } = routeOf(request);
     const access: Access = config.access ?? PUBLIC_ACCESS;
     const keyring = vault.keyring();
     const sys = route !== undefined && route.startsWith('/v1/sys/');
@@ -212,7 +211,7 @@ function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): void {
     const cluster = vault.cluster;
     // Before the audit plugin's onSend (registered after this one): the entry records the final answer.
     app.addHook('onSend', async (request, reply, payload) => {
-      if (reply.statusCode >= 400 || !SETTLING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return payload;
+      if (reply.statusCode >= 400 || !SETTLING_ROUTES.has(`${request.method} ${routeOf(request).url ?? ''}`)) return payload;
       try {
         await cluster.settle();
         return payload;

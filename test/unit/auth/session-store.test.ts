@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemorySessionPersistence } from '../../../src/auth/memory-persistence.js';
 import {
@@ -46,6 +47,8 @@ describe('tokenDigest and session ids', () => {
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
     expect(tokenDigest('abc')).toBeInstanceOf(Uint8Array);
+    // Not ASCII: the digest is over the UTF-8 bytes (node hashes the string as UTF-8).
+    expect(Buffer.from(tokenDigest('clé-ключ-🔑')).toString('hex')).toBe(createHash('sha256').update(Buffer.from('clé-ключ-🔑', 'utf8')).digest('hex'));
   });
 
   it('newSessionId gives distinct RFC 9562 version-4 UUIDs', () => {

@@ -88,7 +88,7 @@ describe('authentication fast path', () => {
   });
 });
 
-type LogLine = { msg?: string; level?: number; req?: { method?: string; url?: string }; res?: { statusCode?: number }; responseTime?: unknown };
+type LogLine = { msg?: string; level?: number; reqId?: unknown; req?: { method?: string; url?: string }; res?: { statusCode?: number }; responseTime?: unknown };
 
 describe('request logging', () => {
   it('writes no line per request at info; at debug one completion line per request and no incoming-request line', async () => {
@@ -118,6 +118,11 @@ describe('request logging', () => {
         expect(done[1]?.req).toMatchObject({ method: 'GET', url: '/v1/sessions/self' });
         expect(done[1]?.res?.statusCode).toBe(503);
         expect(typeof done[0]?.responseTime).toBe('number');
+        // Each line is bound to its own request (the request's logger is made when it first logs).
+        expect(done.map((l) => typeof l.reqId)).toEqual(['string', 'string']);
+        expect(done[0]?.reqId).not.toBe(done[1]?.reqId);
+        const failed = added.find((l) => l.msg === 'request failed');
+        expect(failed?.reqId).toBe(done[1]?.reqId);
         expect(lines.join('\n')).not.toContain('incoming request');
         expect(lines.join('\n')).not.toContain('QUERY-VALUE');
       } finally {
@@ -140,6 +145,7 @@ describe('request logging', () => {
         const slow = lines.map((l) => JSON.parse(l) as LogLine).filter((l) => l.msg === 'slow request');
         expect(slow).toHaveLength(1);
         expect(slow[0]?.level).toBe(40);
+        expect(typeof slow[0]?.reqId).toBe('string');
         expect(slow[0]?.req).toMatchObject({ method: 'POST', url: '/v1/sessions' });
         expect(slow[0]?.res?.statusCode).toBe(200);
         expect(lines.join('\n')).not.toContain(v.adminKey as string);
