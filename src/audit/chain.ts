@@ -12,7 +12,7 @@
  * @module
  */
 import { utf8 } from '../crypto/bytes.js';
-import { sha256 } from '../crypto/kdf.js';
+import { sha256Public } from '../crypto/kdf.js';
 
 export const AUDIT_HASH_LABEL = utf8('ontoref-vault/audit/v1');
 /** Context string of checkpoint signatures: a checkpoint signature verifies as nothing else. */
@@ -45,7 +45,7 @@ export function entryHash(seq: number, prevHash: Uint8Array, entry: string): Uin
   buf.writeUInt32BE(seq >>> 0, head + 4);
   buf.set(prevHash, head + 8);
   buf.write(entry, at, 'utf8');
-  return sha256(buf);
+  return sha256Public(buf);
 }
 
 /** The message a checkpoint signs. */

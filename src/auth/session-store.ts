@@ -26,7 +26,7 @@
  * @module
  */
 import { randomBytes } from '../crypto/bytes.js';
-import { sha256Text } from '../crypto/kdf.js';
+import { sha256Public } from '../crypto/kdf.js';
 import { VaultError } from '../errors.js';
 import {
   FIRST_SESSION_PAGE,
@@ -129,7 +129,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 /** SHA-256 of a bearer token's UTF-8 bytes: the only form in which the store and the database know a token. */
 export function tokenDigest(token: string): Uint8Array {
-  return sha256Text(token);
+  return sha256Public(token);
 }
 
 /** A fresh random UUID v4 (RFC 9562) for a session's public id. */

@@ -28,7 +28,8 @@ import { ownBytes } from './bytes.js';
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 const NOBLE_HASH = { 'SHA-256': nobleSha256, 'SHA-384': nobleSha384, 'SHA-512': nobleSha512 } as const;
-const HASH_LEN: Record<HashName, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+const SHA256_BYTES = 32;
+const HASH_LEN: Record<HashName, number> = { 'SHA-256': SHA256_BYTES, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Output length of `hash` in bytes. */
 export function hashLength(hash: HashName): number {
@@ -250,11 +251,17 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * SHA-256 of a string's UTF-8 bytes, the string handed to node as it is: encoding it into
- * a Uint8Array first cost as much as the digest (a bearer token's, on every request).
+ * SHA-256 of `data` (a string as its UTF-8 bytes) for a digest that is no secret itself:
+ * a bearer token's lookup digest, an audit entry's chain hash, both on every request.
+ * node hands the digest back as a one-byte-per-character (`binary`) string in well under half the
+ * time it takes to make a Buffer of it (about 0.33 against 0.83 µs on Node 24), and a
+ * string is never wiped, hence "public".
  */
-export function sha256Text(text: string): Uint8Array {
-  return toU8(hash('sha256', text, 'buffer'));
+export function sha256Public(data: string | Uint8Array): Uint8Array {
+  const text = hash('sha256', data, 'binary');
+  const out = new Uint8Array(SHA256_BYTES);
+  for (let i = 0; i < SHA256_BYTES; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 export function sha384(...parts: Uint8Array[]): Uint8Array {

@@ -4,9 +4,10 @@
  * longer than a block (the empty HKDF salt included), inputs in parts, and outputs of one
  * and of several blocks. Pure; runs on every Node.
  */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hkdfExpand, hkdfExtract, hmac, transientHkdfExpander, transientHkdfExtract, type HashName } from '../../../src/crypto/kdf.js';
+import { hkdfExpand, hkdfExtract, hmac, sha256Public, transientHkdfExpander, transientHkdfExtract, type HashName } from '../../../src/crypto/kdf.js';
 
 const HASHES: readonly HashName[] = ['SHA-256', 'SHA-384', 'SHA-512'];
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
@@ -41,5 +42,18 @@ describe('transient HKDF', () => {
     expect(Buffer.from(prk).toString('hex')).toBe('077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5');
     const okm = transientHkdfExpander('SHA-256', prk).expand([hex('f0f1f2f3f4f5f6f7f8f9')], 42);
     expect(Buffer.from(okm).toString('hex')).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
+  });
+});
+
+describe('sha256Public', () => {
+  it('equals SHA-256 of the bytes, or of a string as UTF-8, for any input', () => {
+    fc.assert(
+      fc.property(bytes(300), fc.string({ unit: 'grapheme', maxLength: 80 }), (data, text) => {
+        expect(sha256Public(data)).toEqual(new Uint8Array(createHash('sha256').update(data).digest()));
+        expect(sha256Public(text)).toEqual(new Uint8Array(createHash('sha256').update(text, 'utf8').digest()));
+      }),
+      { numRuns: 500 },
+    );
+    expect(Buffer.from(sha256Public('abc')).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });
