@@ -70,18 +70,51 @@ export function encodeAuditEntry(entry: string, seq: number, time: number): Comp
   return { path, body: entry };
 }
 
+/** A member's JSON text as `rebuild` writes it: canonical for an object or array. */
+function valueText(v: JsonValue | undefined): string | undefined {
+  return v === undefined ? undefined : typeof v === 'object' && v !== null ? canonicalJson(v) : JSON.stringify(v);
+}
+
 /**
  * The canonical text of an entry and its row form, built together from the entry's
  * members (`seq` and `time` apart): the text is what `decodeAuditEntry` rebuilds from the
  * row, by construction, so the writer hashes exactly what a read will give and the store
- * need not parse it back. Undefined for members the compact form does not hold (an
- * unknown member, a null, a `type` it does not know, a `path` that is not a string); the
- * writer then gives the store the text alone.
+ * need not parse it back. Each member's JSON text is made once and serves both (the body
+ * holds `detail` in canonical order, which decodes to the same text). Undefined for
+ * members the compact form does not hold (an unknown member, a null, a `type` it does not
+ * know, a `path` that is not a string); the writer then gives the store the text alone.
+ * Runs for every request, so it is written out member by member.
  */
 export function compactAuditEntry(members: Readonly<Record<string, JsonValue>>, seq: number, time: number): { entry: string; row: CompactAuditRow } | undefined {
-  if ('seq' in members || 'time' in members || Object.values(members).includes(null)) return undefined;
-  const p = partsOf(members);
-  return p === undefined ? undefined : { entry: rebuild(seq, time, p.path, p.parts), row: { path: p.path, body: JSON.stringify(p.parts) } };
+  for (const k of Object.keys(members)) if (!KNOWN.has(k) || k === 'seq' || k === 'time' || members[k] === null) return undefined;
+  const type = ENTRY_TYPES.indexOf(members['type'] as string);
+  const path = members['path'];
+  if (type < 0 || (path !== undefined && typeof path !== 'string')) return undefined;
+  const method = valueText(members['method']);
+  const status = valueText(members['status']);
+  const remote = valueText(members['remote']);
+  const session = valueText(members['session']);
+  const apiKey = valueText(members['apiKey']);
+  const code = valueText(members['code']);
+  const detail = valueText(members['detail']);
+  let entry = '{';
+  if (apiKey !== undefined) entry += `"apiKey":${apiKey},`;
+  if (code !== undefined) entry += `"code":${code},`;
+  if (detail !== undefined) entry += `"detail":${detail},`;
+  if (method !== undefined) entry += `"method":${method},`;
+  if (path !== undefined) entry += `"path":${JSON.stringify(path)},`;
+  if (remote !== undefined) entry += `"remote":${remote},`;
+  entry += `"seq":${String(seq)},`;
+  if (session !== undefined) entry += `"session":${session},`;
+  if (status !== undefined) entry += `"status":${status},`;
+  entry += `"time":${String(time)},"type":${JSON.stringify(ENTRY_TYPES[type])}}`;
+  // The body: [type, ...MEMBERS], absent members as null, trailing nulls dropped.
+  const parts = [method, status, remote, session, apiKey, code, detail];
+  let end = parts.length;
+  while (end > 0 && parts[end - 1] === undefined) end--;
+  let body = `[${String(type)}`;
+  for (let i = 0; i < end; i++) body += `,${parts[i] ?? 'null'}`;
+  return { entry, row: { path: path ?? null, body: `${body}]` } };
 }
 
 /** Members in canonical (sorted) order, with where each comes from: a body index, or a column. */

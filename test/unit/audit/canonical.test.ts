@@ -93,6 +93,22 @@ describe('entryText', () => {
     );
   });
 
+  it('writes any JSON member values (objects and arrays included) as canonicalJson, and the row decodes to that text', () => {
+    const value = fc.jsonValue({ maxDepth: 3 }).filter((v) => v !== null) as fc.Arbitrary<JsonValue>;
+    const members = fc.record(
+      { type: fc.constantFrom('request', 'auth', 'sys'), method: value, status: value, remote: value, session: value, apiKey: value, code: value, detail: value, path: str },
+      { requiredKeys: ['type'] },
+    );
+    fc.assert(
+      fc.property(members, fc.nat(), fc.nat(), (m, seq, time) => {
+        const compact = compactAuditEntry(m, seq, time);
+        expect(compact?.entry).toBe(canonicalJson({ ...m, seq, time }));
+        expect(decodeAuditEntry(seq, time, compact?.row.path ?? null, compact?.row.body ?? '')).toBe(compact?.entry);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('has no compact form for members the row cannot hold', () => {
     expect(compactAuditEntry({ type: 'request', extra: 'x' }, 1, 1)).toBeUndefined();
     expect(compactAuditEntry({ type: 'request', seq: 1 }, 1, 1)).toBeUndefined();
