@@ -133,10 +133,15 @@ describe('a session store still loading', () => {
           done = true;
           return r;
         });
+        // A token the store does not know waits as well, and is refused once it has loaded.
+        const unknown = app.inject({ method: 'GET', url: '/v1/sessions/self', headers: bearer(`${token.slice(0, -4)}AAAA`) });
         await new Promise((r) => setTimeout(r, 50));
         expect(done).toBe(false);
         finish(SessionStore.load(v.storage.sessions, v.clock.t));
         expect((await self).statusCode).toBe(200);
+        const refused = await unknown;
+        expect(refused.statusCode).toBe(401);
+        expect((refused.json() as { error: { code: string } }).error.code).toBe('OV_AUTH_INVALID');
       } finally {
         await app.close();
         loading.close();
