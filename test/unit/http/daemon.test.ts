@@ -141,7 +141,7 @@ describe('a session store still loading', () => {
         expect((await self).statusCode).toBe(200);
         const refused = await unknown;
         expect(refused.statusCode).toBe(401);
-        expect((refused.json() as { error: { code: string } }).error.code).toBe('OV_AUTH_INVALID');
+        expect(refused.json<{ error: { code: string } }>().error.code).toBe('OV_AUTH_INVALID');
       } finally {
         await app.close();
         loading.close();
