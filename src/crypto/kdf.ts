@@ -18,7 +18,7 @@
  * without first concatenating a large payload.
  * @module
  */
-import { createHash, hash, hash as nodeHash } from 'node:crypto';
+import { createHash, hash as nodeHash } from 'node:crypto';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { turboshake128 as nobleTurboshake128, turboshake256 as nobleTurboshake256 } from '@noble/hashes/sha3-addons.js';
@@ -28,8 +28,7 @@ import { ownBytes } from './bytes.js';
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 const NOBLE_HASH = { 'SHA-256': nobleSha256, 'SHA-384': nobleSha384, 'SHA-512': nobleSha512 } as const;
-const SHA256_BYTES = 32;
-const HASH_LEN: Record<HashName, number> = { 'SHA-256': SHA256_BYTES, 'SHA-384': 48, 'SHA-512': 64 };
+const HASH_LEN: Record<HashName, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Output length of `hash` in bytes. */
 export function hashLength(hash: HashName): number {
@@ -42,7 +41,7 @@ const toU8 = ownBytes;
 function digestParts(alg: string, parts: readonly Uint8Array[], outputLength?: number): Uint8Array {
   // One-shot when the output length is the default: no Hash object per call (the token
   // digest and the audit entry hash run on every request).
-  if (outputLength === undefined) return toU8(hash(alg, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts), 'buffer'));
+  if (outputLength === undefined) return toU8(nodeHash(alg, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts), 'buffer'));
   const h = createHash(alg, { outputLength });
   for (const p of parts) h.update(p);
   return toU8(h.digest());
@@ -158,12 +157,13 @@ function hash_(hash: HashName, data: Uint8Array): Buffer {
 }
 
 /**
- * The digest of `data` written into `out` at `offset`. node hands a digest back as a
- * one-byte-per-character (`binary`) string in well under half the time it takes to make a
- * Buffer of it (about 0.35 against 0.8 us on Node 24); the string cannot be zeroed, so
- * only one-call values go this way (docs/adr/0008-derived-keys-in-keyobjects.md).
+ * The digest of `data` (a string as its UTF-8 bytes) written into `out` at `offset`. node
+ * hands a digest back as a one-byte-per-character (`binary`) string in well under half the
+ * time it takes to make a Buffer of it (about 0.35 against 0.8 us on Node 24); the string
+ * cannot be zeroed, so only public or one-call values go this way
+ * (docs/adr/0008-derived-keys-in-keyobjects.md).
  */
-function digestInto(alg: string, data: Uint8Array, out: Uint8Array, offset: number): void {
+function digestInto(alg: string, data: string | Uint8Array, out: Uint8Array, offset: number): void {
   const text = nodeHash(alg, data, 'binary');
   for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
 }
@@ -263,16 +263,13 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * SHA-256 of `data` (a string as its UTF-8 bytes) for a digest that is no secret itself:
- * a bearer token's lookup digest, an audit entry's chain hash, both on every request.
- * node hands the digest back as a one-byte-per-character (`binary`) string in well under half the
- * time it takes to make a Buffer of it (about 0.33 against 0.83 µs on Node 24), and a
- * string is never wiped, hence "public".
+ * SHA-256 of `data` (a string as its UTF-8 bytes) for a digest that is no secret itself
+ * (a bearer token's lookup digest, an audit entry's chain hash, both on every request),
+ * through `digestInto`'s fast route.
  */
 export function sha256Public(data: string | Uint8Array): Uint8Array {
-  const text = hash('sha256', data, 'binary');
-  const out = new Uint8Array(SHA256_BYTES);
-  for (let i = 0; i < SHA256_BYTES; i++) out[i] = text.charCodeAt(i);
+  const out = new Uint8Array(HASH_LEN['SHA-256']);
+  digestInto('sha256', data, out, 0);
   return out;
 }
 
