@@ -5,9 +5,10 @@
  * Why not a `Map<string, V>`: a string key means building a string from the digest on
  * every request and, at a million sessions, four or five cache misses per lookup (bucket,
  * entry, key string, value). Here the digests live in one flat `Int32Array`, eight words
- * per slot, so a lookup costs no allocation, no hashing and about two misses (the slot's
- * value and its 32 key bytes, which share a cache line). That is what keeps lookup time
- * at 1M sessions close to the time at 1k (bench/sessions.ts).
+ * per slot, so a lookup costs no allocation, no hashing and three cache misses whose
+ * addresses all come from the slot number, so the processor waits for them together: the
+ * slot's value reference, its 32 key bytes (one cache line) and its expiry. That is what
+ * keeps lookup time at 1M sessions close to the time at 1k (bench/sessions.ts).
  *
  * Linear probing, load factor between 1/8 and 1/2, backward-shift deletion (no
  * tombstones: Knuth vol. 3, 6.4, Algorithm R), so probe sequences stay short under any
@@ -17,7 +18,10 @@
  * walks clusters that the daemon's own entries formed.
  *
  * Each value's slot is tracked through the `slot` accessors given to the constructor, so
- * deleting a value needs neither its digest nor a search.
+ * deleting a value needs neither its digest nor a search. Each value's expiry is copied
+ * into a flat `Float64Array` beside the keys, so a lookup tells a live entry from an
+ * expired one without loading the value: at a million entries that load is one more
+ * cache miss, and the one that waits for the others (its address comes from the slot).
  * @module
  */
 
@@ -39,11 +43,16 @@ export class DigestTable<V extends object> {
   #mask = MIN_CAPACITY - 1;
   #keys = new Int32Array(MIN_CAPACITY * WORDS);
   #vals: (V | undefined)[] = new Array<V | undefined>(MIN_CAPACITY).fill(undefined);
+  /** Each occupied slot's expiry, as `expiryOf` gave it when the value was inserted. */
+  #expiries = new Float64Array(MIN_CAPACITY);
   #size = 0;
   readonly #scratch = new Int32Array(WORDS);
+  readonly #expiryOf: (v: V) => number;
 
-  constructor(slot: SlotAccess<V>) {
+  /** `expiryOf` reads a value's expiry, which must not change while the value is in the table. */
+  constructor(slot: SlotAccess<V>, expiryOf: (v: V) => number) {
     this.#slot = slot;
+    this.#expiryOf = expiryOf;
   }
 
   get size(): number {
@@ -52,7 +61,23 @@ export class DigestTable<V extends object> {
 
   /** The value stored under `digest` (32 bytes), or undefined. */
   get(digest: Uint8Array): V | undefined {
-    if (digest.length !== 32) return undefined;
+    const i = this.find(digest);
+    return i < 0 ? undefined : this.#vals[i];
+  }
+
+  /** The value in a slot `find` returned. */
+  valueAt(slot: number): V {
+    return this.#vals[slot] as V;
+  }
+
+  /** The expiry of the value in a slot `find` returned, read without loading the value. */
+  expiryAt(slot: number): number {
+    return this.#expiries[slot] as number;
+  }
+
+  /** The slot holding `digest` (32 bytes), or -1. */
+  find(digest: Uint8Array): number {
+    if (digest.length !== 32) return -1;
     const w0 = word(digest, 0);
     const w1 = word(digest, 1);
     const w2 = word(digest, 2);
@@ -67,8 +92,7 @@ export class DigestTable<V extends object> {
     // Early-exit comparison is fine: the keys are hashes of secrets, not secrets (see
     // session-store.ts), and the probe count depends only on the daemon's own entries.
     for (let i = w0 & mask; ; i = (i + 1) & mask) {
-      const v = vals[i];
-      if (v === undefined) return undefined;
+      if (vals[i] === undefined) return -1;
       const b = i * WORDS;
       if (
         keys[b] === w0 &&
@@ -80,7 +104,7 @@ export class DigestTable<V extends object> {
         keys[b + 6] === w6 &&
         keys[b + 7] === w7
       ) {
-        return v;
+        return i;
       }
     }
   }
@@ -134,6 +158,7 @@ export class DigestTable<V extends object> {
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
       keys.copyWithin(i * WORDS, j * WORDS, j * WORDS + WORDS);
+      this.#expiries[i] = this.#expiries[j] as number;
       vals[i] = v;
       this.#slot.set(v, i);
       vals[j] = undefined;
@@ -150,6 +175,7 @@ export class DigestTable<V extends object> {
     let i = (src[off] as number) & mask;
     while (vals[i] !== undefined) i = (i + 1) & mask;
     this.#keys.set(src.subarray(off, off + WORDS), i * WORDS);
+    this.#expiries[i] = this.#expiryOf(value);
     vals[i] = value;
     this.#slot.set(value, i);
   }
@@ -160,6 +186,7 @@ export class DigestTable<V extends object> {
     this.#mask = capacity - 1;
     this.#keys = new Int32Array(capacity * WORDS);
     this.#vals = new Array<V | undefined>(capacity).fill(undefined);
+    this.#expiries = new Float64Array(capacity);
     for (let i = 0; i < oldVals.length; i++) {
       const v = oldVals[i];
       if (v !== undefined) this.#place(oldKeys, i * WORDS, v);

@@ -259,7 +259,7 @@ export class SessionStore {
    * them find a token hashing there (a preimage). A presented secret compared directly
    * would need constantTimeEqual; this store never does that.
    */
-  readonly #byDigest = new DigestTable<StoredSession>(StoredSession.slots);
+  readonly #byDigest = new DigestTable<StoredSession>(StoredSession.slots, (s) => s.expiresAt);
   readonly #byId = new Map<string, StoredSession>();
   readonly #byKey = new Map<string, Set<string>>();
   readonly #expiry = new ExpiryHeap();
@@ -437,9 +437,13 @@ export class SessionStore {
    */
   lookup(digest: Uint8Array, now: number): Session | undefined {
     if (!(digest instanceof Uint8Array) || digest.length !== DIGEST_BYTES) return undefined;
-    const s = this.#byDigest.get(digest);
-    if (s === undefined) return undefined;
-    if (now >= s.expiresAt) {
+    // The expiry comes from the index: a live hit loads the session only when the caller
+    // reads it.
+    const table = this.#byDigest;
+    const slot = table.find(digest);
+    if (slot < 0) return undefined;
+    const s = table.valueAt(slot);
+    if (now >= table.expiryAt(slot)) {
       this.#unindex(s);
       return undefined;
     }
