@@ -19,9 +19,8 @@
  *
  * Each value's slot is tracked through the `slot` accessors given to the constructor, so
  * deleting a value needs neither its digest nor a search. Each value's expiry is copied
- * into a flat `Float64Array` beside the keys, so a lookup tells a live entry from an
- * expired one without loading the value: at a million entries that load is one more
- * cache miss, and the one that waits for the others (its address comes from the slot).
+ * into a `Float64Array` beside the keys (`expiryAt`), so a lookup tells a live entry from
+ * an expired one without loading the value.
  * @module
  */
 
