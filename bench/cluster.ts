@@ -20,6 +20,7 @@ import { VaultClient } from '../src/client/index.js';
 import { printHeader, ratio } from './harness.js';
 import { bundle, call, exchange, freePort } from './live.js';
 import { startPostgres, type PgServer } from './pg-server.js';
+import { DAEMON_NODE_FLAGS } from '../src/daemon-flags.js';
 
 const LEASE_MS = 2000;
 const REVOKES = 60;
@@ -86,7 +87,7 @@ async function startCluster(pg: PgServer, names: readonly string[]): Promise<Clu
     const dataDir = join(dir, name);
     if (name !== names[0]) writeConfig(dataDir, url, name, keyFile);
     const addr = `http://127.0.0.1:${await freePort()}`;
-    const child = spawn(process.execPath, [bundle, 'server'], { cwd: dir, env: { ...env(dataDir), ONTOREF_ADDR: addr }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, bundle, 'server'], { cwd: dir, env: { ...env(dataDir), ONTOREF_ADDR: addr }, stdio: 'ignore' });
     nodes.push({ name, addr, child });
   }
   const stop = async (): Promise<void> => {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { printHeader, printResult, ratio, type Result } from './harness.js';
 import { freePort } from './http.js';
+import { DAEMON_NODE_FLAGS } from '../src/daemon-flags.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
@@ -48,7 +49,7 @@ async function benchCliRoundTrip(env: NodeJS.ProcessEnv): Promise<void> {
   const port = await freePort();
   const addr = `http://127.0.0.1:${port}`;
   const denv: NodeJS.ProcessEnv = { ...env, ONTOREF_ADDR: addr };
-  const child = spawn(process.execPath, [cli, 'server'], { env: denv, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, cli, 'server'], { env: denv, stdio: 'ignore' });
   try {
     await timeToReady(`${addr}/v1/sys/health`);
     const login = spawnSync(process.execPath, [cli, 'login', '--admin', '--print-token'], { env: denv, encoding: 'utf8' });
@@ -112,7 +113,7 @@ export async function benchDaemon(): Promise<void> {
       bare.push(await timeToHealthy(['-e', bareScript], { ...env, PORT: String(p1) }, `http://127.0.0.1:${p1}/`));
       const p2 = await freePort();
       const addr = `http://127.0.0.1:${p2}`;
-      daemon.push(await timeToHealthy([cli, 'server'], { ...env, ONTOREF_ADDR: addr }, `${addr}/v1/sys/health`));
+      daemon.push(await timeToHealthy([...DAEMON_NODE_FLAGS, cli, 'server'], { ...env, ONTOREF_ADDR: addr }, `${addr}/v1/sys/health`));
     }
     const b: Result = { name: 'bare node:http server, spawn to first 200 (median of 5)', ms: median(bare), hz: 1000 / median(bare) };
     const d: Result = { name: 'vault server, spawn to health 200 (median of 5)', ms: median(daemon), hz: 1000 / median(daemon) };

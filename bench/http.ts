@@ -28,6 +28,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { printHeader, ratio } from './harness.js';
+import { DAEMON_NODE_FLAGS } from '../src/daemon-flags.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
@@ -221,7 +222,7 @@ async function startVault(dir: string): Promise<Vault> {
   const out = openSync(logFile, 'a');
   const err = openSync(errFile, 'a');
   const prof = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
-  const [cmd, args] = pinned(SERVER_CPU, [...prof, cli, 'server']);
+  const [cmd, args] = pinned(SERVER_CPU, [...DAEMON_NODE_FLAGS, ...prof, cli, 'server']);
   const child = spawn(cmd, args, { cwd: dir, env: { ...env, ONTOREF_ADDR: addr }, stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);

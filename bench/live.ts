@@ -13,6 +13,7 @@ import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { call, exchange, freePort, LOADGEN_CPU, pinned, SERVER_CPU } from './http.js';
+import { DAEMON_NODE_FLAGS } from '../src/daemon-flags.js';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const bundle = join(root, 'dist/bundle/vault.js');
@@ -60,7 +61,7 @@ export async function startLiveVault(label: string, opts: LiveVaultOptions = {})
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const err = openSync(errFile, 'a');
   const prof = process.env['OV_BENCH_PROF'];
-  const daemonArgs = [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), bundle, 'server'];
+  const daemonArgs = [...DAEMON_NODE_FLAGS, ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), bundle, 'server'];
   const [cmd, args] = opts.pin === false ? [process.execPath, daemonArgs] : pinned(SERVER_CPU, daemonArgs);
   const child = spawn(cmd, args, { cwd: dir, env: { ...env, ONTOREF_ADDR: addr }, stdio: ['ignore', out, err] });
   closeSync(out);

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printHeader, printResult, ratio, type Result } from './harness.js';
 import { bundle, freePort, root } from './live.js';
+import { DAEMON_NODE_FLAGS } from '../src/daemon-flags.js';
 
 const compiled = process.env['OV_BENCH_STARTUP_OTHER'] ?? join(root, 'dist/cli/main.js');
 const otherName = process.env['OV_BENCH_STARTUP_OTHER'] === undefined ? 'unbundled dist/cli' : 'other build';
@@ -60,7 +61,7 @@ async function healthy(url: string, deadlineMs: number): Promise<void> {
 async function timeDaemon(script: string, env: NodeJS.ProcessEnv): Promise<number> {
   const addr = `http://127.0.0.1:${await freePort()}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [script, 'server'], { env: { ...env, ONTOREF_ADDR: addr }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, script, 'server'], { env: { ...env, ONTOREF_ADDR: addr }, stdio: 'ignore' });
   try {
     await healthy(`${addr}/v1/sys/health`, 15_000);
     return performance.now() - t0;
@@ -93,7 +94,7 @@ async function cliRoundTrip(env: NodeJS.ProcessEnv): Promise<void> {
   printHeader(`Start-up: vault secrets get -field against a running daemon, spawn to exit (Node ${process.versions.node})`);
   const addr = `http://127.0.0.1:${await freePort()}`;
   const denv: NodeJS.ProcessEnv = { ...env, ONTOREF_ADDR: addr };
-  const child = spawn(process.execPath, [bundle, 'server'], { env: denv, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, bundle, 'server'], { env: denv, stdio: 'ignore' });
   try {
     await healthy(`${addr}/v1/sys/health`, 15_000);
     const login = spawnSync(process.execPath, [bundle, 'login', '--admin', '--print-token'], { env: denv, encoding: 'utf8' });

@@ -20,6 +20,7 @@ import { connect, createServer as createTlsServer } from 'node:tls';
 import { generateTlsFiles } from '../src/tls/certs.js';
 import { HYBRID_GROUP, hybridKeyExchangeSupported, tlsServerOptions } from '../src/tls/server.js';
 import { printHeader, ratio } from './harness.js';
+import { DAEMON_NODE_FLAGS } from '../src/daemon-flags.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/cli/main.js');
@@ -84,7 +85,7 @@ async function load(t: Target, path: string, token: string): Promise<number> {
 }
 
 async function startServer(config: string, dataDir: string, url: string, ca: string | undefined): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'server', '--config', config], { env: { ...process.env, ONTOREF_DATA_DIR: dataDir }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, cli, 'server', '--config', config], { env: { ...process.env, ONTOREF_DATA_DIR: dataDir }, stdio: 'ignore' });
   const t = requester(url, ca);
   for (let i = 0; i < 200; i++) {
     try {

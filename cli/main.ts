@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --
+#!/usr/bin/env -S node --no-memory-reducer --
 /**
  * The `vault` command: argv -> command -> exit code. Dispatches `vault <group> <command>`
  * through cli/registry.ts, parses options with node:util `parseArgs` (strict: unknown
@@ -6,7 +6,8 @@
  * turns errors into age-style stderr lines (cli/errors.ts).
  *
  * The shebang runs `node --`: Node 20 scans the whole command line for its own
- * `--env-file` (even after the script name) and would exit before this file runs.
+ * `--env-file` (even after the script name) and would exit before this file runs. Before
+ * the `--` it passes the daemon's Node options (DAEMON_NODE_FLAGS, src/daemon.ts).
  *
  * This is the only CLI file that reads process.env (once, here) or sets the exit code.
  * Exit codes: 0 ok, 1 usage or local error, 2 error from the daemon. It sets

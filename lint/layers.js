@@ -39,7 +39,7 @@ export const LAYERS = [
   },
   {
     name: 'daemon',
-    paths: ['src/daemon.ts', 'src/index.ts'],
+    paths: ['src/daemon.ts', 'src/daemon-flags.ts', 'src/index.ts'],
     may: ['base', 'crypto', 'tls', 'envelope', 'storage', 'keyring', 'seal', 'audit', 'auth', 'secrets', 'validators', 'transit', 'snapshot', 'cluster', 'root', 'api', 'http'],
   },
   { name: 'client', paths: ['src/client/'], may: ['base', 'api'] },

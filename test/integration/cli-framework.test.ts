@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/crypto/provider.js';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon-flags.js';
 import { VaultError } from '../../src/errors.js';
 import { CliError, exitCodeFor, formatError } from '../../cli/errors.js';
 import { loadedSources } from '../helpers/bundle.js';
@@ -74,7 +75,7 @@ describe('framework: help, version, usage errors', () => {
   it('runs from the bundle alone: every module a run loads is a file of dist/bundle', async () => {
     const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin['vault']).toBe('dist/bundle/vault.js');
-    expect(readFileSync(`${repoRoot}/dist/bundle/vault.js`, 'utf8').startsWith('#!/usr/bin/env -S node --\n')).toBe(true);
+    expect(readFileSync(`${repoRoot}/dist/bundle/vault.js`, 'utf8').startsWith(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')} --\n`)).toBe(true);
     const log = sb.path('loaded-bundle.txt');
     const hooks = sb.path('hooks-bundle.mjs');
     const register = sb.path('register-bundle.mjs');

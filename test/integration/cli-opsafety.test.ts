@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, expectOk, cleanEnv, cliPath, makeSandbox, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon-flags.js';
+import { assertBuilt, expectOk, cleanEnv, cliPath, makeSandbox, repoRoot, type CliResult, type RunOptions, type Sandbox } from '../helpers/cli.js';
 import { api, daemonBuilt, freePort, setupVault, startDaemon, unsealOverHttp, type Daemon, type SetupResult } from '../helpers/daemon.js';
 
 const RUN = daemonBuilt;
@@ -245,7 +246,7 @@ describe.runIf(RUN)('the token file and the CLI surface', () => {
 describe('without a daemon', () => {
   it('vault run --env-file reaches the CLI, not the runtime (the shebang ends node\'s options)', async () => {
     const shebang = readFileSync(cliPath, 'utf8').split('\n')[0] ?? '';
-    expect(shebang).toBe('#!/usr/bin/env -S node --');
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')} --`);
     // What the kernel runs for `vault run --env-file .env -- cmd`: the interpreter, its one
     // argument, the script, then the user's arguments.
     const [interp, arg] = [shebang.slice(2).split(' ')[0] ?? '', shebang.slice(2).split(' ').slice(1).join(' ')];
@@ -259,6 +260,13 @@ describe('without a daemon', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(stderr).not.toContain('node:');
     expect({ code, first: stderr.split('\n')[0] }).toEqual({ code: 1, first: 'vault: error: invalid usage: unknown option --env-file' });
+  });
+
+  it('install.sh starts the daemon, in the foreground and from its systemd unit, with the bundle\'s Node options', () => {
+    const script = readFileSync(join(repoRoot, 'install.sh'), 'utf8');
+    expect(script).toContain(`\ndaemon_flags="${DAEMON_NODE_FLAGS.join(' ')}"\n`);
+    const launches = script.split('\n').filter((l) => /\bserver$/.test(l) && /\$\{?cli\b|"\$cli"/.test(l));
+    expect(launches).toEqual(['ExecStart=$node_bin $daemon_flags $cli server', 'exec node $daemon_flags "$cli" server']);
   });
 
   it('vault server --config naming a missing unseal key file names the file and the key', async () => {
