@@ -92,7 +92,7 @@ npm run --silent build
 # than the compiled tree under dist/cli and dist/src.
 cli="$root/dist/bundle/vault.js"
 # The daemon's Node options, as on the bundle's first line (DAEMON_NODE_FLAGS in
-# src/daemon.ts): V8's memory reducer, run before the first requests, leaves Node 20's
+# src/daemon-flags.ts): V8's memory reducer, run before the first requests, leaves Node 20's
 # read path 15-20% slower.
 daemon_flags="--no-memory-reducer"
 chmod +x "$cli"

@@ -7,7 +7,7 @@
  *
  * The shebang runs `node --`: Node 20 scans the whole command line for its own
  * `--env-file` (even after the script name) and would exit before this file runs. Before
- * the `--` it passes the daemon's Node options (DAEMON_NODE_FLAGS, src/daemon.ts).
+ * the `--` it passes the daemon's Node options (DAEMON_NODE_FLAGS, src/daemon-flags.ts).
  *
  * This is the only CLI file that reads process.env (once, here) or sets the exit code.
  * Exit codes: 0 ok, 1 usage or local error, 2 error from the daemon. It sets
